@@ -1,0 +1,5 @@
+"""`python -m housevoice` runs the command line."""
+
+from housevoice.cli import main
+
+main()

@@ -1,0 +1,155 @@
+"""The `housevoice` command: one sub-command per stage; thin: parse, call, print."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from housevoice.errors import HousevoiceError
+
+app = typer.Typer(
+    name="housevoice",
+    help=(
+        "Turn your organization's own writing into a private language model that writes in its voice.\n\n"
+        "Example: housevoice init ws && housevoice ingest ws export.xml && housevoice curate ws"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+WorkspaceArg = Annotated[Path, typer.Argument(help="the workspace folder (made by `housevoice init`)")]
+
+
+def _parse_map(values: list[str]) -> dict[str, str]:
+    from housevoice.ingest.tabular import MAP_FIELDS
+
+    mapping: dict[str, str] = {}
+    for value in values:
+        for item in value.split(","):
+            if not item.strip():
+                continue
+            field, sep, column = item.partition("=")
+            field, column = field.strip(), column.strip()
+            if not sep or not column:
+                raise HousevoiceError(f"--map {item!r}: expected FIELD=COLUMN, e.g. --map text=body,title=headline")
+            if field not in MAP_FIELDS:
+                raise HousevoiceError(f"--map {item!r}: unknown field {field!r}; fields: {', '.join(MAP_FIELDS)}")
+            mapping[field] = column
+    return mapping
+
+
+@app.command()
+def init(
+    workspace: WorkspaceArg,
+    name: Annotated[Optional[str], typer.Option(help="a name for the workspace")] = None,
+) -> None:
+    """Create a workspace with a commented housevoice.toml.
+
+    Example: housevoice init ws
+    """
+    from housevoice.store import CONFIG_FILE, Workspace
+
+    ws = Workspace.create(workspace, name=name)
+    console.print(f"created workspace {ws.root}  (config: {ws.root / CONFIG_FILE})")
+    console.print(f"next: housevoice ingest {ws.root} SOURCE…")
+
+
+@app.command()
+def ingest(
+    workspace: WorkspaceArg,
+    sources: Annotated[list[Path], typer.Argument(help="files or folders: a WordPress export, JSONL/CSV, posts, transcripts")],
+    format: Annotated[Optional[str], typer.Option("--format", "-f", help="read every source as this format instead of sniffing it")] = None,
+    map: Annotated[list[str], typer.Option("--map", help="column mapping for JSONL/CSV, e.g. text=body,title=headline")] = [],  # noqa: B006
+) -> None:
+    """Read sources into tables/records.parquet (re-ingesting updates, never duplicates).
+
+    Example: housevoice ingest ws export.xml transcripts/ --map text=body
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from housevoice.ingest import ingest_sources
+    from housevoice.store import Workspace
+
+    ws = Workspace.open(workspace)
+    mapping = _parse_map(map)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:
+        task = bar.add_task(f"reading {len(sources)} source(s)", total=len(sources))
+
+        def advance(summary) -> None:
+            bar.update(task, advance=1, description=f"read {summary.source}: {summary.read} records")
+
+        result = ingest_sources(ws, sources, fmt=format, mapping=mapping, progress=advance)
+    table = Table(title="ingested", show_edge=False)
+    for col in ("source", "format", "files", "records", "new", "changed", "unchanged", "skipped"):
+        table.add_column(col, justify="right" if col not in ("source", "format", "skipped") else "left")
+    for s in result.sources:
+        skipped = ", ".join(f"{k} {v}" for k, v in sorted(s.skipped.items())) or "-"
+        table.add_row(s.source, s.format, str(s.files), str(s.read), str(s.new), str(s.changed), str(s.unchanged), skipped)
+    console.print(table)
+    for s in result.sources:
+        for note in s.notes[:10]:
+            console.print(f"[yellow]note:[/] {note}")
+        if len(s.notes) > 10:
+            console.print(f"[yellow]note:[/] … and {len(s.notes) - 10} more notes for {s.source}")
+    console.print(
+        f"{result.new} new, {result.changed} changed, {result.unchanged} unchanged; "
+        f"{result.total_records} records in {result.table_path}"
+    )
+    console.print(f"next: housevoice curate {ws.root}")
+
+
+@app.command()
+def status(workspace: WorkspaceArg) -> None:
+    """Counts per stage (records by source, kind and author; routes; decisions) and the next step.
+
+    Example: housevoice status ws
+    """
+    from housevoice.status import workspace_status
+
+    st = workspace_status(workspace)
+    console.print(f"[bold]{workspace}[/]: {st.records} records")
+    for title, rows in (("source", st.by_source), ("kind", st.by_kind), ("author (top 10)", st.by_author)):
+        if rows:
+            table = Table(show_edge=False)
+            table.add_column(title)
+            table.add_column("records", justify="right")
+            for k, n in rows:
+                table.add_row(k, str(n))
+            console.print(table)
+    if st.curated:
+        console.print("curated: " + ", ".join(f"{k} {v}" for k, v in st.routes.items()))
+        console.print("flags: " + ", ".join(f"{k} {v}" for k, v in st.flags))
+    if st.decisions:
+        console.print(f"decisions: {st.decisions}")
+    console.print(f"next: {st.next_step}")
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except HousevoiceError as exc:
+        err.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
+        if exc.hint:
+            err.print(f"  → {exc.hint}", soft_wrap=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("interrupted; tables were left as they were before this command")
+        sys.exit(130)
+    except (typer.Abort, typer.Exit) as exc:
+        sys.exit(getattr(exc, "exit_code", 1))
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

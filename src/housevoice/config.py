@@ -1,0 +1,205 @@
+"""The workspace config (housevoice.toml) as typed pydantic models, one per stage."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from housevoice.errors import ConfigError
+
+WORKSPACE_VERSION = 1
+
+Route = Literal["keep", "review", "drop"]
+
+# Flaggers in the order they run by default; each has an optional [curate.<name>] table.
+DEFAULT_FLAGGERS = [
+    "html",
+    "url",
+    "duplicates",
+    "templated",
+    "stale",
+    "length",
+    "pii",
+    "off_author",
+    "not_published",
+    "not_prose",
+    "reviewer_pattern",
+]
+
+DEFAULT_ROUTES: dict[str, Route] = {
+    "exact_duplicate": "drop",
+    "not_published": "drop",
+    "near_duplicate": "review",
+    "templated": "review",
+    "pii": "review",
+    "off_author": "drop",
+    "stale": "review",
+    "too_long": "review",
+    "too_short": "review",
+    "not_prose": "review",
+    "reviewer_pattern": "review",
+    "html": "keep",
+    "url": "keep",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class WorkspaceSection(_Strict):
+    version: int = WORKSPACE_VERSION
+    name: str = "housevoice"
+
+
+class IngestConfig(_Strict):
+    max_record_mb: float = Field(20.0, gt=0, description="a record larger than this stops the ingest")
+
+
+class CurateConfig(_Strict):
+    """Which flaggers run (in order), how flags route, and each flagger's own table.
+
+    Per-flagger settings (`[curate.html]`, `[curate.duplicates]`, ...) are validated by
+    the flagger itself, so that an error names the flagger and the key.
+    """
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
+
+    flaggers: list[str] = Field(default_factory=lambda: list(DEFAULT_FLAGGERS))
+    routes: dict[str, Route] = Field(default_factory=lambda: dict(DEFAULT_ROUTES))
+
+    def flagger_settings(self, name: str) -> dict[str, Any]:
+        extra = self.model_extra or {}
+        value = extra.get(name, {})
+        if not isinstance(value, dict):
+            raise ConfigError(f"[curate.{name}] must be a table of settings, got {value!r}")
+        return value
+
+
+class LabelConfig(_Strict):
+    url: str = ""
+    token_env: str = "LABEL_STUDIO_API_KEY"
+
+
+class ModelConfig(_Strict):
+    base: str = ""
+
+
+class Config(_Strict):
+    workspace: WorkspaceSection = Field(default_factory=WorkspaceSection)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+    curate: CurateConfig = Field(default_factory=CurateConfig)
+    label: LabelConfig = Field(default_factory=LabelConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+
+
+def _describe(error: dict) -> str:
+    key = ".".join(str(p) for p in error["loc"])
+    value = error.get("input")
+    msg = error["msg"]
+    if error["type"] == "extra_forbidden":
+        return f"unknown key '{key}'"
+    return f"'{key}' = {value!r}: {msg}"
+
+
+def parse_config(data: dict[str, Any], path: Path | str = "housevoice.toml") -> Config:
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        raise ConfigError(f"{path}: {_describe(first)}{more}") from None
+    if config.workspace.version != WORKSPACE_VERSION:
+        raise ConfigError(
+            f"{path}: workspace version {config.workspace.version} is not supported "
+            f"(this housevoice reads version {WORKSPACE_VERSION})",
+            hint="create a new workspace with `housevoice init` and ingest again",
+        )
+    for name in config.curate.flaggers:
+        if name not in DEFAULT_FLAGGERS:
+            raise ConfigError(
+                f"{path}: 'curate.flaggers' names unknown flagger {name!r}; "
+                f"known: {', '.join(DEFAULT_FLAGGERS)}"
+            )
+    for name in config.curate.model_extra or {}:
+        if name not in DEFAULT_FLAGGERS and name != "clean":
+            raise ConfigError(
+                f"{path}: unknown key 'curate.{name}'; the tables under [curate] are: clean, "
+                f"{', '.join(DEFAULT_FLAGGERS)}"
+            )
+    return config
+
+
+def load_config(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no config file", hint="run `housevoice init` first") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, path)
+
+
+CONFIG_TEMPLATE = """\
+# housevoice.toml: the settings of this workspace. Every key is optional; the values
+# shown are the defaults. A command-line flag overrides the key of the same name.
+
+[workspace]
+version = 1            # the workspace layout this file belongs to; do not edit
+name = "{name}"
+
+[ingest]
+max_record_mb = 20     # a single record larger than this stops the ingest with a clear error
+
+[curate]
+# Flaggers run in this order. Each one only adds flags with reasons: nothing is deleted.
+flaggers = ["html", "url", "duplicates", "templated", "stale", "length", "pii",
+            "off_author", "not_published", "not_prose", "reviewer_pattern"]
+
+[curate.routes]
+# What a flag does to a record's route: keep (clean), review (a person decides) or
+# drop (a rule decides; still reviewable). The strictest route of all its flags wins.
+exact_duplicate = "drop"
+not_published = "drop"
+off_author = "drop"
+near_duplicate = "review"
+templated = "review"
+pii = "review"
+stale = "review"
+too_long = "review"
+too_short = "review"
+not_prose = "review"
+reviewer_pattern = "review"
+html = "keep"          # HTML is cleaned out of clean_text; the flag says it was there
+url = "keep"           # URLs are replaced in clean_text; the flag says they were there
+
+[curate.clean]
+# urls = "link_text"         # link_text: keep a link's words, drop its address; placeholder; keep
+
+[curate.stale]
+# before = "2020-01-01"      # records published before this date are stale
+# after_months = 36          # ... or older than this many months
+
+[curate.off_author]
+# target = "Jane Doe"        # records not written by this author get `off_author`
+
+[curate.length]
+# tokenizer = "path/to/tokenizer.json or a model folder"   # default: the bundled tokenizer
+min_tokens = 20
+max_tokens = 4096
+
+[label]
+url = ""               # a team's own Label Studio; empty: `housevoice label serve` runs one here
+token_env = "LABEL_STUDIO_API_KEY"   # the environment variable holding its API token
+
+[model]
+base = ""              # a Hugging Face model name or a local path
+"""

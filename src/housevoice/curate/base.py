@@ -1,0 +1,58 @@
+"""What a flagger is: a name, its settings, and one function from records to flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict
+
+# Long format: one row per flag raised. The pipeline gathers them into curated.flags.
+FLAG_ROWS = pl.Schema({"record_id": pl.String, "name": pl.String, "score": pl.Float64, "detail": pl.String})
+
+
+class FlaggerSettings(BaseModel):
+    """Base of every flagger's settings (its `[curate.<name>]` table); unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class FlagResult:
+    """What a flagger found.
+
+    `flags`: rows of FLAG_ROWS, one per flag raised (a record may get several, or none).
+    `columns`: optional frame keyed by record_id adding curated columns this flagger owns
+    (`dup_group`, `template_family`); records absent from it get null.
+    """
+
+    flags: pl.DataFrame
+    columns: pl.DataFrame | None = None
+
+    @staticmethod
+    def empty() -> FlagResult:
+        return FlagResult(pl.DataFrame(schema=FLAG_ROWS))
+
+    @staticmethod
+    def from_rows(rows: list[tuple[str, str, float, str]]) -> FlagResult:
+        return FlagResult(pl.DataFrame(rows, schema=FLAG_ROWS, orient="row"))
+
+
+class Flagger:
+    """One small unit of curation (see STYLE.md: a pipeline is a list of these).
+
+    Subclasses set `name` (the `[curate.<name>]` table), `flag_names` (the flags it may raise),
+    `Settings`, and implement `flag(frame)`. `frame` has every column of the records table
+    plus `clean_text` (after the cleaners) and `n_tokens`. A flagger never drops rows.
+    """
+
+    name: ClassVar[str]
+    flag_names: ClassVar[tuple[str, ...]]
+    Settings: ClassVar[type[FlaggerSettings]] = FlaggerSettings
+
+    def __init__(self, settings: FlaggerSettings | None = None):
+        self.settings = settings if settings is not None else self.Settings()
+
+    def flag(self, frame: pl.DataFrame) -> FlagResult:
+        raise NotImplementedError

@@ -1,0 +1,221 @@
+"""Read sources (files or folders) into the `records` table: sniff, read, merge, write once."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from housevoice.errors import HousevoiceError, SourceError
+from housevoice.ingest.base import Document, ReadResult
+from housevoice.schema import RECORDS
+from housevoice.store import Workspace
+
+# Sniffed in this order; the first whose sniff() says yes reads the file.
+READER_MODULES = ("wordpress", "webvtt", "srt", "plain_transcript", "jsonl", "csvfile", "markdown")
+# Readers of one kind share a source prefix (`transcript:ep07.vtt`).
+SOURCE_PREFIX = {"webvtt": "transcript", "srt": "transcript", "transcript": "transcript"}
+HEAD_BYTES = 64 * 1024
+
+
+def readers() -> dict[str, object]:
+    """Format name -> reader module, for the readers installed."""
+    found = {}
+    for name in READER_MODULES:
+        try:
+            module = importlib.import_module(f"housevoice.ingest.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"housevoice.ingest.{name}":
+                continue
+            raise
+        found[module.FORMAT] = module
+    return found
+
+
+@dataclass
+class SourceSummary:
+    """What one source (a file or folder the user named) gave."""
+
+    source: str
+    format: str
+    files: int = 0
+    read: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestSummary:
+    sources: list[SourceSummary]
+    total_records: int
+    table_path: Path
+
+    @property
+    def new(self) -> int:
+        return sum(s.new for s in self.sources)
+
+    @property
+    def changed(self) -> int:
+        return sum(s.changed for s in self.sources)
+
+    @property
+    def unchanged(self) -> int:
+        return sum(s.unchanged for s in self.sources)
+
+
+def record_id(source: str, source_key: str) -> str:
+    """Stable id: the same source and key give the same id on every ingest."""
+    return "r_" + hashlib.sha1(f"{source}\x00{source_key}".encode()).hexdigest()[:16]
+
+
+def expand_source(path: Path) -> list[tuple[Path, str]]:
+    """(file, key) pairs: a file is itself; a folder is every visible file under it, sorted."""
+    if path.is_file():
+        return [(path, path.name)]
+    if path.is_dir():
+        files = sorted(
+            p for p in path.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+        if not files:
+            raise SourceError(path, "the folder holds no files")
+        return [(p, p.relative_to(path).as_posix()) for p in files]
+    raise SourceError(path, "no such file or folder")
+
+
+def choose_reader(path: Path, head: bytes, fmt: str | None, available: dict[str, object]):
+    if fmt:
+        if fmt not in available:
+            raise HousevoiceError(f"unknown format {fmt!r}; formats: {', '.join(available)}")
+        return available[fmt]
+    if not head.strip():
+        raise SourceError(path, "the file is empty")
+    if b"\x00" in head[:8192] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SourceError(path, "this is a binary file, not text", hint=f"formats: {', '.join(available)}")
+    for module in available.values():
+        if module.sniff(path, head):
+            return module
+    raise SourceError(
+        path, "cannot tell what format this is", hint=f"formats: {', '.join(available)}; name one with --format"
+    )
+
+
+def read_source(
+    path: Path, *, fmt: str | None = None, mapping: dict[str, str] | None = None, max_record_mb: float = 20.0,
+) -> tuple[SourceSummary, list[tuple[str, Document]]]:
+    """Read one file or folder into (source, document) pairs, without touching any workspace."""
+    available = readers()
+    entries = expand_source(path)
+    summary = SourceSummary(source=path.name, format=fmt or "")
+    docs: list[tuple[str, Document]] = []
+    formats = set()
+    limit = int(max_record_mb * 1024 * 1024)
+    for file, key in entries:
+        with open(file, "rb") as fh:
+            head = fh.read(HEAD_BYTES)
+        module = choose_reader(file, head, fmt, available)
+        formats.add(module.FORMAT)
+        result: ReadResult = module.read(file, key=key, mapping=mapping)
+        source = f"{SOURCE_PREFIX.get(module.FORMAT, module.FORMAT)}:{path.name}"
+        for doc in result.documents:
+            size = len(doc.text.encode("utf-8", "surrogatepass"))
+            if size > limit:
+                raise SourceError(
+                    file,
+                    f"record {doc.source_key!r} is {size / 2**20:.1f} MB, over the {max_record_mb:g} MB limit",
+                    hint="split it, or raise [ingest] max_record_mb in housevoice.toml",
+                )
+            docs.append((source, doc))
+        summary.files += 1
+        summary.read += len(result.documents)
+        summary.skipped.update(result.skipped)
+        summary.notes.extend(result.notes)
+    summary.format = ", ".join(sorted(formats))
+    return summary, docs
+
+
+def documents_frame(docs: list[tuple[str, Document]]) -> pl.DataFrame:
+    rows = {name: [] for name in RECORDS.names()}
+    for source, d in docs:
+        rows["record_id"].append(record_id(source, d.source_key))
+        rows["source_key"].append(d.source_key)
+        rows["source"].append(source)
+        rows["kind"].append(d.kind or "post")
+        rows["author"].append(d.author)
+        rows["title"].append(d.title)
+        rows["text"].append(d.text)
+        rows["published_at"].append(d.published_at)
+        rows["url"].append(d.url)
+        rows["status"].append(d.status)
+        rows["meta"].append(json.dumps(d.meta, ensure_ascii=False, default=str, sort_keys=True))
+    return pl.DataFrame(rows, schema=RECORDS)
+
+
+def _row_hashes(frame: pl.DataFrame) -> pl.DataFrame:
+    cols = [c for c in RECORDS.names() if c != "record_id"]
+    return frame.select("record_id", pl.struct(cols).hash(seed=7).alias("h"))
+
+
+def merge_records(existing: pl.DataFrame, incoming: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The new records table (old order kept, changed rows updated in place, new rows appended)
+    and a frame of record_id -> status (new / changed / unchanged)."""
+    old = _row_hashes(existing).rename({"h": "old"})
+    new = _row_hashes(incoming).rename({"h": "new"})
+    status = new.join(old, on="record_id", how="left").select(
+        "record_id",
+        pl.when(pl.col("old").is_null()).then(pl.lit("new"))
+        .when(pl.col("old") != pl.col("new")).then(pl.lit("changed"))
+        .otherwise(pl.lit("unchanged")).alias("status"),
+    )
+    changed_ids = status.filter(pl.col("status") == "changed")["record_id"]
+    new_ids = status.filter(pl.col("status") == "new")["record_id"]
+    merged = existing
+    if len(changed_ids):
+        merged = merged.update(incoming.filter(pl.col("record_id").is_in(changed_ids.implode())), on="record_id", include_nulls=True)
+    merged = pl.concat([merged, incoming.filter(pl.col("record_id").is_in(new_ids.implode()))], how="vertical")
+    return merged, status
+
+
+def ingest_sources(
+    workspace: Workspace | Path | str,
+    sources: list[Path | str],
+    *,
+    fmt: str | None = None,
+    mapping: dict[str, str] | None = None,
+    progress=None,
+) -> IngestSummary:
+    """Read every source, then merge into `records` in one atomic write (all or nothing)."""
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+    if not sources:
+        raise HousevoiceError("no sources given", hint="e.g. `housevoice ingest WS export.xml transcripts/`")
+    summaries: list[SourceSummary] = []
+    docs: list[tuple[str, Document]] = []
+    for src in sources:
+        summary, found = read_source(Path(src), fmt=fmt, mapping=mapping, max_record_mb=ws.config.ingest.max_record_mb)
+        summaries.append(summary)
+        docs.extend(found)
+        if progress:
+            progress(summary)
+    incoming = documents_frame(docs)
+    dup = incoming.filter(pl.col("record_id").is_duplicated())
+    if len(dup):
+        first = dup.row(0, named=True)
+        raise SourceError(first["source"], f"the key {first['source_key']!r} appears more than once")
+    with ws.lock():
+        existing = ws.read_table("records")
+        merged, status = merge_records(existing, incoming)
+        counts = incoming.select("record_id", "source").join(status, on="record_id")
+        for s in summaries:
+            prefix_match = counts.filter(pl.col("source").str.ends_with(":" + s.source))
+            c = Counter(prefix_match["status"].to_list())
+            s.new, s.changed, s.unchanged = c["new"], c["changed"], c["unchanged"]
+        path = ws.write_table("records", merged)
+    return IngestSummary(sources=summaries, total_records=len(merged), table_path=path)

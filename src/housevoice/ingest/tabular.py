@@ -1,0 +1,104 @@
+"""Rows of a JSONL or CSV file -> documents, through a column mapping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from housevoice.errors import SourceError
+from housevoice.ingest.base import Document, ReadResult, parse_datetime
+
+# Record field -> column names tried in order when the user gives no --map for it.
+DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "source_key": ("id", "record_id", "post_id", "key"),
+    "text": ("text", "body", "content", "content_text"),
+    "title": ("title", "headline", "subject"),
+    "author": ("author", "authors", "speaker", "byline"),
+    "published_at": ("published_at", "date", "published", "pub_date", "created_at"),
+    "url": ("url", "link", "permalink"),
+    "status": ("status",),
+    "kind": ("kind", "type", "post_type"),
+}
+MAP_FIELDS = ("id", *DEFAULT_COLUMNS)
+
+
+def resolve_columns(columns: list[str], mapping: dict[str, str] | None, path: Path) -> dict[str, str | None]:
+    """Which column feeds each record field. A --map entry naming a missing column is an error."""
+    mapping = dict(mapping or {})
+    if "id" in mapping:
+        mapping["source_key"] = mapping.pop("id")
+    resolved: dict[str, str | None] = {}
+    for field, candidates in DEFAULT_COLUMNS.items():
+        if field in mapping:
+            if mapping[field] not in columns:
+                raise SourceError(
+                    path,
+                    f"--map {field}={mapping[field]}: there is no column {mapping[field]!r} "
+                    f"(columns: {', '.join(columns[:20])})",
+                )
+            resolved[field] = mapping[field]
+        else:
+            resolved[field] = next((c for c in candidates if c in columns), None)
+    if resolved["text"] is None:
+        raise SourceError(
+            path,
+            f"no text column (looked for {', '.join(DEFAULT_COLUMNS['text'])}; columns: {', '.join(columns[:20])})",
+            hint="name it with --map text=COLUMN",
+        )
+    return resolved
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, list):
+        return " & ".join(str(v) for v in value if v not in (None, ""))
+    return str(value)
+
+
+def row_to_document(
+    row: dict[str, Any], columns: dict[str, str | None], *, path: Path, line: int, fallback_key: str,
+    result: ReadResult,
+) -> Document:
+    text_col = columns["text"]
+    text = row.get(text_col)
+    if text is None:
+        raise SourceError(path, f"record has no {text_col!r} value (the text is required)", line=line)
+    if not isinstance(text, str):
+        raise SourceError(path, f"{text_col!r} is a {type(text).__name__}, not text", line=line)
+    key_col = columns["source_key"]
+    key = _as_text(row.get(key_col)) if key_col else None
+    if key is None:
+        key = fallback_key
+    date_col = columns["published_at"]
+    published_at = None
+    meta: dict[str, Any] = {}
+    if date_col and row.get(date_col) not in (None, ""):
+        try:
+            published_at = parse_datetime(row[date_col])
+        except (ValueError, OverflowError, OSError):
+            meta["published_at_raw"] = str(row[date_col])
+            result.notes.append(f"{path}:{line}: unreadable date {row[date_col]!r}; published_at left empty")
+    used = {c for c in columns.values() if c}
+    meta.update({k: v for k, v in row.items() if k not in used})
+    return Document(
+        source_key=key,
+        text=text,
+        kind=(_as_text(row.get(columns["kind"])) if columns["kind"] else None) or "post",
+        author=_as_text(row.get(columns["author"])) if columns["author"] else None,
+        title=_as_text(row.get(columns["title"])) if columns["title"] else None,
+        published_at=published_at,
+        url=_as_text(row.get(columns["url"])) if columns["url"] else None,
+        status=_as_text(row.get(columns["status"])) if columns["status"] else None,
+        meta=meta,
+    )
+
+
+def check_unique_keys(documents: list[Document], lines: list[int], path: Path) -> None:
+    seen: dict[str, int] = {}
+    for doc, line in zip(documents, lines):
+        if doc.source_key in seen:
+            raise SourceError(
+                path, f"id {doc.source_key!r} appears twice (first on line {seen[doc.source_key]})", line=line
+            )
+        seen[doc.source_key] = line
