@@ -10,7 +10,7 @@ import re
 import sys
 import unicodedata
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -86,7 +86,9 @@ def choose_posts(records: list[dict], labels: dict[str, dict], n_posts: int, rng
         lab = labels[copy_id]
         for rid in (lab["exact_dup_of"] or lab["near_dup_of"], copy_id):
             chosen[rid] = by_id[rid]
-    target = [r for r in records if labels[r["id"]]["is_target_author"] and original(r)]
+    # untemplated, so the voice the later stages learn is the author's and not a series'
+    target = [r for r in records if labels[r["id"]]["is_target_author"] and original(r)
+              and not labels[r["id"]]["template_family"]]
     for r in rng.sample(target, 16):
         chosen[r["id"]] = r
     for family, n in SERIES.items():
@@ -97,6 +99,9 @@ def choose_posts(records: list[dict], labels: dict[str, dict], n_posts: int, rng
     for r in rng.sample(with_html, 4):
         chosen[r["id"]] = r
     rest = [r for r in records if original(r, 6000) and not labels[r["id"]]["template_family"]]
+    for r in rng.sample([r for r in rest if r["published_at"] < "2017"], 3):  # old enough for any stale cutoff
+        chosen[r["id"]] = r
+    rest = [r for r in rest if r["id"] not in chosen]
     for r in rng.sample(rest, n_posts - len(chosen)):
         chosen[r["id"]] = r
     return sorted(chosen.values(), key=lambda r: (r["published_at"], r["id"]))
@@ -114,7 +119,8 @@ def to_blocks(md: MarkdownIt, markdown: str) -> str:
     while i < len(tokens):
         j = i
         if tokens[i].nesting == 1:  # walk to the matching close at the same level
-            while not (tokens[j].nesting == -1 and tokens[j].level == tokens[i].level):
+            closing = tokens[i].type.removesuffix("_open") + "_close"
+            while not (tokens[j].type == closing and tokens[j].level == tokens[i].level):
                 j += 1
         out.append(wrap_block(tokens[i], md.renderer.render(tokens[i:j + 1], md.options, env).strip()))
         i = j + 1
@@ -219,6 +225,7 @@ def build_items(posts: list[dict], labels: dict[str, dict], rng: random.Random) 
                    and not labels[p["id"]]["exact_dup_of"] and not labels[p["id"]]["near_dup_of"]
                    and p["id"] not in {labels[c]["exact_dup_of"] or labels[c]["near_dup_of"] for c in DUPLICATE_COPIES}]
     statuses = dict(zip(rng.sample(unpublished, 3), ["draft", "draft", "private"]))
+    used_slugs: Counter[str] = Counter()
     sticky = rng.choice([p["id"] for p in posts if p["author"] == TARGET_AUTHOR])
     for post in posts:
         day = datetime.fromisoformat(post["published_at"][:10])
@@ -227,7 +234,9 @@ def build_items(posts: list[dict], labels: dict[str, dict], rng: random.Random) 
         terms = [("category", slugify(source), source)]
         terms += [("post_tag", tag, tag) for tag, pattern in TAG_WORDS.items() if re.search(pattern, post["title"], re.I)]
         status = statuses.get(post["id"], "publish")
-        slug = slugify(post["title"])
+        base = slugify(post["title"])
+        used_slugs[base] += 1
+        slug = base if used_slugs[base] == 1 else f"{base}-{used_slugs[base]}"  # WordPress keeps slugs unique
         items.append({"id": next_id, "type": "post", "status": status, "title": post["title"], "slug": slug,
                       "login": login_for(post["author"]), "author": post["author"], "date": moment,
                       "modified": moment + timedelta(days=rng.choice([0, 0, 0, 1, 3, 12])),
@@ -254,7 +263,7 @@ def build_items(posts: list[dict], labels: dict[str, dict], rng: random.Random) 
                                ("_menu_item_url", "")]})
     for it in items:
         it.setdefault("modified", it["date"])
-        it.setdefault("link", f"{SITE}/{it['slug']}/")
+        it.setdefault("link", f"{SITE}/?page_id={it['id']}" if it["status"] == "draft" else f"{SITE}/{it['slug']}/")
     return sorted(items, key=lambda it: it["id"])
 
 
@@ -375,3 +384,134 @@ def write_transcripts(turns: list[tuple[str, list[str]]], title: str, folder: Pa
     assert len(list(srt.parse((folder / "episode.srt").read_text(encoding="utf-8")))) == len(cues)
     return {"episode.vtt": len(cues), "episode.srt": len(cues), "episode-otter.txt": len(otter) // 3,
             "episode-shownotes.md": labelled}
+
+
+def build_truth(items: list[dict], labels: dict[str, dict], turns, units: dict[str, int], args) -> dict:
+    """What the sample holds, item by item, so tests can check ingest and curation against it."""
+    keys = ("template_family", "exact_dup_of", "near_dup_of", "dup_origin", "has_html", "has_urls",
+            "is_target_author", "published_at")
+    rows = []
+    for it in items:
+        if it["type"] not in ("post", "page"):
+            continue
+        row = {"post_id": it["id"], "post_type": it["type"], "status": it["status"], "title": it["title"],
+               "author": it.get("author", "Site Admin"), "source_id": it["source_id"]}
+        if it["source_id"]:
+            row.update({k: labels[it["source_id"]][k] for k in keys})
+        else:
+            row["note"] = {"Contact": "holds an email address, a phone number and a postal address",
+                           "Links": "a list of links, not prose"}.get(it["title"], "a site page")
+        rows.append(row)
+    return {"built_by": "scripts/build_sample.py", "seed": args.seed, "target_author": TARGET_AUTHOR,
+            "items": rows, "skipped": dict(Counter(it["type"] for it in items if it["type"] not in ("post", "page"))),
+            "transcripts": {"source": f"thechangelog/transcripts practicalai/{args.episode}", "units": units,
+                            "turns": [{"speaker": s, "n_words": len(" ".join(p).split()), "text": "\n\n".join(p)}
+                                      for s, p in turns]}}
+
+
+def readme(truth: dict, title: str) -> str:
+    posts = [r for r in truth["items"] if r["post_type"] == "post"]
+    pages = [r for r in truth["items"] if r["post_type"] == "page"]
+    count = lambda rows, key: ", ".join(f"{k}: {v}" for k, v in Counter(r[key] for r in rows).most_common())  # noqa: E731
+    authors = Counter(r["author"] for r in posts)
+    families = Counter(r["template_family"] for r in posts if r["template_family"])
+    exact = sum(bool(r["exact_dup_of"]) for r in posts)
+    near = sum(bool(r["near_dup_of"]) for r in posts)
+    years = Counter(r["published_at"][:4] for r in posts)
+    turns = truth["transcripts"]["turns"]
+    return f"""# The bundled sample
+
+Real writing that nobody on this project wrote, shaped the way people will bring their own:
+a WordPress export of a blog and one podcast excerpt in four transcript styles. `housevoice demo`
+and the tests run on it. Built by `scripts/build_sample.py` (seed {truth['seed']}); do not edit by hand.
+
+## `blog.wxr.xml`: a WordPress export (WXR 1.2)
+
+Laid out as WordPress's Tools → Export writes it: `wp:author` entries, categories and tags, then one
+`<item>` per post, page, attachment and menu item, ordered by post id. Post bodies are Rust blog posts
+rendered from their markdown into block-editor HTML (`<!-- wp:paragraph -->`, `wp:heading`, `wp:list`,
+`wp:code`, `wp:quote`, `wp:table`; hand-written HTML from the original markdown stays as written, inside
+`wp:html` blocks or inline). Each corpus post carries `_housevoice_source_id` (a `wp:postmeta`) naming its
+record in the Rust blog corpus. Dates: the site clock runs at UTC-4, so `wp:post_date` is local time
+and `wp:post_date_gmt` four hours later; the first draft was never dated and has the zero GMT date and
+`pubDate` (`Mon, 30 Nov -0001`) that WordPress writes for such drafts.
+
+| what | count |
+|---|---|
+| items | {len(truth['items']) + sum(truth['skipped'].values())} |
+| posts (post type `post`) | {len(posts)}: {count(posts, 'status')} |
+| pages | {len(pages)}: {count(pages, 'status')} ({', '.join(r['title'] for r in pages)}) |
+| not writing (a reader skips them) | {', '.join(f'{k}: {v}' for k, v in truth['skipped'].items())} |
+| post authors | {len(authors)} |
+| posts by the target author, {truth['target_author']} | {authors[truth['target_author']]} ({sum(r['is_target_author'] and not (r['exact_dup_of'] or r['near_dup_of']) for r in posts)} of them not copies) |
+| posts of a templated series | {sum(families.values())}: {', '.join(f'{k} {v}' for k, v in families.most_common())} |
+| planted duplicates (copy and its source both here) | {exact} exact copies, {near} near copies (one of them a natural re-post) |
+| posts with hand-written HTML in their markdown (`has_html`) | {sum(r['has_html'] for r in posts)} |
+| posts with URLs | {sum(r['has_urls'] for r in posts)} |
+| posts published before 2020 | {sum(v for y, v in years.items() if y < '2020')} (years {min(years)}–{max(years)}) |
+
+Authors with the most posts: {', '.join(f'{a} ({n})' for a, n in authors.most_common(8))}.
+The Contact page holds an email address, a phone number and a postal address (made up, for the
+personal-data flag); the Links page is a list of links.
+
+## `transcripts/`: one excerpt, four styles
+
+The first {len(turns)} speaker turns of {title.removesuffix(' (excerpt)')} ({len({t['speaker'] for t in turns})} speakers:
+{', '.join(sorted({t['speaker'] for t in turns}))}; the host is Daniel Whitenack). Timings are made up
+from word counts (about {WORDS_PER_SECOND} words a second); inline `[mm:ss]` marks were removed.
+
+| file | style | speaker-labelled units |
+|---|---|---|
+| `episode.vtt` | WebVTT, `<v Speaker>` voice tags | {truth['transcripts']['units']['episode.vtt']} cues |
+| `episode.srt` | SubRip, `Speaker: text` | {truth['transcripts']['units']['episode.srt']} cues |
+| `episode-otter.txt` | Otter.ai export: `Speaker Name  0:25`, then the text; ends with Otter's `Transcribed by` line | {truth['transcripts']['units']['episode-otter.txt']} blocks |
+| `episode-shownotes.md` | `# Title`, then `**Speaker:** text` paragraphs; some turns go on in unlabelled paragraphs | {truth['transcripts']['units']['episode-shownotes.md']} labelled paragraphs |
+
+Long turns are split over several cues or blocks by the same speaker, so a reader has to merge them
+back into {len(turns)} turns.
+
+## `truth.json`
+
+For every post and page: its post id, type, status, author, the corpus record id, and the corpus labels
+(`template_family`, `exact_dup_of`, `near_dup_of`, `dup_origin`, `has_html`, `has_urls`,
+`is_target_author`, `published_at`); the skipped item counts; and the excerpt's turns after merging.
+
+## Sources, attribution, licenses
+
+* Blog posts: the Rust blog, `rust-lang/blog.rust-lang.org` (commit `0243724c2e50`), licensed
+  MIT / Apache-2.0; © the Rust Project Developers and each post's listed authors. Near and exact copies
+  are edits of those posts made for testing; page texts were written for this sample.
+* Transcript: Practical AI, `thechangelog/transcripts` (`practicalai/`, commit `44a0e16c5919`),
+  licensed CC BY-SA 4.0; © Changelog Media LLC. The four transcript files are an adapted excerpt
+  (timestamps added, turns split into cues) and are shared under the same license.
+
+## Regenerate
+
+```
+.venv/bin/python scripts/build_sample.py   # options: --corpus, --episodes, --episode, --seed, --out
+```
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    records = read_jsonl(args.corpus / "records.jsonl")
+    labels = {row["id"]: row for row in read_jsonl(args.corpus / "labels.jsonl")}
+    rng = random.Random(args.seed)
+    posts = choose_posts(records, labels, args.posts, rng)
+    items = build_items(posts, labels, rng)
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_wxr(items, posts, labels, args.out / "blog.wxr.xml")
+    turns = read_turns(args.episodes / args.episode, args.turns)
+    episode_number = re.sub(r"\D", "", args.episode)
+    title = f"Practical AI #{episode_number} (excerpt)"
+    units = write_transcripts(turns, title, args.out / "transcripts")
+    truth = build_truth(items, labels, turns, units, args)
+    (args.out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    (args.out / "README.md").write_text(readme(truth, title), encoding="utf-8")
+    size = sum(p.stat().st_size for p in args.out.rglob("*") if p.is_file())
+    print(f"wrote {args.out}: {len(items)} items, {len(posts)} corpus posts, {len(turns)} turns, {size / 1e6:.2f} MB")
+
+
+if __name__ == "__main__":
+    main()

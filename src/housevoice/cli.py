@@ -133,6 +133,80 @@ def status(workspace: WorkspaceArg) -> None:
     console.print(f"next: {st.next_step}")
 
 
+@app.command()
+def curate(
+    workspace: WorkspaceArg,
+    stale_before: Annotated[Optional[str], typer.Option(help="records published before this date (YYYY-MM-DD) are stale")] = None,
+    target_author: Annotated[Optional[str], typer.Option(help="records not written by this author get `off_author`")] = None,
+    explain: Annotated[Optional[str], typer.Option(help="print every flag of one record (record_id or source key) and the rule that routed it")] = None,
+) -> None:
+    """Flag what would poison a voice model, clean the text, route each record to keep / review / drop.
+
+    Example: housevoice curate ws --stale-before 2020-01-01 --target-author "Jane Doe"
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from housevoice.curate.pipeline import curate as run_curate
+    from housevoice.curate.pipeline import explain_record
+
+    if explain:
+        info = explain_record(workspace, explain)
+        rec, cur = info["record"], info["curated"]
+        console.print(f"[bold]{rec['record_id']}[/] ({rec['source']} · {rec['source_key']}) {rec['title'] or '(untitled)'}")
+        console.print(f"author {rec['author'] or '-'} · published {rec['published_at'] or '-'} · {cur['n_tokens']} tokens")
+        if not info["flags"]:
+            console.print("no flags")
+        for f in info["flags"]:
+            console.print(f"  [bold]{f['name']}[/] (score {f['score']:.2f}, routes to {f['route']}): {f['detail']}")
+        if cur["dup_group"]:
+            console.print(f"  duplicate cluster: {cur['dup_group']}")
+        if cur["template_family"]:
+            console.print(f"  template family: {cur['template_family']}")
+        console.print(f"route: [bold]{cur['route']}[/] — rule: {info['rule']}")
+        return
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("curating", total=None)
+        summary = run_curate(
+            workspace, stale_before=stale_before, target_author=target_author,
+            progress=lambda step: bar.update(task, description=f"curating: {step}"),
+        )
+    table = Table(title=f"curated {summary.records} records in {summary.seconds:.1f} s", show_edge=False)
+    table.add_column("flag")
+    table.add_column("records", justify="right")
+    for name, n in summary.flags.items():
+        table.add_row(name, str(n))
+    console.print(table)
+    console.print("routes: " + ", ".join(f"{r} {summary.routes.get(r, 0)}" for r in ("keep", "review", "drop")))
+    console.print(f"wrote {summary.table_path}")
+    console.print(f"next: housevoice report {workspace}  (or explain one record: housevoice curate {workspace} --explain RECORD_ID)")
+
+
+@app.command()
+def report(workspace: WorkspaceArg) -> None:
+    """Write reports/curation.html with plots: flags, routes, lengths, years, authors, clusters.
+
+    Example: housevoice report ws
+    """
+    from housevoice.curate.report import write_report
+
+    result = write_report(workspace)
+    console.print(f"wrote {result.html_path} and {len(result.plots)} plots")
+    console.print(f"next: open {result.html_path.resolve().as_uri()}, then have people review the records routed to review")
+
+
+@app.command()
+def demo(
+    workspace: Annotated[Path, typer.Option("--workspace", help="where to build the demo workspace")] = Path("demo-workspace"),
+) -> None:
+    """Run the loop on the bundled sample (a WordPress export and transcripts), stage by stage.
+
+    Example: housevoice demo --workspace demo-workspace
+    """
+    from housevoice.demo import run_demo
+
+    run_demo(workspace, console=console)
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)

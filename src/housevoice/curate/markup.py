@@ -10,8 +10,12 @@ from pydantic import Field
 from housevoice.curate.base import FlaggerSettings, FlagResult, Flagger
 
 # Code regions in markdown, in the regex dialect polars runs (no backreferences, no
-# lookaround): fenced blocks (``` or ~~~) first, then inline code spans.
-FENCED_CODE = r"(?ms)^[ \t]*(?:```[^`\n]*\n.*?^[ \t]*```[`~]*|~~~[^\n]*\n.*?^[ \t]*~~~[`~]*)[ \t]*$"
+# lookaround): fenced blocks (```` before ```, so a longer fence can hold a shorter one;
+# or ~~~) first, then inline code spans.
+FENCED_CODE = (
+    r"(?ms:^[ \t]*(?:````[^`\n]*\n.*?^[ \t]*````[`~]*|```[^`\n]*\n.*?^[ \t]*```[`~]*"
+    r"|~~~[^\n]*\n.*?^[ \t]*~~~[`~]*)[ \t]*$)"
+)
 INLINE_CODE = r"``[^\n]+?``|`[^`\n]+`"
 CODE = f"(?:{FENCED_CODE})|(?:{INLINE_CODE})"
 

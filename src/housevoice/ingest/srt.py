@@ -36,7 +36,6 @@ def sniff(path: Path, head: bytes) -> bool:
 
 def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> ReadResult:
     text, notes = read_text(path)
-    text = text.lstrip("\ufeff")
     # the srt package reads `00:0008,000` as 8 minutes; a strict check first names the bad line
     check_cue_timings(text, path, _TIMING, "00:01:02,500 --> 00:01:05,000")
     try:

@@ -37,7 +37,6 @@ def sniff(path: Path, head: bytes) -> bool:
 
 def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> ReadResult:
     text, notes = read_text(path)
-    text = text.lstrip("\ufeff")
     if not _HEADER.match(text):
         raise SourceError(path, "not a WebVTT file (the first line must be WEBVTT)", line=1)
     check_cue_timings(text, path, _TIMING, "00:01:02.500 --> 00:01:05.000")

@@ -53,14 +53,20 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
     many items were lost; if none survive intact, a `SourceError` names the file and line.
     """
     path = Path(path)
-    if path.stat().st_size == 0:
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise SourceError(path, f"cannot read the file: {error.strerror}") from None
+    if size == 0:
         raise SourceError(path, "the file is empty; expected a WordPress export (WXR)")
     try:
         scan = _scan(path, recover=False)
     except etree.XMLSyntaxError as error:
-        return _read_recovered(path, error)
-    _require_wxr(path, scan.root)
-    return _result(path, scan, scan.items)
+        strict_error = error  # recovered outside this block so a later SourceError carries no parser traceback
+    else:
+        _require_wxr(path, scan.root)
+        return _result(path, scan, scan.items)
+    return _read_recovered(path, strict_error)
 
 
 @dataclass
@@ -165,6 +171,7 @@ def _item(element: etree._Element) -> Document | str:
         kind=post_type,
         author=login,  # replaced by the display name once every wp:author entry has been read
         title=fields.get("title", "").strip() or None,
+        # post_date is the site's local time: the best left when WordPress never set the GMT one (drafts)
         published_at=_wp_date(fields.get("wp:post_date_gmt"))
         or _wp_date(fields.get("wp:post_date"))
         or _rss_date(fields.get("pubDate")),
@@ -225,10 +232,8 @@ def _result(path: Path, scan: _Scan, items: list[tuple[int, Document | str]]) ->
             item.author = scan.authors.get(item.author, item.author)
         result.documents.append(item)
     for reason, lines in unkeyed.items():
-        why = "has no wp:post_id" if reason == NO_POST_ID else "repeats an earlier item's wp:post_id"
-        result.notes.append(
-            f"{path}:{lines[0]}: skipped {len(lines)} item(s) whose XML {why}, at lines {_lines(lines)}"
-        )
+        why = "with no wp:post_id to key them" if reason == NO_POST_ID else "repeating an earlier wp:post_id"
+        result.notes.append(f"{path}:{lines[0]}: skipped {len(lines)} item(s) {why}, at lines {_lines(lines)}")
     return result
 
 
@@ -236,9 +241,14 @@ def _read_recovered(path: Path, strict: etree.XMLSyntaxError) -> ReadResult:
     """Reads a file a strict parser rejected, keeping only items untouched by any parse error."""
     line = strict.lineno or None
     message = _WHERE.sub("", strict.msg or "unknown parser error")
+    raw = path.read_bytes()
     encoding_error = "encoding" in message
-    what = "the file is not valid UTF-8" if encoding_error else "the XML is malformed"
-    what = f"{what} ({message})"
+    if encoding_error:
+        what = f"the file is not valid UTF-8 ({message})"
+    elif line and line > raw.count(b"\n"):  # the error sits on the last line: the file was cut short
+        what = f"the file ends in the middle of the XML, cut short? ({message})"
+    else:
+        what = f"the XML is malformed ({message})"
     try:
         scan = _scan(path, recover=True)
     except etree.XMLSyntaxError:
@@ -246,7 +256,6 @@ def _read_recovered(path: Path, strict: etree.XMLSyntaxError) -> ReadResult:
     if scan.root is None:
         raise SourceError(path, f"not readable as XML: {message}", line=line)
     _require_wxr(path, scan.root)
-    raw = path.read_bytes()
     bad_lines = set(scan.error_lines) | {line or 1}
     if encoding_error:  # the parser reports only the first bad byte and quietly replaces the rest
         bad_lines |= _invalid_utf8_lines(raw)

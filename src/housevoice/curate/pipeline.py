@@ -1,0 +1,228 @@
+"""The curation pipeline: clean, count tokens, run the flaggers in config order, route."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+from pydantic import ValidationError
+
+from housevoice.config import Config
+from housevoice.curate.base import FLAG_ROWS, Flagger, FlagResult
+from housevoice.errors import ConfigError
+from housevoice.schema import CURATED, FLAG
+from housevoice.store import Workspace
+
+# Where each flagger lives; a module may hold several (found by their `name`).
+FLAGGER_MODULES = {
+    "html": "markup",
+    "url": "markup",
+    "duplicates": "duplicates",
+    "templated": "templated",
+    "stale": "record_checks",
+    "length": "record_checks",
+    "off_author": "record_checks",
+    "not_published": "record_checks",
+    "not_prose": "record_checks",
+    "pii": "pii",
+    "reviewer_pattern": "reviewer_pattern",
+}
+ROUTE_ORDER = {"keep": 0, "review": 1, "drop": 2}
+
+
+def flagger_class(name: str) -> type[Flagger]:
+    module = importlib.import_module(f"housevoice.curate.{FLAGGER_MODULES[name]}")
+    for _, obj in inspect.getmembers(module, inspect.isclass):
+        if issubclass(obj, Flagger) and obj is not Flagger and getattr(obj, "name", None) == name:
+            return obj
+    raise LookupError(f"no flagger named {name!r} in {module.__name__}")
+
+
+def _settings_error(name: str, exc: ValidationError) -> ConfigError:
+    e = exc.errors()[0]
+    key = ".".join(str(p) for p in e["loc"])
+    if e["type"] == "extra_forbidden":
+        return ConfigError(f"[curate.{name}] unknown key '{key}'")
+    return ConfigError(f"[curate.{name}] {key} = {e.get('input')!r}: {e['msg']}")
+
+
+def build_flaggers(config: Config, overrides: dict[str, dict[str, Any]] | None = None) -> list[Flagger]:
+    """The configured flaggers, in config order, each with its validated settings."""
+    overrides = overrides or {}
+    flaggers = []
+    for name in config.curate.flaggers:
+        cls = flagger_class(name)
+        raw = {**config.curate.flagger_settings(name), **overrides.get(name, {})}
+        try:
+            settings = cls.Settings.model_validate(raw)
+        except ValidationError as exc:
+            raise _settings_error(name, exc) from None
+        flaggers.append(cls(settings))
+    return flaggers
+
+
+def clean_settings(config: Config):
+    from housevoice.curate.clean import CleanSettings
+
+    try:
+        return CleanSettings.model_validate(config.curate.flagger_settings("clean"))
+    except ValidationError as exc:
+        raise _settings_error("clean", exc) from None
+
+
+def prepare_frame(records: pl.DataFrame, config: Config, tokenizer_spec: str | None) -> pl.DataFrame:
+    """records + clean_text + n_tokens: what every flagger reads."""
+    from housevoice.curate.clean import clean_frame
+    from housevoice.curate.tokens import count_tokens, load_tokenizer
+
+    frame = clean_frame(records, clean_settings(config))
+    tokenizer = load_tokenizer(tokenizer_spec)
+    counts = count_tokens(frame["clean_text"].to_list(), tokenizer)
+    return frame.with_columns(pl.Series("n_tokens", counts, dtype=pl.Int64))
+
+
+@dataclass
+class StepTiming:
+    name: str
+    seconds: float
+    flags: int
+
+
+def run_flaggers(
+    frame: pl.DataFrame, flaggers: list[Flagger], progress: Callable[[str], None] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame, list[StepTiming]]:
+    """Run every flagger over the frame: (flag rows, extra columns keyed by record_id, timings)."""
+    flag_frames = []
+    columns = frame.select("record_id")
+    timings = []
+    for flagger in flaggers:
+        if progress:
+            progress(flagger.name)
+        start = time.perf_counter()
+        result: FlagResult = flagger.flag(frame)
+        flags = result.flags.select(FLAG_ROWS.names()).cast(dict(FLAG_ROWS))
+        flag_frames.append(flags)
+        if result.columns is not None and result.columns.width > 1:
+            columns = columns.join(result.columns.unique("record_id", keep="first"), on="record_id", how="left")
+        timings.append(StepTiming(flagger.name, time.perf_counter() - start, len(flags)))
+    all_flags = pl.concat(flag_frames) if flag_frames else pl.DataFrame(schema=FLAG_ROWS)
+    return all_flags, columns, timings
+
+
+def route_records(record_ids: pl.Series, flags: pl.DataFrame, routes: dict[str, str]) -> pl.DataFrame:
+    """record_id -> route (the strictest route among its flags; unlisted flags go to review) and the rule."""
+    ranked = flags.with_columns(
+        pl.col("name").replace_strict(routes, default="review").alias("route"),
+    ).with_columns(pl.col("route").replace_strict(ROUTE_ORDER, return_dtype=pl.Int8).alias("rank"))
+    worst = (
+        ranked.sort(["record_id", "rank"], descending=[False, True])
+        .group_by("record_id", maintain_order=True)
+        .first()
+        .select("record_id", "route", pl.format("{} → {}", "name", "route").alias("rule"))
+    )
+    out = pl.DataFrame({"record_id": record_ids}).join(worst, on="record_id", how="left")
+    return out.with_columns(pl.col("route").fill_null("keep"), pl.col("rule").fill_null("no flags → keep"))
+
+
+@dataclass
+class CurateSummary:
+    records: int
+    routes: dict[str, int]
+    flags: dict[str, int]
+    timings: list[StepTiming]
+    table_path: Any
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+
+def curate(
+    workspace: Workspace | str,
+    *,
+    stale_before: str | None = None,
+    target_author: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> CurateSummary:
+    """Flag every record, clean its text, route it; write `curated` in one atomic write."""
+    from housevoice.errors import HousevoiceError
+
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+    overrides: dict[str, dict[str, Any]] = {}
+    if stale_before:
+        overrides["stale"] = {"before": stale_before}
+    if target_author:
+        overrides["off_author"] = {"target": target_author}
+    start = time.perf_counter()
+    flaggers = build_flaggers(ws.config, overrides)
+    records = ws.read_table("records")
+    if records.is_empty():
+        raise HousevoiceError(f"{ws.root} has no records yet", hint=f"run `housevoice ingest {ws.root} SOURCE…` first")
+    for flagger in flaggers:
+        if hasattr(flagger, "attach_workspace"):
+            flagger.attach_workspace(ws)  # flaggers that learn from earlier decisions
+    if progress:
+        progress("cleaning text and counting tokens")
+    tokenizer = ws.config.curate.flagger_settings("length").get("tokenizer") if "length" in ws.config.curate.flaggers else None
+    frame = prepare_frame(records, ws.config, tokenizer)
+    flags, columns, timings = run_flaggers(frame, flaggers, progress)
+    routes = route_records(frame["record_id"], flags, ws.config.curate.routes)
+    flag_lists = (
+        flags.group_by("record_id", maintain_order=True)
+        .agg(pl.struct("name", "score", "detail").alias("flags"))
+    )
+    curated = (
+        frame.select("record_id", "clean_text", "n_tokens")
+        .join(flag_lists, on="record_id", how="left")
+        .join(columns, on="record_id", how="left")
+        .join(routes.select("record_id", "route"), on="record_id", how="left")
+        .with_columns(pl.col("flags").fill_null(pl.lit([], dtype=pl.List(FLAG))))
+    )
+    for col in ("dup_group", "template_family"):
+        if col not in curated.columns:
+            curated = curated.with_columns(pl.lit(None, dtype=pl.String).alias(col))
+    curated = curated.select(CURATED.names())
+    with ws.lock():
+        path = ws.write_table("curated", curated)
+    return CurateSummary(
+        records=len(curated),
+        routes=dict(curated.group_by("route").len().iter_rows()),
+        flags=dict(flags.group_by("name").len().sort("len", descending=True).iter_rows()),
+        timings=timings,
+        table_path=path,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def explain_record(workspace: Workspace | str, record: str) -> dict[str, Any]:
+    """Everything curation said about one record (by record_id or source_key), and the rule that routed it."""
+    from housevoice.errors import HousevoiceError
+
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+    if not ws.has_table("curated"):
+        raise HousevoiceError("nothing is curated yet", hint=f"run `housevoice curate {ws.root}` first")
+    records = ws.read_table("records")
+    match = records.filter((pl.col("record_id") == record) | (pl.col("source_key") == record))
+    if match.is_empty():
+        match = records.filter(pl.col("record_id").str.starts_with(record)) if len(record) >= 6 else match
+    if match.is_empty():
+        raise HousevoiceError(f"no record {record!r} in {ws.root}", hint="give a record_id or the record's own key (source_key)")
+    if len(match) > 1:
+        raise HousevoiceError(f"{record!r} matches {len(match)} records; give the full record_id")
+    rec = match.row(0, named=True)
+    cur = ws.read_table("curated").filter(pl.col("record_id") == rec["record_id"])
+    if cur.is_empty():
+        raise HousevoiceError(f"record {rec['record_id']} was ingested after the last curation", hint="run `housevoice curate` again")
+    row = cur.row(0, named=True)
+    routes = ws.config.curate.routes
+    flags = [{**f, "route": routes.get(f["name"], "review")} for f in row["flags"]]
+    rule = max(flags, key=lambda f: ROUTE_ORDER[f["route"]]) if flags else None
+    return {
+        "record": rec,
+        "curated": row,
+        "flags": flags,
+        "rule": f"{rule['name']} → {rule['route']} ([curate.routes] {rule['name']} = \"{rule['route']}\")" if rule else "no flags → keep",
+    }

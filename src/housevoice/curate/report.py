@@ -1,0 +1,143 @@
+"""The curation report: reports/curation.html with PNG plots, a page a content lead can read."""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from housevoice.errors import HousevoiceError
+from housevoice.store import Workspace, write_atomic
+
+
+@dataclass
+class ReportSummary:
+    html_path: Path
+    plots: list[Path]
+
+
+def _bar(ax, labels, values, color="#4c72b0"):
+    ax.barh(labels[::-1], values[::-1], color=color)
+    for i, v in enumerate(values[::-1]):
+        ax.text(v, i, f" {v}", va="center", fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+def _save(fig, path: Path) -> Path:
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    write_atomic(path, buf.getvalue())
+    return path
+
+
+def _plots(frame: pl.DataFrame, flag_counts: pl.DataFrame, out: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    _bar(axes[0], flag_counts["name"].to_list(), flag_counts["len"].to_list())
+    axes[0].set_title("records per flag")
+    routes = frame.group_by("route").len().sort("route")
+    colors = {"keep": "#55a868", "review": "#dd8452", "drop": "#c44e52"}
+    axes[1].bar(routes["route"].to_list(), routes["len"].to_list(), color=[colors.get(r, "#888") for r in routes["route"]])
+    axes[1].set_title("records per route")
+    axes[1].spines[["top", "right"]].set_visible(False)
+    paths.append(_save(fig, out / "curation-flags.png"))
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(11, 3.5))
+    tokens = frame["n_tokens"].drop_nulls()
+    if len(tokens):
+        ax.hist(tokens.clip(0, tokens.quantile(0.99) or 1).to_list(), bins=50, color="#4c72b0")
+    ax.set_title("tokens per record (clean text; top 1% clipped)")
+    ax.set_xlabel("tokens")
+    ax.spines[["top", "right"]].set_visible(False)
+    paths.append(_save(fig, out / "curation-tokens.png"))
+    plt.close(fig)
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    years = frame.filter(pl.col("published_at").is_not_null()).group_by(pl.col("published_at").dt.year().alias("year")).len().sort("year")
+    axes[0].bar([str(y) for y in years["year"]], years["len"].to_list(), color="#4c72b0")
+    axes[0].set_title("records per year")
+    axes[0].tick_params(axis="x", rotation=60)
+    axes[0].spines[["top", "right"]].set_visible(False)
+    authors = frame.group_by(pl.col("author").fill_null("(none)")).len().sort("len", descending=True).head(15)
+    _bar(axes[1], authors["author"].to_list(), authors["len"].to_list(), color="#8172b3")
+    axes[1].set_title("records per author (top 15)")
+    paths.append(_save(fig, out / "curation-years-authors.png"))
+    plt.close(fig)
+    return paths
+
+
+def _table(headers: list[str], rows: list[list]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def write_report(workspace: Workspace | str) -> ReportSummary:
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+    if not ws.has_table("curated"):
+        raise HousevoiceError("nothing is curated yet", hint=f"run `housevoice curate {ws.root}` first")
+    records = ws.read_table("records")
+    curated = ws.read_table("curated")
+    frame = curated.join(records.select("record_id", "title", "author", "published_at", "source", "kind"), on="record_id", how="left")
+    flags = curated.select("record_id", "flags").explode("flags").drop_nulls("flags").unnest("flags")
+    flag_counts = flags.group_by("name").len().sort("len", descending=True)
+    out = ws.reports_dir
+    plots = _plots(frame, flag_counts, out)
+
+    routes = dict(frame.group_by("route").len().iter_rows())
+    examples = (
+        flags.join(frame.select("record_id", "title"), on="record_id")
+        .group_by("name", maintain_order=True).head(2)
+    )
+    flag_rows = []
+    for name, n in flag_counts.iter_rows():
+        ex = examples.filter(pl.col("name") == name)
+        sample = "; ".join(f"{t or '(untitled)'}: {d}" for t, d in zip(ex["title"], ex["detail"]))
+        flag_rows.append([name, n, ws.config.curate.routes.get(name, "review"), sample[:400]])
+
+    def clusters(column: str, limit: int = 10) -> list[list]:
+        groups = frame.filter(pl.col(column).is_not_null()).group_by(column).agg(
+            pl.len().alias("n"), pl.col("title").head(3).alias("titles")
+        ).sort("n", descending=True).head(limit)
+        return [[g, n, " · ".join(t or "(untitled)" for t in titles)] for g, n, titles in groups.iter_rows()]
+
+    kept = frame.filter(pl.col("route") == "keep")
+    sections = [
+        f"<h1>Curation report — {html.escape(ws.config.workspace.name)}</h1>",
+        f"<p class='lead'>{len(frame)} records: <b>{routes.get('keep', 0)}</b> keep, "
+        f"<b>{routes.get('review', 0)}</b> for people to review, <b>{routes.get('drop', 0)}</b> dropped by a rule "
+        f"(still reviewable). Records kept hold {int(kept['n_tokens'].sum() or 0):,} tokens. Nothing was deleted.</p>",
+        "<h2>What curation found</h2>",
+        _table(["flag", "records", "route", "examples"], flag_rows),
+        *[f"<img src='{p.name}' alt='{p.stem}'>" for p in plots],
+        "<h2>Largest duplicate clusters</h2>",
+        _table(["cluster", "records", "titles"], clusters("dup_group")) if frame["dup_group"].drop_nulls().len() else "<p>No duplicates found.</p>",
+        "<h2>Template families (series built from one template)</h2>",
+        _table(["family", "records", "example titles"], clusters("template_family")) if frame["template_family"].drop_nulls().len() else "<p>No templated series found.</p>",
+        "<h2>Next step</h2>",
+        f"<p>People decide the {routes.get('review', 0)} records routed to review: "
+        f"<code>housevoice label review push {html.escape(str(ws.root))}</code>. "
+        f"One record's reasons: <code>housevoice curate {html.escape(str(ws.root))} --explain RECORD_ID</code>.</p>",
+    ]
+    style = (
+        "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222;padding:0 1em}"
+        "table{border-collapse:collapse;width:100%;margin:1em 0;font-size:14px}"
+        "td,th{border-bottom:1px solid #ddd;padding:6px;text-align:left;vertical-align:top}"
+        "img{max-width:100%;margin:1em 0}.lead{font-size:17px}"
+    )
+    page = f"<!doctype html><html><head><meta charset='utf-8'><title>housevoice curation report</title><style>{style}</style></head><body>{''.join(sections)}</body></html>"
+    html_path = out / "curation.html"
+    write_atomic(html_path, page.encode("utf-8"))
+    write_atomic(out / "curation.json", json.dumps({"routes": routes, "flags": dict(flag_counts.iter_rows())}, indent=2).encode())
+    return ReportSummary(html_path=html_path, plots=plots)

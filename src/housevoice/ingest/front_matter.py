@@ -1,0 +1,151 @@
+"""Front matter of posts and show notes: YAML between `---` lines or TOML between `+++` lines."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from dateutil import parser as date_parser
+from markdown_it import MarkdownIt
+
+from housevoice.errors import SourceError
+from housevoice.ingest.base import parse_datetime
+
+DATE_KEYS = ("date", "published", "published_at", "pubDate", "pubdate", "datetime", "created", "created_at")
+URL_KEYS = ("url", "permalink", "link", "canonical_url")
+KINDS = ("post", "page", "newsletter")
+_FENCES = {"---": ("yaml", ("---", "...")), "+++": ("toml", ("+++",))}
+
+
+@dataclass
+class FrontMatter:
+    """A file split into its front matter fields ({} when none) and its body."""
+
+    fields: dict[str, Any]
+    body: str
+    body_line: int = 1
+
+
+def split_front_matter(text: str, path: Path) -> FrontMatter:
+    """Front matter between `---` (YAML) or `+++` (TOML) lines at the top; bad front matter is a SourceError."""
+    lines = text.split("\n")
+    fence = lines[0].rstrip()
+    if fence not in _FENCES:
+        return FrontMatter(fields={}, body=text)
+    language, closers = _FENCES[fence]
+    close = next((i for i in range(1, len(lines)) if lines[i].rstrip() in closers), None)
+    if close is None:
+        raise SourceError(
+            path, f"the front matter opened with {fence!r} is never closed", line=1,
+            hint=f"end it with a {closers[0]!r} line",
+        )
+    block = "\n".join(lines[1:close])
+    fields = _parse_yaml(block, path) if language == "yaml" else _parse_toml(block, path)
+    if fields is None:
+        fields = {}
+    if not isinstance(fields, dict):
+        raise SourceError(
+            path, f"the front matter is a {type(fields).__name__}, not `key: value` lines", line=2,
+        )
+    return FrontMatter(fields=fields, body="\n".join(lines[close + 1 :]), body_line=close + 2)
+
+
+def _parse_yaml(block: str, path: Path) -> Any:
+    try:
+        return yaml.safe_load(block)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+        line = mark.line + 2 if mark is not None else 2  # +1 for the opening fence, +1 from 0-based
+        raise SourceError(path, f"bad YAML front matter ({problem})", line=line) from None
+
+
+def _parse_toml(block: str, path: Path) -> Any:
+    try:
+        return tomllib.loads(block)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        line = int(found.group(1)) + 1 if found else 2
+        reason = re.sub(r"\s*\(at line .*\)$", "", str(exc))
+        raise SourceError(path, f"bad TOML front matter ({reason})", line=line) from None
+
+
+def post_fields(matter: FrontMatter, path: Path, notes: list[str]) -> dict[str, Any]:
+    """title, author, published_at, url, status, kind and meta from front matter fields."""
+    fields = matter.fields
+    meta: dict[str, Any] = {}
+    if fields:
+        meta["front_matter"] = fields
+    authors = _names(fields.get("authors")) or _names(fields.get("author"))
+    if len(authors) > 1:
+        meta["authors"] = authors
+    for name in ("tags", "categories"):
+        values = _names(fields.get(name))
+        if values:
+            meta[name] = values
+    if fields.get("slug"):
+        meta["slug"] = str(fields["slug"])
+    date_key = next((k for k in DATE_KEYS if fields.get(k) not in (None, "")), None)
+    published_at = _date(fields[date_key], path, date_key, notes) if date_key else None
+    url = next((str(fields[k]) for k in URL_KEYS if fields.get(k)), None)
+    kind = str(fields.get("type") or fields.get("layout") or "").lower()
+    title = fields.get("title")
+    return {
+        "title": str(title).strip() if title not in (None, "") else None,
+        "author": " & ".join(authors) if authors else None,
+        "published_at": published_at,
+        "url": url,
+        "status": _status(fields),
+        "kind": kind if kind in KINDS else None,
+        "meta": meta,
+    }
+
+
+def _names(value: Any) -> list[str]:
+    """Authors or tags as a list of strings: a string, a list, or `{name: ...}` entries."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("display_name") or ""
+        return [str(value)] if value else []
+    if isinstance(value, (list, tuple)):
+        return [name for item in value for name in _names(item)]
+    return [str(value).strip()]
+
+
+def _date(value: Any, path: Path, key: str, notes: list[str]) -> datetime | None:
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        pass
+    if isinstance(value, str):
+        try:
+            return parse_datetime(date_parser.parse(value))  # forms like "2 Jan 2020" or "2020-01-02 10:00 -0500"
+        except (ValueError, OverflowError):
+            pass
+    notes.append(f"{path}: unreadable {key} {value!r} in the front matter; published_at left empty")
+    return None
+
+
+def _status(fields: dict[str, Any]) -> str | None:
+    if fields.get("status"):
+        return str(fields["status"])
+    if fields.get("draft") is True or fields.get("published") is False:
+        return "draft"
+    if fields.get("draft") is False or fields.get("published") is True:
+        return "publish"
+    return None
+
+
+def first_heading(body: str) -> str | None:
+    """The text of the first level-1 heading (`# Title` or `Title` over `===`), if any."""
+    tokens = MarkdownIt("commonmark").parse(body)
+    for opening, inline in zip(tokens, tokens[1:]):
+        if opening.type == "heading_open" and opening.tag == "h1" and inline.content.strip():
+            return inline.content.strip()
+    return None

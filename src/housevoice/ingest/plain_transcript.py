@@ -1,0 +1,166 @@
+"""Plain-text transcripts -> one document per speaker turn.
+
+Two styles: show notes with `**Name:** text` paragraphs, and auto-transcription exports
+(Otter and the like) with a `Name  0:25` line above each block of text.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from housevoice.errors import SourceError
+from housevoice.ingest.base import ReadResult
+from housevoice.ingest.front_matter import first_heading, post_fields, split_front_matter
+from housevoice.ingest.text_decoding import head_text, read_text
+from housevoice.ingest.transcript_turns import (
+    SPEAKER_FORMATS_HINT,
+    Utterance,
+    clock_from_text,
+    merge_turns,
+    turn_documents,
+)
+
+FORMAT = "transcript"
+SUFFIXES = (".md", ".markdown", ".txt", ".text")
+
+# `**Daniel Whitenack:** Welcome to...`; the colon inside the bold is what marks a speaker.
+_LABEL = re.compile(r"^\*\*(?P<name>[^*\n]{1,80}?):\*\*[ \t]*")
+# `\[12:34\]` or `[01:02:03]` opening a paragraph: when it was said.
+_TIMESTAMP = re.compile(r"^\\?\[(?P<time>\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)\\?\]")
+# `Speaker Name  0:25` alone on a line, above the text it introduces.
+_HEADER = re.compile(
+    r"^(?P<name>[^\W\d_][\w.'’-]*(?: [\w.'’-]+){0,4})[ \t]+(?P<time>\d{1,2}:\d{2}(?::\d{2})?)[ \t]*$"
+)
+# The line such services put under the last block; it is nobody's speech.
+_SERVICE_FOOTER = re.compile(r"\n[ \t]*Transcribed by https?://\S+[ \t]*$", re.IGNORECASE)
+_ATX_TITLE = re.compile(r"^#[ \t]+\S")
+# A file is a transcript when this share of its paragraphs open with a speaker label.
+MIN_LABEL_SHARE = 0.25
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    return transcript_style(head_text(head)) is not None
+
+
+def transcript_style(text: str) -> str | None:
+    """`speaker_paragraphs`, `speaker_headers`, or None when the text is not a transcript."""
+    paragraphs = [p for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
+    labels = sum(1 for p in paragraphs if _LABEL.match(p.lstrip()))
+    if labels >= 2 and labels / len(paragraphs) >= MIN_LABEL_SHARE:
+        return "speaker_paragraphs"
+    if len(_header_lines(text.split("\n"))) >= 2:
+        return "speaker_headers"
+    return None
+
+
+def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> ReadResult:
+    text, notes = read_text(path)
+    matter = split_front_matter(text, path)
+    style = transcript_style(matter.body)
+    if style is None:
+        raise SourceError(path, "no speaker labels found", hint=SPEAKER_FORMATS_HINT)
+    lines = matter.body.split("\n")
+    offset = matter.body_line - 1
+    skipped: dict[str, int] = {}
+    if style == "speaker_paragraphs":
+        heading, utterances, before = _labelled_paragraphs(lines, offset)
+    else:
+        heading, utterances, before = _headed_blocks(lines, offset)
+        if utterances and _SERVICE_FOOTER.search(utterances[-1].text):
+            utterances[-1].text = _SERVICE_FOOTER.sub("", utterances[-1].text)
+            skipped["transcription service footer"] = 1
+    if before:
+        # a title block or show-notes intro is not anyone's turn; counted so the user sees it
+        skipped["text before the first speaker"] = before
+    turns = merge_turns(utterances, joiner="\n\n")
+    post = post_fields(matter, path, notes)
+    documents = turn_documents(
+        turns,
+        key=key,
+        episode=path.stem,
+        title=post["title"] or heading or path.stem,
+        published_at=post["published_at"],
+        url=post["url"],
+    )
+    return ReadResult(documents=documents, skipped=skipped, notes=notes)
+
+
+def _paragraphs(lines: list[str], offset: int) -> list[tuple[int, str]]:
+    """(first line number, text) of each blank-line-separated paragraph, text exactly as in the file."""
+    found: list[tuple[int, str]] = []
+    current: list[str] = []
+    start = 0
+    for number, line in enumerate(lines, start=offset + 1):
+        if line.strip():
+            if not current:
+                start = number
+            current.append(line)
+        elif current:
+            found.append((start, "\n".join(current)))
+            current = []
+    if current:
+        found.append((start, "\n".join(current)))
+    return found
+
+
+def _labelled_paragraphs(lines: list[str], offset: int) -> tuple[str | None, list[Utterance], int]:
+    """The `# Title` above the first label, one utterance per paragraph from the first label on
+    (unlabelled ones continue the turn), and how many paragraphs came before the first label."""
+    heading = None
+    before = 0
+    utterances: list[Utterance] = []
+    for number, paragraph in _paragraphs(lines, offset):
+        match = _LABEL.match(paragraph.lstrip())
+        if match is None:
+            if utterances:
+                utterances.append(Utterance(speaker=None, text=paragraph, line=number))
+            elif heading is None and _ATX_TITLE.match(paragraph) and "\n" not in paragraph:
+                heading = first_heading(paragraph)
+            else:
+                before += 1
+            continue
+        said = paragraph.lstrip()[match.end():]
+        stamp = _TIMESTAMP.match(said)
+        utterances.append(
+            Utterance(
+                speaker=match["name"].strip(),
+                text=said,
+                line=number,
+                start=clock_from_text(stamp["time"]) if stamp else None,
+            )
+        )
+    return heading, utterances, before
+
+
+def _header_lines(lines: list[str]) -> list[int]:
+    """Indexes of `Name  0:25` lines that have text on the next line."""
+    return [
+        i for i, line in enumerate(lines)
+        if _HEADER.match(line.strip()) and i + 1 < len(lines) and lines[i + 1].strip()
+        and not _HEADER.match(lines[i + 1].strip())
+    ]
+
+
+def _headed_blocks(lines: list[str], offset: int) -> tuple[str | None, list[Utterance], int]:
+    """The export's title (first line above the first header), one utterance per header and the
+    lines under it, and how many paragraphs came before the first header."""
+    headers = _header_lines(lines)
+    preamble = [p for _, p in _paragraphs(lines[: headers[0]], offset)]
+    heading = None
+    if preamble:
+        first_line = preamble[0].split("\n")[0]
+        heading = first_heading(first_line) if _ATX_TITLE.match(first_line) else first_line.strip()
+    utterances: list[Utterance] = []
+    for position, index in enumerate(headers):
+        end = headers[position + 1] if position + 1 < len(headers) else len(lines)
+        match = _HEADER.match(lines[index].strip())
+        utterances.append(
+            Utterance(
+                speaker=match["name"].strip(),
+                text="\n".join(lines[index + 1 : end]).strip(),
+                line=offset + index + 1,
+                start=clock_from_text(match["time"]),
+            )
+        )
+    return heading, utterances, len(preamble)

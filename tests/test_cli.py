@@ -1,0 +1,83 @@
+"""The command line as a user meets it: help with examples, counts, next steps, clear failures."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import polars as pl
+
+
+def test_help_of_every_command_shows_an_example(cli):
+    top = cli("--help", check=True)
+    assert "Example:" in top.stdout
+    for command in ("init", "ingest", "status", "curate", "report", "demo"):
+        out = cli(command, "--help", check=True).stdout
+        assert "Example:" in out, command
+
+
+def test_init_ingest_status_round_trip(cli, tmp_path, shared_data):
+    ws = tmp_path / "ws"
+    out = cli("init", ws, check=True).stdout
+    assert "next: housevoice ingest" in out
+    out = cli("ingest", ws, shared_data / "dev-corpus" / "records.jsonl", check=True).stdout
+    assert "826 new, 0 changed, 0 unchanged" in out
+    assert "next: housevoice curate" in out
+    out = cli("status", ws, check=True).stdout
+    assert "826 records" in out
+    assert "Niko Matsakis" in out and "jsonl:records.jsonl" in out
+    assert "next: housevoice curate" in out
+
+
+def test_ingest_with_map_flag(cli, tmp_path, workspace):
+    src = tmp_path / "n.jsonl"
+    src.write_text(json.dumps({"uid": "7", "body": "Hello", "headline": "Hi"}) + "\n")
+    cli("ingest", workspace.root, src, "--map", "text=body,title=headline,id=uid", check=True)
+    row = workspace.read_table("records").row(0, named=True)
+    assert (row["source_key"], row["title"]) == ("7", "Hi")
+
+
+def test_errors_are_one_clear_line_and_exit_non_zero(cli, tmp_path, workspace):
+    cases = [
+        (("status", tmp_path / "nowhere"), "no workspace at"),
+        (("ingest", workspace.root, tmp_path / "missing.xml"), "no such file or folder"),
+        (("ingest", workspace.root, tmp_path, "--map", "nonsense"), "expected FIELD=COLUMN"),
+        (("ingest", workspace.root, tmp_path, "--map", "colour=x"), "unknown field 'colour'"),
+        (("init", workspace.root), "already a housevoice workspace"),
+    ]
+    for args, message in cases:
+        proc = cli(*args, check=False)
+        assert proc.returncode != 0
+        assert message in proc.stderr, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
+
+
+def test_killing_an_ingest_mid_write_leaves_the_previous_table(tmp_path, workspace):
+    small = tmp_path / "small.jsonl"
+    small.write_text(json.dumps({"id": "old", "text": "the earlier table"}) + "\n")
+    subprocess.run([sys.executable, "-m", "housevoice", "ingest", str(workspace.root), str(small)], check=True, capture_output=True)
+    before = workspace.table_path("records").read_bytes()
+    big = tmp_path / "big.jsonl"
+    with big.open("w") as fh:
+        for i in range(60_000):
+            fh.write(json.dumps({"id": f"n{i}", "text": f"post number {i} " * 40}) + "\n")
+    proc = subprocess.Popen([sys.executable, "-m", "housevoice", "ingest", str(workspace.root), str(big)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if any(p.suffix == ".tmp" for p in workspace.tables_dir.iterdir()):
+            break  # the new table is being written right now
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    after = workspace.read_table("records")
+    # Either the kill landed mid-write (old table intact) or just after the rename (new table whole).
+    if workspace.table_path("records").read_bytes() == before:
+        assert after["source_key"].to_list() == ["old"]
+    else:
+        assert len(after) == 60_001
+    assert pl.read_parquet(workspace.table_path("records")).height in (1, 60_001)
