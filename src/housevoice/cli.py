@@ -207,6 +207,24 @@ def demo(
     run_demo(workspace, console=console)
 
 
+def _register_stage_commands() -> None:
+    """Each stage's commands live beside the stage (`<stage>/commands.py`) and are mounted here."""
+    import importlib
+
+    for module_name in ("housevoice.label.commands", "housevoice.tune.commands",
+                        "housevoice.evaluate.commands", "housevoice.dashboard.commands"):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue  # that stage is not installed in this build
+            raise
+        module.register(app)
+
+
+_register_stage_commands()
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)

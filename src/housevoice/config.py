@@ -54,6 +54,7 @@ class _Strict(BaseModel):
 class WorkspaceSection(_Strict):
     version: int = WORKSPACE_VERSION
     name: str = "housevoice"
+    id: str = Field("", description="set by `housevoice init`; ties registry.sqlite to this workspace")
 
 
 class IngestConfig(_Strict):
@@ -155,6 +156,7 @@ CONFIG_TEMPLATE = """\
 [workspace]
 version = 1            # the workspace layout this file belongs to; do not edit
 name = "{name}"
+id = "{workspace_id}"   # ties registry.sqlite to this workspace; do not edit
 
 [ingest]
 max_record_mb = 20     # a single record larger than this stops the ingest with a clear error

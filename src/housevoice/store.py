@@ -36,7 +36,12 @@ class Workspace:
         for sub in ("tables", "models", "reports"):
             (root / sub).mkdir(parents=True, exist_ok=True)
         ws = cls(root)
-        ws.write_text(root / CONFIG_FILE, CONFIG_TEMPLATE.format(name=name or root.resolve().name))
+        import uuid
+
+        ws.write_text(
+            root / CONFIG_FILE,
+            CONFIG_TEMPLATE.format(name=name or root.resolve().name, workspace_id=uuid.uuid4().hex),
+        )
         return ws
 
     @classmethod

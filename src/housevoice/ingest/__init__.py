@@ -20,6 +20,9 @@ from housevoice.store import Workspace
 READER_MODULES = ("wordpress", "webvtt", "srt", "plain_transcript", "jsonl", "csvfile", "markdown")
 # Readers of one kind share a source prefix (`transcript:ep07.vtt`).
 SOURCE_PREFIX = {"webvtt": "transcript", "srt": "transcript", "transcript": "transcript"}
+# Formats whose files carry their own ids (post ids, an id column): each file is its own
+# source, so two exports in one folder never collide. Others name the folder the user gave.
+OWN_IDS = {"wordpress", "jsonl", "csv"}
 HEAD_BYTES = 64 * 1024
 
 
@@ -50,6 +53,7 @@ class SourceSummary:
     unchanged: int = 0
     skipped: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    record_ids: list[str] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -124,7 +128,9 @@ def read_source(
         module = choose_reader(file, head, fmt, available)
         formats.add(module.FORMAT)
         result: ReadResult = module.read(file, key=key, mapping=mapping)
-        source = f"{SOURCE_PREFIX.get(module.FORMAT, module.FORMAT)}:{path.name}"
+        prefix = SOURCE_PREFIX.get(module.FORMAT, module.FORMAT)
+        per_file = module.FORMAT in OWN_IDS and path.is_dir()
+        source = f"{prefix}:{path.name}/{key}" if per_file else f"{prefix}:{path.name}"
         for doc in result.documents:
             size = len(doc.text.encode("utf-8", "surrogatepass"))
             if size > limit:
@@ -134,6 +140,7 @@ def read_source(
                     hint="split it, or raise [ingest] max_record_mb in housevoice.toml",
                 )
             docs.append((source, doc))
+            summary.record_ids.append(record_id(source, doc.source_key))
         summary.files += 1
         summary.read += len(result.documents)
         summary.skipped.update(result.skipped)
@@ -212,10 +219,9 @@ def ingest_sources(
     with ws.lock():
         existing = ws.read_table("records")
         merged, status = merge_records(existing, incoming)
-        counts = incoming.select("record_id", "source").join(status, on="record_id")
+        status_of = dict(status.iter_rows())
         for s in summaries:
-            prefix_match = counts.filter(pl.col("source").str.ends_with(":" + s.source))
-            c = Counter(prefix_match["status"].to_list())
+            c = Counter(status_of[rid] for rid in s.record_ids)
             s.new, s.changed, s.unchanged = c["new"], c["changed"], c["unchanged"]
         path = ws.write_table("records", merged)
     return IngestSummary(sources=summaries, total_records=len(merged), table_path=path)

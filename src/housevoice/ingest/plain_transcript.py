@@ -40,6 +40,9 @@ MIN_LABEL_SHARE = 0.25
 
 
 def sniff(path: Path, head: bytes) -> bool:
+    # structured files (JSONL, CSV, XML) may quote transcripts; only text files are one
+    if path.suffix.lower() not in SUFFIXES and path.suffix:
+        return False
     return transcript_style(head_text(head)) is not None
 
 

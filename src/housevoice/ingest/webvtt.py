@@ -48,8 +48,8 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
         raise SourceError(path, "the file holds no cues")
 
     cue_lines = _cue_lines(text)
-    plain_lines = [plain for caption in captions for _, plain in _voiced_lines(caption)]
-    speakers = cue_speakers(line for line in plain_lines if line.strip())
+    unvoiced = [plain for caption in captions for voice, plain in _voiced_lines(caption) if not voice]
+    speakers = cue_speakers(line for line in unvoiced if line.strip())
     utterances: list[Utterance] = []
     for index, caption in enumerate(captions):
         start, end = caption.start, caption.end

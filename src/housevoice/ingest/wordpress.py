@@ -274,7 +274,8 @@ def _read_recovered(path: Path, strict: etree.XMLSyntaxError) -> ReadResult:
         result.skipped[MALFORMED] = lost
     where = f", damaged items at lines {_lines([start for start, _ in damaged])}" if damaged else ""
     hint = "; re-save the export as UTF-8 to keep them" if encoding_error else ""
-    result.notes.insert(0, f"{path}:{line}: {what}; recovered {len(intact)} of ~{found} items, skipped {lost}{where}{hint}")
+    recovered = f"recovered {len(intact)} of ~{found} items, skipped {lost}"
+    result.notes.insert(0, f"{path}:{line}: {what}; {recovered}{where}{hint}")
     return result
 
 

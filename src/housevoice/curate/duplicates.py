@@ -1,0 +1,309 @@
+"""Exact and near duplicates: MinHash LSH candidates, verified on shared phrases and specifics."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import datetime
+
+import numpy as np
+import polars as pl
+import rensa
+from pydantic import Field
+
+from housevoice.curate.base import FLAG_ROWS, Flagger, FlaggerSettings, FlagResult
+
+# Links carry tracking parameters and change between copies; their text survives in clean_text.
+_URL = r"https?://\S+"
+# Letters and digits only: markdown punctuation (`*`, `-`, `#`, `_`, `=`) must not change a shingle.
+_WORD = r"[^\W_]+"
+_MONTHS = (
+    "january february march april may june july august september october november december"
+).split()
+# Specifics two copies of one text agree on: numbers, versions, dates, months.
+_SPECIFIC = re.compile(r"\b\d[\w]*(?:[.\-/]\d+)*\b|\b(?:" + "|".join(_MONTHS) + r")\b", re.IGNORECASE)
+_MULT = np.uint64(0x9E3779B97F4A7C15)
+
+
+class DuplicateSettings(FlaggerSettings):
+    shingle_words: int = Field(5, ge=1, le=20, description="Words per shingle (phrase) compared between texts.")
+    num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations per text.")
+    band_rows: int = Field(2, ge=1, le=16, description="MinHash values per LSH band; fewer rows find less similar pairs.")
+    min_containment: float = Field(
+        0.45,
+        ge=0.0,
+        le=1.0,
+        description="Share of the shorter text's phrases found in the other text for a near duplicate.",
+    )
+    min_specifics_overlap: float = Field(
+        0.8,
+        ge=0.0,
+        le=1.0,
+        description="Share of the numbers, versions, dates and months of the text with fewer of them "
+        "that the other text also has; below it the two are siblings of a series, not copies.",
+    )
+    max_bucket_pairs: int = Field(
+        64, ge=2, description="Above this many texts in one LSH bucket, link each only to the bucket's first text."
+    )
+    chunk_rows: int = Field(4096, ge=64, description="Texts shingled at once (bounds memory on large corpora).")
+    seed: int = Field(42, description="MinHash seed.")
+
+
+def exact_key(texts: pl.Expr) -> pl.Expr:
+    """The text after Unicode NFC and collapsing whitespace, hashed: equal keys are exact duplicates."""
+    return texts.fill_null("").str.normalize("NFC").str.replace_all(r"\s+", " ").str.strip_chars().hash(seed=7)
+
+
+def _tokens(texts: pl.Series) -> pl.Series:
+    return (
+        texts.fill_null("")
+        .str.normalize("NFKC")
+        .str.replace_all(_URL, " ")
+        .str.to_lowercase()
+        .str.extract_all(_WORD)
+    )
+
+
+def shingle_hashes(texts: pl.Series, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of every k-word shingle of each text, flat, with row offsets (texts shorter than k: one shingle)."""
+    tokens = _tokens(texts)
+    lengths = tokens.list.len().fill_null(0).to_numpy().astype(np.int64)
+    flat = tokens.explode().drop_nulls()
+    if flat.len() == 0:
+        return np.zeros(0, np.uint64), np.zeros(len(texts) + 1, np.uint64)
+    token_hash = flat.hash(seed=11).to_numpy()
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    n_shingles = np.where(lengths >= k, lengths - k + 1, np.minimum(lengths, 1))
+    total = int(n_shingles.sum())
+    # Index of each shingle's first token: positions inside each text, offset by the text's start.
+    owner = np.repeat(np.arange(len(lengths)), n_shingles)
+    first = np.arange(total) - np.repeat(np.cumsum(n_shingles) - n_shingles, n_shingles) + starts[owner]
+    width = np.minimum(lengths[owner], k)
+    acc = np.zeros(total, np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(k):
+            inside = j < width
+            idx = np.where(inside, first + j, 0)
+            acc = np.where(inside, acc * _MULT + token_hash[idx], acc)
+    offsets = np.concatenate(([0], np.cumsum(n_shingles))).astype(np.uint64)
+    return acc, offsets
+
+
+def _specifics(text: str | None) -> set[str]:
+    return {m.lower().rstrip(".") for m in _SPECIFIC.findall(re.sub(_URL, " ", text or ""))}
+
+
+def _agree(a: set[str], b: set[str], min_overlap: float) -> bool:
+    if not a or not b:
+        return True
+    return len(a & b) / min(len(a), len(b)) >= min_overlap
+
+
+def _when(then: datetime | None, now: datetime | None) -> str:
+    if then is None or now is None:
+        return ""
+    days = (now - then).days
+    word = "earlier" if days >= 0 else "later"
+    days = abs(days)
+    if days == 0:
+        return ", published the same day"
+    for size, unit in ((365, "year"), (30, "month"), (1, "day")):
+        if days >= size:
+            n = days // size
+            return f", published {n} {unit}{'s' if n != 1 else ''} {word}"
+    return ""
+
+
+class _Clusters:
+    """Union-find over row numbers (hand-written: a few lines, no library offers it on plain ints)."""
+
+    def __init__(self, n: int):
+        self.parent = np.arange(n)
+
+    def find(self, x: int) -> int:
+        root = x
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:
+            self.parent[x], x = root, self.parent[x]
+        return int(root)
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+class DuplicateFlagger(Flagger):
+    """Flags every member of a duplicate cluster except its earliest-published keeper."""
+
+    name = "duplicates"
+    flag_names = ("exact_duplicate", "near_duplicate")
+    Settings = DuplicateSettings
+
+    def flag(self, frame: pl.DataFrame) -> FlagResult:
+        s: DuplicateSettings = self.settings  # type: ignore[assignment]
+        n = frame.height
+        if n == 0:
+            return FlagResult(pl.DataFrame(schema=FLAG_ROWS), pl.DataFrame(schema={"record_id": pl.String, "dup_group": pl.String}))
+        text_col = "clean_text" if "clean_text" in frame.columns else "text"
+        texts = frame[text_col]
+        nonempty = frame.select(pl.col("text").fill_null("").str.strip_chars().str.len_chars() > 0).to_series().to_numpy()
+        raw_key = frame.select(exact_key(pl.col("text"))).to_series().to_numpy()
+        clusters = _Clusters(n)
+        edges: dict[tuple[int, int], float] = {}
+        # Exact duplicates: byte-level copies after NFC and whitespace collapse.
+        exact = (
+            pl.DataFrame({"key": raw_key, "row": np.arange(n), "ok": nonempty})
+            .filter("ok")
+            .group_by("key")
+            .agg(pl.col("row").min().alias("first"), pl.col("row"))
+            .filter(pl.col("row").list.len() > 1)
+        )
+        for first, rows in exact.select("first", "row").iter_rows():
+            for r in rows:
+                if r != first:
+                    clusters.union(first, r)
+        digests, sizes = self._digests(texts, s)
+        for a, b in self._candidates(digests, sizes, raw_key, nonempty, s):
+            if clusters.find(a) == clusters.find(b):
+                continue
+            score = self._verify(frame, text_col, a, b, s)
+            if score is not None:
+                clusters.union(a, b)
+                edges[(a, b)] = score
+        return self._result(frame, clusters, edges, raw_key, nonempty)
+
+    def _digests(self, texts: pl.Series, s: DuplicateSettings) -> tuple[np.ndarray, np.ndarray]:
+        blocks, sizes = [], []
+        for start in range(0, len(texts), s.chunk_rows):
+            hashes, offsets = shingle_hashes(texts.slice(start, s.chunk_rows), s.shingle_words)
+            if len(hashes) == 0:
+                hashes, offsets = np.zeros(1, np.uint64), np.concatenate(([0], np.ones(len(offsets) - 1, np.uint64)))
+            matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, s.num_perm, s.seed)
+            blocks.append(np.asarray(matrix.to_rows(), dtype=np.uint32))
+            counts = np.diff(offsets.astype(np.int64))
+            owner = np.repeat(np.arange(len(counts)), counts)
+            distinct = pl.DataFrame({"o": owner, "h": hashes}).group_by("o").agg(pl.col("h").n_unique()).sort("o")
+            size = np.zeros(len(counts), np.int64)
+            size[distinct["o"].to_numpy()] = distinct["h"].to_numpy()
+            sizes.append(size)
+        return np.vstack(blocks), np.concatenate(sizes)
+
+    def _candidates(self, digests, sizes, raw_key, nonempty, s: DuplicateSettings):
+        """Row pairs sharing an LSH band whose estimated containment can reach the threshold, most similar first."""
+        n, perms = digests.shape
+        rows_per_band = s.band_rows
+        bands = perms // rows_per_band
+        # One row per distinct exact text: copies are already joined, and must not flood buckets.
+        keep = pl.DataFrame({"k": raw_key, "row": np.arange(n), "ok": nonempty}).filter("ok").unique("k", keep="first")["row"].to_numpy()
+        keep = np.sort(keep)
+        if len(keep) < 2:
+            return []
+        sub = digests[keep].astype(np.uint64)
+        frames = []
+        with np.errstate(over="ignore"):
+            for b in range(bands):
+                key = np.zeros(len(keep), np.uint64)
+                for j in range(rows_per_band):
+                    key = key * _MULT + sub[:, b * rows_per_band + j]
+                frames.append(pl.DataFrame({"band": np.full(len(keep), b, np.int32), "key": key, "row": keep}))
+        buckets = (
+            pl.concat(frames)
+            .group_by("band", "key")
+            .agg(pl.col("row").sort())
+            .filter(pl.col("row").list.len() > 1)
+            .select(pl.int_range(pl.len()).alias("bucket"), "row")
+        )
+        small = buckets.filter(pl.col("row").list.len() <= s.max_bucket_pairs).explode("row")
+        pairs = small.join(small, on="bucket", suffix="_b").filter(pl.col("row") < pl.col("row_b")).select("row", "row_b")
+        big = buckets.filter(pl.col("row").list.len() > s.max_bucket_pairs).select(
+            pl.col("row").list.first().alias("row"), pl.col("row").list.slice(1).alias("row_b")
+        ).explode("row_b")
+        pairs = pl.concat([pairs, big]).unique()
+        if pairs.height == 0:
+            return []
+        a, b = pairs["row"].to_numpy(), pairs["row_b"].to_numpy()
+        jac = np.zeros(len(a))
+        for start in range(0, len(a), 200_000):
+            sl = slice(start, start + 200_000)
+            jac[sl] = (digests[a[sl]] == digests[b[sl]]).mean(axis=1)
+        sa, sb = sizes[a], sizes[b]
+        shared = jac / (1 + jac) * (sa + sb)
+        containment = shared / np.maximum(np.minimum(sa, sb), 1)
+        # Slack for MinHash estimation error; the exact check decides.
+        ok = containment >= s.min_containment - 0.15
+        order = np.argsort(-containment[ok], kind="stable")
+        return list(zip(a[ok][order].tolist(), b[ok][order].tolist()))
+
+    def _verify(self, frame: pl.DataFrame, text_col: str, a: int, b: int, s: DuplicateSettings) -> float | None:
+        """Exact shared-phrase share, or None when the pair is two instances of a series rather than copies."""
+        pair = frame[text_col].gather([a, b])
+        hashes, offsets = shingle_hashes(pair, s.shingle_words)
+        sa = np.unique(hashes[int(offsets[0]) : int(offsets[1])])
+        sb = np.unique(hashes[int(offsets[1]) : int(offsets[2])])
+        if len(sa) == 0 or len(sb) == 0:
+            return None
+        shared = len(np.intersect1d(sa, sb, assume_unique=True))
+        if shared / min(len(sa), len(sb)) < s.min_containment:
+            return None
+        titles = frame["title"].gather([a, b]).to_list() if "title" in frame.columns else [None, None]
+        ta, tb = _specifics(titles[0]), _specifics(titles[1])
+        # Titles naming different versions, dates or months name different documents.
+        if ta and tb and ta != tb:
+            return None
+        if not _agree(_specifics(pair[0]), _specifics(pair[1]), s.min_specifics_overlap):
+            return None
+        return shared / min(len(sa), len(sb))
+
+    def _result(self, frame, clusters: _Clusters, edges, raw_key, nonempty) -> FlagResult:
+        n = frame.height
+        roots = np.array([clusters.find(i) for i in range(n)])
+        members: dict[int, list[int]] = {}
+        for i in np.flatnonzero(np.bincount(roots, minlength=n)[roots] > 1):
+            members.setdefault(int(roots[i]), []).append(int(i))
+        ids = frame["record_id"].to_list()
+        titles = frame["title"].to_list() if "title" in frame.columns else [None] * n
+        dates = frame["published_at"].to_list() if "published_at" in frame.columns else [None] * n
+        best: dict[int, tuple[float, int]] = {}
+        for (a, b), score in edges.items():
+            for x, y in ((a, b), (b, a)):
+                if score > best.get(x, (-1.0, 0))[0]:
+                    best[x] = (score, y)
+        rows, groups = [], []
+        for rows_in in members.values():
+            # Keeper: earliest published; undated last; ties go to the first ingested.
+            keeper = min(rows_in, key=lambda r: (dates[r] is None, dates[r] or datetime.min, r))
+            group = "dup-" + hashlib.sha1(ids[keeper].encode()).hexdigest()[:12]
+            first_of_text: dict[int, int] = {}
+            for r in sorted(rows_in, key=lambda r: (r != keeper, dates[r] is None, dates[r] or datetime.min, r)):
+                first_of_text.setdefault(int(raw_key[r]), r)
+            for r in rows_in:
+                groups.append((ids[r], group))
+                if r == keeper:
+                    continue
+                original = first_of_text[int(raw_key[r])]
+                if original != r:
+                    other = original
+                    rows.append((ids[r], "exact_duplicate", 1.0, self._detail_exact(r, other, ids, titles, dates)))
+                    continue
+                score, other = best.get(r, (1.0, keeper))
+                rows.append((ids[r], "near_duplicate", round(score, 4), self._detail_near(r, other, score, ids, titles, dates)))
+        flags = pl.DataFrame(rows, schema=FLAG_ROWS, orient="row")
+        columns = pl.DataFrame(groups, schema={"record_id": pl.String, "dup_group": pl.String}, orient="row")
+        return FlagResult(flags, columns)
+
+    def _name(self, r: int, ids, titles) -> str:
+        title = f"'{titles[r]}' " if titles[r] else "an untitled record "
+        return f"{title}({ids[r]})"
+
+    def _detail_exact(self, r, other, ids, titles, dates) -> str:
+        return f"Same text as {self._name(other, ids, titles)}{_when(dates[other], dates[r])}."
+
+    def _detail_near(self, r, other, score, ids, titles, dates) -> str:
+        k = self.settings.shingle_words  # type: ignore[attr-defined]
+        return (
+            f"{round(score * 100)}% of the {k}-word phrases of the shorter of the two also appear in "
+            f"{self._name(other, ids, titles)}{_when(dates[other], dates[r])}."
+        )

@@ -1,0 +1,164 @@
+"""Markdown and plain-text posts: one record per file, front matter into the record's fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from housevoice.errors import SourceError
+from housevoice.ingest import markdown, read_source
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def read(path: Path):
+    return markdown.read(path, key=path.name)
+
+
+def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def test_yaml_front_matter_fills_the_record():
+    [doc] = read(FIXTURES / "spring-appeal.md").documents
+    assert doc.source_key == "spring-appeal.md"
+    assert doc.kind == "post"
+    assert doc.title == "Our spring appeal"
+    assert doc.author == "Maya Chen & Luis Ortega"
+    assert doc.published_at == datetime(2021, 3, 14, 14, 30)  # stored in UTC
+    assert doc.status == "publish"
+    assert doc.meta["authors"] == ["Maya Chen", "Luis Ortega"]
+    assert doc.meta["tags"] == ["fundraising", "community"]
+    assert doc.meta["categories"] == ["Updates"]
+    assert doc.meta["slug"] == "spring-appeal"
+    assert doc.text == (
+        "# Our spring appeal\n\nEvery spring we ask our readers for help, and every spring you answer.\n\n"
+        "This year the money goes to the reading rooms.\n"
+    )
+
+
+def test_toml_front_matter_fills_the_record():
+    [doc] = read(FIXTURES / "volunteer-day.md").documents
+    assert doc.title == "Volunteer day recap"
+    assert doc.author == "Noor Haddad"
+    assert doc.published_at == datetime(2022, 9, 3, 14, 0)
+    assert doc.status == "draft"
+    assert doc.meta["categories"] == ["Events"]
+    assert doc.text == "\nForty volunteers, two vans and a lot of paint.\n"
+
+
+def test_without_front_matter_the_first_heading_is_the_title():
+    [doc] = read(FIXTURES / "notes-from-the-road.md").documents
+    assert doc.title == "Notes from the road"
+    assert doc.author is None and doc.published_at is None
+    assert doc.text == (FIXTURES / "notes-from-the-road.md").read_text()
+
+
+def test_plain_text_without_heading_is_titled_by_its_file_name():
+    [doc] = read(FIXTURES / "thank-you.txt").documents
+    assert doc.title == "thank-you"
+    assert doc.meta["format"] == "text"
+    assert doc.text == (FIXTURES / "thank-you.txt").read_text()
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        ("2020-01-02", datetime(2020, 1, 2)),
+        ("'2020-01-02'", datetime(2020, 1, 2)),
+        ("2020-01-02T10:00:00Z", datetime(2020, 1, 2, 10)),
+        ("2020-01-02 10:00:00 -0500", datetime(2020, 1, 2, 15)),
+        ("January 2, 2020", datetime(2020, 1, 2)),
+        ("Thu, 02 Jan 2020 10:00:00 +0000", datetime(2020, 1, 2, 10)),
+    ],
+)
+def test_dates_in_many_forms(tmp_path, written, stored):
+    path = write(tmp_path, "post.md", f"---\ntitle: A post\ndate: {written}\n---\nBody.\n")
+    [doc] = read(path).documents
+    assert doc.published_at == stored
+
+
+def test_unreadable_date_leaves_a_note(tmp_path):
+    path = write(tmp_path, "post.md", "---\ndate: sometime in spring\n---\nBody.\n")
+    result = read(path)
+    assert result.documents[0].published_at is None
+    assert any("sometime in spring" in note for note in result.notes)
+
+
+def test_bad_yaml_front_matter_names_file_and_line(tmp_path):
+    path = write(tmp_path, "post.md", "---\ntitle: Fine\ntags: [a, b\nauthor: Ana\n---\nBody.\n")
+    with pytest.raises(SourceError) as caught:
+        read(path)
+    assert caught.value.path == str(path)
+    assert caught.value.line in (3, 4)
+    assert "YAML" in str(caught.value)
+
+
+def test_bad_toml_front_matter_names_file_and_line(tmp_path):
+    path = write(tmp_path, "post.md", '+++\ntitle = "Fine"\ndate = not a date\n+++\nBody.\n')
+    with pytest.raises(SourceError) as caught:
+        read(path)
+    assert caught.value.line == 3
+    assert "TOML" in str(caught.value)
+
+
+def test_front_matter_that_never_closes_is_refused(tmp_path):
+    path = write(tmp_path, "post.md", "---\ntitle: Fine\n\nBody without a closing line.\n")
+    with pytest.raises(SourceError, match="never closed") as caught:
+        read(path)
+    assert caught.value.line == 1
+
+
+def test_front_matter_that_is_not_key_value_is_refused(tmp_path):
+    path = write(tmp_path, "post.md", "---\n- just\n- a list\n---\nBody.\n")
+    with pytest.raises(SourceError, match="not `key: value`"):
+        read(path)
+
+
+def test_front_matter_without_body_is_skipped_and_counted(tmp_path):
+    path = write(tmp_path, "stub.md", "---\ntitle: Coming soon\n---\n\n")
+    result = read(path)
+    assert result.documents == []
+    assert result.skipped == {"no text": 1}
+
+
+def test_empty_and_binary_files_are_refused(tmp_path):
+    with pytest.raises(SourceError, match="empty"):
+        read(write(tmp_path, "empty.md", ""))
+    with pytest.raises(SourceError, match="binary"):
+        read(write(tmp_path, "photo.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
+
+
+def test_latin_1_post_is_read_with_a_note(tmp_path):
+    path = write(tmp_path, "cafe.txt", "Le café du coin a rouvert.\nÀ bientôt !\n".encode("latin-1"))
+    result = read(path)
+    assert result.documents[0].text == "Le café du coin a rouvert.\nÀ bientôt !\n"
+    assert "Windows-1252" in result.notes[0]
+
+
+def test_folder_of_posts_is_keyed_by_relative_path(tmp_path):
+    write(tmp_path, "blog/2021/spring-appeal.md", (FIXTURES / "spring-appeal.md").read_text())
+    write(tmp_path, "blog/2022/volunteer-day.md", (FIXTURES / "volunteer-day.md").read_text())
+    write(tmp_path, "blog/thanks.txt", (FIXTURES / "thank-you.txt").read_text())
+    summary, pairs = read_source(tmp_path / "blog")
+    keys = sorted(doc.source_key for _, doc in pairs)
+    assert keys == ["2021/spring-appeal.md", "2022/volunteer-day.md", "thanks.txt"]
+    assert summary.format == "markdown"
+
+
+def test_transcripts_in_a_folder_of_posts_are_read_as_turns(tmp_path):
+    write(tmp_path, "site/post.md", (FIXTURES / "spring-appeal.md").read_text())
+    write(tmp_path, "site/episode-12.md", (FIXTURES / "episode-12.md").read_text())
+    _, pairs = read_source(tmp_path / "site")
+    kinds = sorted((doc.kind, doc.source_key) for _, doc in pairs)
+    assert kinds[0] == ("post", "post.md")
+    assert [k for k, _ in kinds[1:]] == ["transcript_turn"] * 4
+    assert ("transcript_turn", "episode-12.md#turn-0") in kinds

@@ -1,0 +1,271 @@
+"""Transcript readers: WebVTT, SRT and plain-text transcripts become one record per speaker turn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from housevoice.errors import SourceError
+from housevoice.ingest import markdown, plain_transcript, read_source, srt, webvtt
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PODCAST_EPISODES = Path("/work/shared/data/dev-transcripts/episodes")
+
+
+def read(module, path: Path, **kwargs):
+    return module.read(path, key=path.name, **kwargs)
+
+
+def head(path: Path) -> bytes:
+    return path.read_bytes()[: 64 * 1024]
+
+
+def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+# --- WebVTT -----------------------------------------------------------------------------
+
+
+def test_teams_voice_tags_give_one_turn_per_speaker_change():
+    result = read(webvtt, FIXTURES / "team-standup.vtt")
+    docs = result.documents
+    assert [d.author for d in docs] == ["Priya Raman", "Tomás Ibarra", "Priya Raman", "Tomás Ibarra"]
+    assert docs[0].text == "Morning all. Let's keep this one short, we have the release review at ten."
+    assert docs[1].text == (
+        "Sure. I finished the migration script yesterday and the dry run on staging came back clean."
+    )
+    assert docs[3].text == "Only the index rebuild, which needs a maintenance window."
+    assert [d.source_key for d in docs] == [f"team-standup.vtt#turn-{i}" for i in range(4)]
+    assert {d.kind for d in docs} == {"transcript_turn"}
+    assert docs[0].title == "Platform team standup, 12 March"
+    assert docs[0].meta["start"] == "00:00:02.140"
+    assert docs[0].meta["end"] == "00:00:07.900"
+    assert docs[0].meta["episode"] == "team-standup"
+    assert [d.meta["turn_index"] for d in docs] == [0, 1, 2, 3]
+
+
+def test_vtt_cue_without_speaker_continues_the_previous_speaker():
+    docs = read(webvtt, FIXTURES / "client-call.vtt").documents
+    assert [d.author for d in docs] == ["Dana Whitfield", "Marcus Lee", "Dana Whitfield", "Marcus Lee"]
+    assert docs[0].text == "Thanks for making time today. I wanted to walk through the draft proposal first."
+    # "Note:" said once inside a turn is speech, not a speaker
+    assert docs[1].text == "Happy to. Note: we only got it this morning."
+    assert docs[0].title == "client-call"
+
+
+def test_vtt_cues_before_the_first_speaker_have_no_author(tmp_path):
+    path = write(
+        tmp_path, "intro.vtt",
+        "WEBVTT\n\n00:00.000 --> 00:03.000\n[music]\n\n"
+        "00:03.000 --> 00:06.000\n<v Ana Ruiz>Welcome to the show.\n\n"
+        "00:06.000 --> 00:09.000\n<v Ben Okafor>Glad to be here.\n",
+    )
+    docs = read(webvtt, path).documents
+    assert [(d.author, d.text) for d in docs] == [
+        (None, "[music]"), ("Ana Ruiz", "Welcome to the show."), ("Ben Okafor", "Glad to be here."),
+    ]
+
+
+def test_truncated_vtt_names_the_broken_line(tmp_path):
+    path = write(
+        tmp_path, "cut.vtt",
+        "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Ana>Hello.\n\n00:00:04.000 --> 00:00",
+    )
+    with pytest.raises(SourceError) as caught:
+        read(webvtt, path)
+    assert caught.value.line == 6
+    assert "cut short" in str(caught.value)
+
+
+def test_vtt_cut_after_a_timing_line_is_read_with_a_note(tmp_path):
+    path = write(
+        tmp_path, "cut.vtt",
+        "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Ana>Hello.\n\n00:00:04.000 --> 00:00:05.000\n",
+    )
+    result = read(webvtt, path)
+    assert [d.text for d in result.documents] == ["Hello."]
+    assert any("cut short" in note for note in result.notes)
+
+
+def test_vtt_without_any_speaker_is_refused_with_a_hint(tmp_path):
+    path = write(tmp_path, "movie.vtt", "WEBVTT\n\n00:01.000 --> 00:02.000\nHello there.\n")
+    with pytest.raises(SourceError, match="no speaker labels found") as caught:
+        read(webvtt, path)
+    assert "--map author=" in str(caught.value)
+
+
+def test_unlabelled_captions_can_be_credited_to_one_speaker(tmp_path):
+    path = write(
+        tmp_path, "keynote.vtt",
+        "WEBVTT\n\n00:01.000 --> 00:02.000\nThank you all.\n\n00:02.000 --> 00:04.000\nLet's begin.\n",
+    )
+    docs = read(webvtt, path, mapping={"author": "Grace Kim"}).documents
+    assert [(d.author, d.text) for d in docs] == [("Grace Kim", "Thank you all. Let's begin.")]
+
+
+# --- SRT --------------------------------------------------------------------------------
+
+
+def test_srt_speaker_prefixes_in_brackets_or_with_a_colon():
+    docs = read(srt, FIXTURES / "founder-interview.srt").documents
+    assert [d.author for d in docs] == ["Interviewer", "Rosa Delgado", "Interviewer", "Rosa Delgado"]
+    assert docs[1].text == (
+        "Honestly, by accident. My grandmother's recipes and a borrowed oven. We sold out the first Saturday."
+    )
+    assert docs[1].meta["start"] == "00:00:03.400"
+    assert docs[1].meta["end"] == "00:00:10.000"
+    assert docs[3].text == "Three shops, forty people, and the same oven."
+    assert docs[3].source_key == "founder-interview.srt#turn-3"
+
+
+def test_srt_broken_timestamp_names_the_line(tmp_path):
+    path = write(
+        tmp_path, "bad.srt",
+        "1\n00:00:01,000 --> 00:00:02,000\nAna: Hi.\n\n2\n00:00:03,000 --> 00:0004,000\nBen: Hello.\n",
+    )
+    with pytest.raises(SourceError) as caught:
+        read(srt, path)
+    assert caught.value.line == 6
+    assert "00:0004,000" in str(caught.value)
+
+
+def test_srt_block_that_is_not_a_subtitle_names_the_line(tmp_path):
+    path = write(
+        tmp_path, "bad.srt",
+        "Subtitles by the volunteers\n\n1\n00:00:01,000 --> 00:00:02,000\nAna: Hi.\n",
+    )
+    with pytest.raises(SourceError, match="not a subtitle block") as caught:
+        read(srt, path)
+    assert caught.value.line == 1
+
+
+# --- plain text -------------------------------------------------------------------------
+
+
+def test_show_notes_paragraphs_become_turns_and_same_speaker_paragraphs_merge():
+    result = read(plain_transcript, FIXTURES / "episode-12.md")
+    docs = result.documents
+    assert [d.author for d in docs] == ["Lena Hartmann", "Sam Cole", "Lena Hartmann", "Sam Cole"]
+    assert docs[1].text == "Thanks for having me, Lena. \\[laughs\\] I've listened to every episode."
+    assert docs[2].text == (
+        "\\[01:15\\] So let's start with the obvious question. Why do so many organizations sound the same?"
+        "\n\nI mean it. Read five annual reports in a row and tell me which one is yours."
+        "\n\nSorry, that was a rant."
+    )
+    assert docs[2].meta["start"] == "00:01:15.000"
+    assert docs[0].meta["start"] is None
+    assert {d.title for d in docs} == {"Episode 12: Writing for people, not for search engines"}
+    assert docs[0].url == "https://example.org/podcast/12"
+    assert docs[0].published_at.isoformat() == "2023-05-17T00:00:00"
+
+
+def test_otter_export_turns_with_start_times_and_title():
+    result = read(plain_transcript, FIXTURES / "weekly-sync.txt")
+    docs = result.documents
+    assert [d.author for d in docs] == ["Jordan Blake", "Amara Okafor", "Jordan Blake"]
+    assert docs[1].text == (
+        "Open rate was up to 41 percent, which is the best since January.\n"
+        "Most of it came from the subject line test.\n\nThe click rate stayed flat though."
+    )
+    assert [d.meta["start"] for d in docs] == ["00:00:04.000", "00:00:11.000", "00:01:02.000"]
+    assert docs[2].text == "Good. Then let's talk about the spring issue."  # the service footer is not speech
+    assert docs[0].title == "Weekly sync"
+    assert result.skipped == {"transcription service footer": 1, "text before the first speaker": 1}
+
+
+def test_markdown_heading_above_the_first_speaker_is_the_title(tmp_path):
+    path = write(
+        tmp_path, "ep3.md",
+        "# Ep. 3: Volunteers\n\nShow notes: links below.\n\n**Ana:** Hi.\n\n**Ben:** Hello.\n",
+    )
+    result = read(plain_transcript, path)
+    assert {d.title for d in result.documents} == {"Ep. 3: Volunteers"}
+    assert [d.author for d in result.documents] == ["Ana", "Ben"]
+    assert result.skipped == {"text before the first speaker": 1}
+
+
+def test_text_without_speaker_labels_is_refused_with_a_hint(tmp_path):
+    path = write(tmp_path, "notes.txt", "We talked about the budget.\n\nThen we went home.\n")
+    with pytest.raises(SourceError, match="no speaker labels found") as caught:
+        read(plain_transcript, path)
+    assert "**Name:**" in str(caught.value)
+
+
+@pytest.mark.skipif(not PODCAST_EPISODES.is_dir(), reason="the podcast transcripts are not on this machine")
+def test_real_podcast_folder_gives_1855_turns():
+    summary, pairs = read_source(PODCAST_EPISODES)
+    docs = [doc for _, doc in pairs]
+    # 1,868 `**Name:**` paragraphs, 13 of which continue the speaker before
+    assert len(docs) == 1855
+    assert summary.format == "transcript"
+    assert len({d.source_key for d in docs}) == 1855
+    for before, after in zip(docs, docs[1:]):
+        if before.meta["episode"] == after.meta["episode"]:
+            assert before.author != after.author
+    assert sum(d.author == "Daniel Whitenack" for d in docs) > 500
+    assert docs[0].source_key == "practical-ai-240.md#turn-0"
+
+
+# --- telling formats apart, and files that are not text --------------------------------
+
+
+def test_formats_are_sniffed_on_content_not_suffix(tmp_path):
+    vtt_as_txt = write(tmp_path, "call.txt", (FIXTURES / "client-call.vtt").read_text())
+    srt_as_txt = write(tmp_path, "talk.txt", (FIXTURES / "founder-interview.srt").read_text())
+    assert webvtt.sniff(vtt_as_txt, head(vtt_as_txt))
+    assert srt.sniff(srt_as_txt, head(srt_as_txt))
+    for path in (vtt_as_txt, srt_as_txt):
+        assert not markdown.sniff(path, head(path))
+    for name in ("episode-12.md", "weekly-sync.txt"):
+        path = FIXTURES / name
+        assert plain_transcript.sniff(path, head(path))
+        assert not markdown.sniff(path, head(path))
+
+
+def test_a_post_with_one_bold_label_is_not_a_transcript(tmp_path):
+    path = write(
+        tmp_path, "update.md",
+        "# Spring update\n\n**Update:** the fair moved to May.\n\nWe hope to see you there.\n\nMore soon.\n",
+    )
+    assert not plain_transcript.sniff(path, head(path))
+    assert markdown.sniff(path, head(path))
+
+
+@pytest.mark.parametrize("module", [webvtt, srt, plain_transcript])
+def test_empty_transcript_file_is_refused(tmp_path, module):
+    path = write(tmp_path, "empty" + module.SUFFIXES[0], "  \n")
+    with pytest.raises(SourceError, match="empty"):
+        read(module, path)
+
+
+@pytest.mark.parametrize("module", [webvtt, srt, plain_transcript])
+def test_binary_file_is_refused(tmp_path, module):
+    path = write(tmp_path, "audio" + module.SUFFIXES[0], b"ID3\x04\x00\x00\x00\x00\x00#TSSE\x00\x00\x00\x0f")
+    assert not module.sniff(path, head(path))
+    with pytest.raises(SourceError, match="binary"):
+        read(module, path)
+
+
+def test_windows_1252_transcript_is_read_with_a_note(tmp_path):
+    content = "**Zoë Martín:** Bienvenue à l'émission.\n\n**Ben:** Merci, Zoë.\n"
+    path = write(tmp_path, "ep.md", content.encode("cp1252"))
+    result = read(plain_transcript, path)
+    assert [d.author for d in result.documents] == ["Zoë Martín", "Ben"]
+    assert result.documents[0].text == "Bienvenue à l'émission."
+    assert len(result.notes) == 1 and "Windows-1252" in result.notes[0] and ":1:" in result.notes[0]
+
+
+def test_text_in_an_unknown_encoding_names_the_byte_and_line(tmp_path):
+    cyrillic = "**Ана:** Привет всем.\n\n**Борис:** Здравствуйте.\n"
+    path = write(tmp_path, "ep.md", b"**Host:** Hi.\n\n" + cyrillic.encode("cp1251"))
+    with pytest.raises(SourceError) as caught:
+        read(plain_transcript, path)
+    assert caught.value.line == 3
+    assert "offset 17" in str(caught.value) and "UTF-8" in str(caught.value)
