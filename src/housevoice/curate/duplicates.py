@@ -166,10 +166,14 @@ class DuplicateFlagger(Flagger):
                 if r != first:
                     clusters.union(first, r)
         digests, sizes = self._digests(texts, s)
-        for a, b in self._candidates(digests, sizes, raw_key, nonempty, s):
+        candidates = self._candidates(digests, sizes, raw_key, nonempty, s)
+        shingles = self._shingle_sets(texts, sorted({r for pair in candidates for r in pair}), s)
+        titles = frame["title"].to_list() if "title" in frame.columns else [None] * n
+        specifics: dict[int, set[str]] = {}
+        for a, b in candidates:
             if clusters.find(a) == clusters.find(b):
                 continue
-            score = self._verify(frame, text_col, a, b, s)
+            score = self._verify(texts, titles, shingles, specifics, a, b, s)
             if score is not None:
                 clusters.union(a, b)
                 edges[(a, b)] = score
@@ -237,25 +241,34 @@ class DuplicateFlagger(Flagger):
         order = np.argsort(-containment[ok], kind="stable")
         return list(zip(a[ok][order].tolist(), b[ok][order].tolist()))
 
-    def _verify(self, frame: pl.DataFrame, text_col: str, a: int, b: int, s: DuplicateSettings) -> float | None:
+    def _shingle_sets(self, texts: pl.Series, rows: list[int], s: DuplicateSettings) -> dict[int, np.ndarray]:
+        """Distinct shingle hashes of the rows that have a candidate pair, sorted, for exact checks."""
+        sets: dict[int, np.ndarray] = {}
+        for start in range(0, len(rows), s.chunk_rows):
+            part = rows[start : start + s.chunk_rows]
+            hashes, offsets = shingle_hashes(texts.gather(part), s.shingle_words)
+            for i, r in enumerate(part):
+                sets[r] = np.unique(hashes[int(offsets[i]) : int(offsets[i + 1])])
+        return sets
+
+    def _verify(self, texts, titles, shingles, specifics, a: int, b: int, s: DuplicateSettings) -> float | None:
         """Exact shared-phrase share, or None when the pair is two instances of a series rather than copies."""
-        pair = frame[text_col].gather([a, b])
-        hashes, offsets = shingle_hashes(pair, s.shingle_words)
-        sa = np.unique(hashes[int(offsets[0]) : int(offsets[1])])
-        sb = np.unique(hashes[int(offsets[1]) : int(offsets[2])])
-        if len(sa) == 0 or len(sb) == 0:
-            return None
-        shared = len(np.intersect1d(sa, sb, assume_unique=True))
-        if shared / min(len(sa), len(sb)) < s.min_containment:
-            return None
-        titles = frame["title"].gather([a, b]).to_list() if "title" in frame.columns else [None, None]
-        ta, tb = _specifics(titles[0]), _specifics(titles[1])
+        ta, tb = _specifics(titles[a]), _specifics(titles[b])
         # Titles naming different versions, dates or months name different documents.
         if ta and tb and ta != tb:
             return None
-        if not _agree(_specifics(pair[0]), _specifics(pair[1]), s.min_specifics_overlap):
+        sa, sb = shingles[a], shingles[b]
+        if len(sa) == 0 or len(sb) == 0:
             return None
-        return shared / min(len(sa), len(sb))
+        share = len(np.intersect1d(sa, sb, assume_unique=True)) / min(len(sa), len(sb))
+        if share < s.min_containment:
+            return None
+        for r in (a, b):
+            if r not in specifics:
+                specifics[r] = _specifics(texts[r])
+        if not _agree(specifics[a], specifics[b], s.min_specifics_overlap):
+            return None
+        return share
 
     def _result(self, frame, clusters: _Clusters, edges, raw_key, nonempty) -> FlagResult:
         n = frame.height

@@ -125,6 +125,10 @@ def read_source(
     for file, key in entries:
         with open(file, "rb") as fh:
             head = fh.read(HEAD_BYTES)
+        if path.is_dir() and not head.strip():
+            summary.skipped["empty file"] += 1  # one empty file in a folder should not stop the rest
+            summary.notes.append(f"{file}: empty file, skipped")
+            continue
         module = choose_reader(file, head, fmt, available)
         formats.add(module.FORMAT)
         result: ReadResult = module.read(file, key=key, mapping=mapping)

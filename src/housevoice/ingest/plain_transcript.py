@@ -22,7 +22,7 @@ from housevoice.ingest.transcript_turns import (
 )
 
 FORMAT = "transcript"
-SUFFIXES = (".md", ".markdown", ".txt", ".text")
+SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".txt", ".text")
 
 # `**Daniel Whitenack:** Welcome to...`; the colon inside the bold is what marks a speaker.
 _LABEL = re.compile(r"^\*\*(?P<name>[^*\n]{1,80}?):\*\*[ \t]*")
