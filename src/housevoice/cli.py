@@ -170,7 +170,8 @@ def curate(
             workspace, stale_before=stale_before, target_author=target_author,
             progress=lambda step: bar.update(task, description=f"curating: {step}"),
         )
-    table = Table(title=f"curated {summary.records} records in {summary.seconds:.1f} s", show_edge=False)
+    console.print(f"curated {summary.records} records in {summary.seconds:.1f} s")
+    table = Table(show_edge=False)
     table.add_column("flag")
     table.add_column("records", justify="right")
     for name, n in summary.flags.items():

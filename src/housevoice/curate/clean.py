@@ -239,19 +239,9 @@ def _replace_outside(expr: pl.Expr, pattern: str, replacement: str) -> pl.Expr:
     return marked.str.replace_all(_OPEN + _CLOSE, replacement, literal=True).str.replace_all(f"[{_OPEN}{_CLOSE}]", "")
 
 
-def _normalised(text: pl.Expr) -> pl.Expr:
-    return (
-        text.fill_null("")
-        .str.replace_all(r"\r\n?", "\n")
-        .str.replace_all(r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F\uFFFD\ue000\ue001]", "")
-        .str.replace_all("\u00a0", " ", literal=True)
-        .str.normalize("NFC")
-    )
-
-
 def _without_shortcodes(text: pl.Expr) -> pl.Expr:
-    for name in SHORTCODES_WITH_CONTENT:
-        text = _outside(text, rf"(?s:\[{name}\b[^\]]*\].*?\[/{name}\])")
+    names = "|".join(SHORTCODES_WITH_CONTENT)
+    text = _outside(text, rf"(?s:\[(?:{names})\b[^\]]*\].*?\[/(?:{names})\])")
     code = r"(?s:\[(?:code|sourcecode)\b[^\]\n]*\]\n?(.*?)\n?\[/(?:code|sourcecode)\])"
     text = text.str.replace_all(_CODE_OR + code, f"${{1}}{_OPEN}${{{_code_groups() + 1}}}{_CLOSE}")
     text = text.str.replace_all(f"{_OPEN}{_CLOSE}", "", literal=True)
@@ -269,7 +259,10 @@ def _looks_like_html(text: pl.Expr) -> pl.Expr:
         literal=False,
     )
     lines = prose.str.count_matches(r"(?m)^[ \t]*\S")
-    return text.str.contains("<!-- wp:", literal=True) | ((block_lines >= 2) & (block_lines >= 0.3 * lines))
+    markdown = prose.str.count_matches(r"(?m)^(?:#{1,6}\s|[ \t]*(?:[-*+]|\d+\.)\s)|\]\(|\]\[|^[ \t]*(?:```|~~~)")
+    # WordPress HTML has next to no markdown structure; a markdown post with many tags has plenty.
+    mostly_tags = (block_lines >= 2) & (block_lines >= 0.3 * lines) & (markdown < 3)
+    return text.str.contains("<!-- wp:", literal=True) | mostly_tags
 
 
 def _without_links(text: pl.Expr, settings: CleanSettings) -> pl.Expr:
@@ -300,37 +293,50 @@ def _python_per_row(texts: pl.Series, mask: pl.Series, change) -> pl.Series:
     return texts.scatter(rows, [change(t) for t in texts.gather(rows).to_list()])
 
 
+def _where(texts: pl.Series, pattern: str, change) -> pl.Series:
+    """Run the expression `change` only on the rows where `pattern` occurs (most rows have none)."""
+    rows = texts.str.contains(pattern).fill_null(False).arg_true()
+    if len(rows) == 0:
+        return texts
+    changed = pl.select(change(pl.lit(texts.gather(rows)))).to_series()
+    return texts.scatter(rows, changed)
+
+
 def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None) -> pl.DataFrame:
     """`frame` (with a `text` column) plus `clean_text`, after the configured cleaners."""
     settings = settings or CleanSettings()
     keep_links = settings.urls == "keep"
-    text = _normalised(pl.col("text"))
+    texts = frame.select(
+        pl.col("text").fill_null("")
+        .str.replace_all(r"\r\n?", "\n")
+        .str.replace_all(r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F\uFFFD\ue000\ue001]", "")
+        .str.replace_all("\u00a0", " ", literal=True)
+    ).to_series()
+    texts = _where(texts, r"[^\x00-\x7F]", lambda t: t.str.normalize("NFC"))
     if settings.remove_shortcodes:
-        text = _without_shortcodes(text)
+        names = "|".join(re.escape(n) for n in SHORTCODES + ("code", "sourcecode"))
+        texts = _where(texts, rf"\[/?(?:{names})\b", _without_shortcodes)
     if settings.remove_embeds:
-        text = _outside(text, r"(?m:^[ \t]*https?://\S+[ \t]*$)")
-    text = _outside(text, r"(?s:<!--.*?-->)")
-    work = frame.select(
-        clean=text,
-        is_html=_looks_like_html(text) if settings.html_to_text else pl.lit(False),
-        has_tags=text.str.replace_all(CODE, "").str.contains(HTML_TAG) if settings.html_to_text else pl.lit(False),
-    )
-    texts = work["clean"]
-    # Python only where it is needed: HTML documents and markdown with tags in it.
-    texts = _python_per_row(texts, work["is_html"], lambda t: html_to_text(t, keep_links))
-    texts = _python_per_row(
-        texts, work["has_tags"] & ~work["is_html"], lambda t: outside_code(t, lambda s: _inline_html_to_text(s, keep_links))
-    )
-    cleaned = pl.select(clean=texts)
-    if keep_links:
-        if settings.drop_tracking_params:
-            tracked = cleaned["clean"].str.contains(_TRACKING)
-            texts = _python_per_row(cleaned["clean"], tracked, lambda t: _URL_RE.sub(lambda m: drop_tracking_params(m.group()), t))
-            cleaned = pl.select(clean=texts)
-        result = cleaned.select(_tidy_whitespace(pl.col("clean")))
-    else:
-        result = cleaned.select(_tidy_whitespace(_without_links(pl.col("clean"), settings)))
-    return frame.with_columns(clean_text=result.to_series())
+        embed = r"(?m:^[ \t]*https?://\S+[ \t]*$)"
+        texts = _where(texts, embed, lambda t: _outside(t, embed))
+    texts = _where(texts, "<!--", lambda t: _outside(t, r"(?s:<!--.*?-->)"))
+    if settings.html_to_text:
+        # Python only where it is needed: HTML documents, and markdown with tags in it.
+        marked = pl.select(is_html=_looks_like_html(pl.lit(texts)), has_tags=pl.lit(texts).str.replace_all(CODE, "").str.contains(HTML_TAG))
+        texts = _python_per_row(texts, marked["is_html"], lambda t: html_to_text(t, keep_links))
+        texts = _python_per_row(
+            texts,
+            marked["has_tags"] & ~marked["is_html"],
+            lambda t: outside_code(t, lambda s: _inline_html_to_text(s, keep_links)),
+        )
+    if keep_links and settings.drop_tracking_params:
+        texts = _python_per_row(
+            texts, texts.str.contains(_TRACKING), lambda t: _URL_RE.sub(lambda m: drop_tracking_params(m.group()), t)
+        )
+    elif not keep_links:
+        texts = _where(texts, r"\[|https?://|ftp:|mailto:", lambda t: _without_links(t, settings))
+    texts = pl.select(_tidy_whitespace(pl.lit(texts))).to_series()
+    return frame.with_columns(clean_text=texts)
 
 
 def clean_text(text: str, settings: CleanSettings | None = None) -> str:

@@ -1,0 +1,216 @@
+"""Curation throughput: records/s, MB/s and peak memory of the flaggers on a scaled-up dev corpus.
+
+Usage:
+    python bench/curation_speed.py [--sizes 10000 100000] [--threads 2] [--no-datatrove]
+
+Each measurement runs in its own process (so peak RSS is that run's alone) with polars limited
+to --threads threads. The corpus is the labelled dev corpus, grown with perturbed copies: every
+new record takes a random post, shuffles its paragraphs, swaps about a third of its words for
+words from the corpus vocabulary and gets a new id and date; 5% are light edits (3% of words)
+of another new record, so the duplicate finder has real work. Prints one table at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+DEV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dev-corpus" / "records.jsonl"
+
+
+def dev_records() -> pl.DataFrame:
+    rows = [json.loads(line) for line in DEV.open(encoding="utf-8")]
+    return pl.DataFrame(
+        {
+            "record_id": [r["id"] for r in rows],
+            "source_key": [r["id"] for r in rows],
+            "source": [r["source"] for r in rows],
+            "kind": [r["kind"] for r in rows],
+            "author": [r.get("author") for r in rows],
+            "title": [r.get("title") for r in rows],
+            "text": [r["text"] for r in rows],
+            "published_at": [datetime.fromisoformat(r["published_at"]) for r in rows],
+            "url": [r.get("url") for r in rows],
+            "status": ["publish"] * len(rows),
+            "meta": ["{}"] * len(rows),
+        }
+    )
+
+
+def _perturb(text: str, rng: np.random.Generator, vocab: np.ndarray, share: float, shuffle: bool) -> str:
+    paragraphs = text.split("\n\n")
+    if shuffle:
+        rng.shuffle(paragraphs)
+    out = []
+    for para in paragraphs:
+        words = np.array(para.split(" "), dtype=object)
+        swap = rng.random(len(words)) < share
+        words[swap] = rng.choice(vocab, int(swap.sum()))
+        out.append(" ".join(words))
+    return "\n\n".join(out)
+
+
+def scaled_corpus(n: int, seed: int = 0) -> pl.DataFrame:
+    """The dev corpus plus perturbed copies up to n records (see the module docstring)."""
+    base = dev_records()
+    rng = np.random.default_rng(seed)
+    vocab = np.array(sorted(set(" ".join(base["text"].to_list()[:200]).split()))[:50_000], dtype=object)
+    texts, titles, dates = base["text"].to_list(), base["title"].to_list(), base["published_at"].to_list()
+    new_texts, new_titles, new_dates = [], [], []
+    for i in range(max(n - base.height, 0)):
+        if new_texts and rng.random() < 0.05:
+            j = int(rng.integers(len(new_texts)))
+            new_texts.append(_perturb(new_texts[j], rng, vocab, 0.03, shuffle=False))
+            new_titles.append(new_titles[j])
+            new_dates.append(new_dates[j] + timedelta(days=int(rng.integers(1, 900))))
+        else:
+            j = int(rng.integers(len(texts)))
+            new_texts.append(_perturb(texts[j], rng, vocab, 0.35, shuffle=True))
+            new_titles.append(f"{titles[j]} ({i})")
+            new_dates.append(dates[j] + timedelta(days=int(rng.integers(1, 900))))
+    extra = pl.DataFrame(
+        {
+            "record_id": [f"s-{i:08d}" for i in range(len(new_texts))],
+            "source_key": [f"s-{i:08d}" for i in range(len(new_texts))],
+            "source": ["scaled"] * len(new_texts),
+            "kind": ["post"] * len(new_texts),
+            "author": [None] * len(new_texts),
+            "title": new_titles,
+            "text": new_texts,
+            "published_at": new_dates,
+            "url": [None] * len(new_texts),
+            "status": ["publish"] * len(new_texts),
+            "meta": ["{}"] * len(new_texts),
+        },
+        schema=base.schema,
+    )
+    return pl.concat([base, extra]).head(n)
+
+
+def _flaggers(mode: str):
+    from housevoice.curate.duplicates import DuplicateFlagger
+    from housevoice.curate.templated import TemplateFlagger
+
+    if mode == "pipeline":
+        from housevoice.config import Config
+        from housevoice.curate.pipeline import build_flaggers
+
+        return build_flaggers(Config())
+    return [DuplicateFlagger(), TemplateFlagger()]
+
+
+def measure(n: int, mode: str) -> dict:
+    """One run (in a child process): prepare the corpus, then time cleaning + the flaggers."""
+    records = scaled_corpus(n)
+    mb = records["text"].str.len_bytes().sum() / 1e6
+    start = time.perf_counter()
+    if mode == "datatrove":
+        return {**datatrove_dedup(records), "records": n, "mb": mb}
+    from housevoice.curate.clean import clean_frame
+
+    frame = clean_frame(records).with_columns(n_tokens=pl.col("text").str.len_chars() // 4)
+    cleaned = time.perf_counter()
+    flags = 0
+    steps = {}
+    try:
+        from housevoice.curate.pipeline import run_flaggers
+    except ImportError:
+        run_flaggers = None
+    flaggers = _flaggers(mode)
+    if run_flaggers is not None:
+        rows, _, timings = run_flaggers(frame, flaggers)
+        flags = rows.height
+        steps = {t.name: round(t.seconds, 2) for t in timings}
+    else:
+        for f in flaggers:
+            t0 = time.perf_counter()
+            flags += f.flag(frame).flags.height
+            steps[f.name] = round(time.perf_counter() - t0, 2)
+    end = time.perf_counter()
+    return {
+        "records": n, "mb": mb, "clean_s": cleaned - start, "flag_s": end - cleaned, "total_s": end - start,
+        "flags": flags, "steps": steps, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def datatrove_dedup(records: pl.DataFrame) -> dict:
+    """datatrove's own four-stage MinHash dedup on the same texts, local executor, temp folder."""
+    try:
+        from datatrove.data import Document
+        from datatrove.executor import LocalPipelineExecutor
+        from datatrove.pipeline.dedup.minhash import (
+            MinhashConfig, MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupSignature,
+        )
+    except ImportError as exc:
+        return {"error": f"datatrove is not importable: {exc}"}
+    docs = [Document(text=t, id=i) for i, t in zip(records["record_id"], records["text"])]
+    config = MinhashConfig()
+    start = time.perf_counter()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            steps = [
+                [docs, MinhashDedupSignature(output_folder=f"{tmp}/sigs", config=config)],
+                [MinhashDedupBuckets(input_folder=f"{tmp}/sigs", output_folder=f"{tmp}/buckets", config=config)],
+                [MinhashDedupCluster(input_folder=f"{tmp}/buckets", output_folder=f"{tmp}/ids", config=config)],
+            ]
+            for i, pipeline in enumerate(steps):
+                tasks = config.num_buckets if i == 1 else 1
+                LocalPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=2, logging_dir=f"{tmp}/log{i}").run()
+    except Exception as exc:  # report why it could not run, do not hide it
+        return {"error": f"datatrove pipeline failed: {type(exc).__name__}: {exc}"}
+    total = time.perf_counter() - start
+    return {"total_s": total, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "steps": {}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-datatrove", action="store_true")
+    ap.add_argument("--child", nargs=2, metavar=("N", "MODE"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(measure(int(args.child[0]), args.child[1])))
+        return
+    try:
+        import housevoice.curate.pipeline  # noqa: F401
+
+        modes = ["flaggers", "pipeline"]
+    except ImportError:
+        modes = ["flaggers"]
+    runs = [(n, m) for n in args.sizes for m in modes]
+    if not args.no_datatrove:
+        runs.append((min(args.sizes), "datatrove"))
+    env = dict(os.environ, POLARS_MAX_THREADS=str(args.threads), RAYON_NUM_THREADS=str(args.threads))
+    print(f"{'records':>8} {'run':10} {'MB':>7} {'clean s':>8} {'flag s':>8} {'records/s':>10} {'MB/s':>6} {'peak MB':>8}  steps")
+    for n, mode in runs:
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", str(n), mode], capture_output=True, text=True, env=env
+        )
+        if proc.returncode != 0:
+            print(f"{n:>8} {mode:10} failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
+            continue
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        if "error" in r:
+            print(f"{n:>8} {mode:10} {r['error']}")
+            continue
+        total = r["total_s"]
+        print(
+            f"{n:>8} {mode:10} {r['mb']:7.1f} {r.get('clean_s', 0):8.1f} {r.get('flag_s', total):8.1f} "
+            f"{n / total:10.0f} {r['mb'] / total:6.1f} {r['peak_rss_mb']:8.0f}  {r.get('steps', {})}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""The `pii` flagger: emails, phone numbers, street addresses and named contacts, masked in reasons."""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+from pydantic import Field
+
+from housevoice.curate.base import FlaggerSettings, FlagResult, Flagger
+from housevoice.curate.markup import CODE, URL
+
+EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+# International (+CC …), North American ((555) 123-4567, 555-123-4567, 555.123.4567) and
+# European trunk-prefixed (020 7946 0958, 06-12345678) shapes; plain digit runs are not
+# phones (ids, versions, dates), so every shape needs its separators.
+PHONE = (
+    r"\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]\d{2,4}){1,4}"
+    r"|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}"
+    r"|\b\d{3}([.-])\d{3}\1\d{4}\b"
+    r"|\b0\d{2,4}[ -]\d{3,4}[ -]?\d{3,4}\b"
+)
+_STREET_TYPES = (
+    "Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
+    "Terrace|Parkway|Pkwy|Square|Sq|Highway|Hwy|Close|Crescent|Gardens"
+)
+ADDRESS = (
+    rf"\b\d{{1,5}}[A-Za-z]?\s+(?:[A-Z][a-z]+\.?\s+){{1,3}}(?:{_STREET_TYPES})\b\.?"
+    r"|\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b"  # UK postcode
+    r"|\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|laan|straat|gracht|vej|gatan)\s+\d{1,4}[a-z]?\b"
+    r"|\b\d{1,4}(?:bis|ter)?,?\s+(?:rue|avenue|boulevard|place|chemin|allée|via|viale|piazza|calle|avenida|plaza)\s+\w+"
+)
+_CONTACT_WORDS = r"(?:contact|call|email|e-mail|mail|phone|ring|text|reach out to|write to|speak to|talk to|ask for)"
+NAMED_CONTACT = rf"\b{_CONTACT_WORDS}\s+((?:Mr\.?|Ms\.?|Mrs\.?|Dr\.?)\s+)?([A-Z][a-z]+(?:[ -][A-Z][a-z'’-]+){{1,2}})\b"
+# Mailboxes of a role, not a person: not personal data.
+ROLE_MAILBOXES = {
+    "info", "hello", "contact", "support", "help", "security", "press", "media", "admin", "team",
+    "sales", "jobs", "careers", "noreply", "no-reply", "donotreply", "webmaster", "abuse", "privacy",
+    "legal", "office", "community", "feedback", "news", "newsletter", "billing", "hr", "git",
+}
+PLACEHOLDER_DOMAINS = re.compile(r"(^|\.)(example\.(com|org|net)|localhost|invalid|test|local|noreply\.github\.com)$", re.I)
+_NOT_NAMES = {"team", "group", "council", "foundation", "project", "support", "office", "desk", "wg", "department", "center", "centre"}
+
+_EMAIL_RE = re.compile(EMAIL)
+_PHONE_RE = re.compile(PHONE.replace(r"([.-])\d{3}\1", r"(?P<sep>[.-])\d{3}(?P=sep)"))
+_ADDRESS_RE = re.compile(ADDRESS)
+_NAMED_RE = re.compile(NAMED_CONTACT)
+_CODE_RE = re.compile(CODE)
+_URL_RE = re.compile(URL)
+
+
+def mask_email(email: str) -> str:
+    user, _, domain = email.partition("@")
+    return f"{user[:1]}***@{domain}"
+
+
+def mask_phone(phone: str) -> str:
+    digits = re.sub(r"\D", "", phone)
+    prefix = "+" + digits[:2] + " " if phone.startswith("+") else ""
+    return f"{prefix}*** *** {digits[-2:]}"
+
+
+def mask_words(text: str) -> str:
+    return " ".join(f"{w[:1]}***" for w in text.split())
+
+
+def _personal_email(email: str) -> bool:
+    user, _, domain = email.partition("@")
+    return user.lower() not in ROLE_MAILBOXES and not PLACEHOLDER_DOMAINS.search(domain)
+
+
+def _real_phone(phone: str) -> bool:
+    digits = re.sub(r"\D", "", phone)
+    return 9 <= len(digits) <= 15
+
+
+def find_pii(text: str, author: str | None = None) -> dict[str, list[str]]:
+    """Masked personal data found in `text`, by kind; code and web addresses are left out."""
+    found: dict[str, list[str]] = {}
+    emails = [e for e in _EMAIL_RE.findall(text) if _personal_email(e)]
+    prose = _URL_RE.sub(" ", _CODE_RE.sub(" ", text))
+    phones = [m.group() for m in _PHONE_RE.finditer(prose) if _real_phone(m.group())]
+    addresses = [m.group() for m in _ADDRESS_RE.finditer(prose)]
+    author_words = set((author or "").lower().replace("&", " ").replace(",", " ").split())
+    names = []
+    for m in _NAMED_RE.finditer(prose):
+        name = m.group(2)
+        words = name.lower().split()
+        if words[-1] in _NOT_NAMES or set(words) <= author_words:
+            continue
+        names.append(name)
+    if emails:
+        found["email address"] = [mask_email(e) for e in dict.fromkeys(emails)]
+    if phones:
+        found["phone number"] = [mask_phone(p) for p in dict.fromkeys(phones)]
+    if addresses:
+        found["street address"] = [mask_words(a) for a in dict.fromkeys(addresses)]
+    if names:
+        found["named contact"] = [mask_words(n) for n in dict.fromkeys(names)]
+    return found
+
+
+def describe(found: dict[str, list[str]], shown: int = 2) -> str:
+    parts = []
+    for kind, values in found.items():
+        label = kind if len(values) == 1 else (kind + "es" if kind.endswith("ss") else kind + "s")
+        examples = ", ".join(values[:shown]) + (", …" if len(values) > shown else "")
+        parts.append(f"{len(values)} {label} ({examples})")
+    return "May contain personal data: " + "; ".join(parts) + "."
+
+
+class PiiSettings(FlaggerSettings):
+    kinds: list[str] = Field(
+        default_factory=lambda: ["email address", "phone number", "street address", "named contact"],
+        description="which kinds of personal data raise the flag",
+    )
+
+
+class PiiFlagger(Flagger):
+    """Raises `pii` for personal emails, phone numbers, street addresses and named contacts."""
+
+    name = "pii"
+    flag_names = ("pii",)
+    Settings = PiiSettings
+
+    def flag(self, frame: pl.DataFrame) -> FlagResult:
+        # A cheap vectorised pass finds the few records worth a closer (Python) look.
+        candidate = pl.col("text").str.contains(f"{EMAIL}|{PHONE.replace(r'([.-])', '[.-]').replace(r'\1', '[.-]')}|{ADDRESS}|{NAMED_CONTACT}")
+        author = pl.col("author") if "author" in frame.columns else pl.lit(None, pl.String)
+        rows = []
+        for record_id, text, byline in frame.filter(candidate).select("record_id", "text", author.alias("a")).iter_rows():
+            found = {k: v for k, v in find_pii(text or "", byline).items() if k in self.settings.kinds}
+            if found:
+                rows.append((record_id, "pii", float(sum(len(v) for v in found.values())), describe(found)))
+        return FlagResult.from_rows(rows)

@@ -1,0 +1,164 @@
+"""Plain HTTP to Label Studio (local or a team's): projects, task import and export, in batches with retries."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from housevoice.errors import HousevoiceError
+from housevoice.store import Workspace
+
+IMPORT_BATCH = 2000
+EXPORT_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where Label Studio is and how to authenticate; `local` names the workspace's own server."""
+
+    url: str
+    token: str
+    local: bool
+    how_to_start: str
+
+
+def connection(ws: Workspace) -> Connection:
+    """The configured team server ([label] url + token from the environment) or this workspace's own one."""
+    cfg = ws.config.label
+    if cfg.url:
+        token = os.environ.get(cfg.token_env, "")
+        if not token:
+            raise HousevoiceError(
+                f"[label] url is {cfg.url} but the environment variable {cfg.token_env} holding its API token is not set",
+                hint=f"export {cfg.token_env}=<your Label Studio access token>",
+            )
+        return Connection(cfg.url.rstrip("/"), token, False, f"check [label] url in {ws.root / 'housevoice.toml'}")
+    from housevoice.label.server import local_login, running_server
+
+    state = running_server(ws)
+    if not state:
+        raise HousevoiceError(
+            f"Label Studio is not running for {ws.root}",
+            hint=f"start it with `housevoice label serve {ws.root}`, or set [label] url to a team server",
+        )
+    return Connection(state["url"], local_login(ws)["token"], True, f"restart it with `housevoice label serve {ws.root}`")
+
+
+class LabelStudio:
+    """A thin client over Label Studio's REST API; every failure becomes one readable HousevoiceError."""
+
+    def __init__(self, conn: Connection, *, timeout: float = 120):
+        self.conn = conn
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Token {conn.token}"
+        # connect errors are retried for every method (nothing was sent); reads only for GET
+        retry = Retry(total=4, connect=3, read=2, status=3, backoff_factor=0.3,
+                      status_forcelist=(502, 503, 504), allowed_methods=frozenset({"GET"}), raise_on_status=False)
+        self.session.mount("http://", HTTPAdapter(max_retries=retry))
+        self.session.mount("https://", HTTPAdapter(max_retries=retry))
+
+    @classmethod
+    def for_workspace(cls, ws: Workspace) -> LabelStudio:
+        client = cls(connection(ws))
+        client.check()
+        return client
+
+    # -- plumbing -------------------------------------------------------------------------
+    def request(self, method: str, path: str, *, ok: tuple[int, ...] = (), **kwargs) -> requests.Response:
+        url = f"{self.conn.url}{path}"
+        try:
+            resp = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.RequestException as exc:
+            reason = type(exc).__name__
+            if isinstance(exc, requests.ConnectionError):
+                reason = "connection refused or lost"
+            raise HousevoiceError(f"cannot reach Label Studio at {self.conn.url} ({reason})",
+                                  hint=self.conn.how_to_start) from None
+        if resp.status_code == 401:
+            raise HousevoiceError(f"Label Studio at {self.conn.url} refused the API token (401 Unauthorized)",
+                                  hint="check the token" + ("" if self.conn.local else " in the environment variable named by [label] token_env"))
+        if resp.status_code == 404 and path.startswith("/api/current-user"):
+            raise HousevoiceError(f"{self.conn.url} does not look like a Label Studio server (404 on its API)",
+                                  hint=self.conn.how_to_start)
+        if resp.status_code >= 400 and resp.status_code not in ok:
+            detail = resp.text[:200].replace("\n", " ")
+            raise HousevoiceError(f"Label Studio at {self.conn.url} answered {resp.status_code} to {method} {path}: {detail}")
+        return resp
+
+    def json(self, method: str, path: str, **kwargs):
+        resp = self.request(method, path, **kwargs)
+        try:
+            return resp.json()
+        except ValueError:
+            raise HousevoiceError(f"{self.conn.url} answered {method} {path} with something that is not JSON",
+                                  hint="is this URL a Label Studio server?") from None
+
+    # -- API ------------------------------------------------------------------------------
+    def check(self) -> dict:
+        """Who we are: proves the URL is Label Studio and the token is accepted."""
+        return self.json("GET", "/api/current-user/whoami")
+
+    def users(self) -> dict[int, str]:
+        """user id -> email (how reviewers are named in `decisions`)."""
+        out = self.json("GET", "/api/users", params={"page_size": 10000})
+        users = out["results"] if isinstance(out, dict) else out
+        return {u["id"]: u.get("email") or u.get("username") or str(u["id"]) for u in users}
+
+    def project(self, title: str, label_config: str, description: str = "") -> dict:
+        """The project with this exact title, created (or its labeling config updated) as needed."""
+        found = self.json("GET", "/api/projects", params={"title": title, "page_size": 1000})
+        for proj in found.get("results", []) if isinstance(found, dict) else found:
+            if proj["title"] == title:
+                if proj.get("label_config") != label_config:
+                    self.json("PATCH", f"/api/projects/{proj['id']}", json={"label_config": label_config})
+                return proj
+        return self.json("POST", "/api/projects",
+                         json={"title": title, "label_config": label_config, "description": description})
+
+    def tasks(self, project_id: int, include: str = "id,total_annotations,cancelled_annotations",
+              page_size: int = 5000) -> list[dict]:
+        """Light rows for every task of the project (only the `include` fields), in pages."""
+        out, page = [], 1
+        while True:
+            resp = self.request("GET", "/api/tasks", ok=(404,), params={
+                "project": project_id, "page": page, "page_size": page_size, "fields": "task_only", "include": include})
+            tasks = resp.json().get("tasks", []) if resp.status_code == 200 else []
+            out.extend(tasks)
+            if len(tasks) < page_size:
+                return out
+            page += 1
+
+    def annotated_task_ids(self, project_id: int) -> list[int]:
+        return [t["id"] for t in self.tasks(project_id) if t.get("total_annotations", 0) + t.get("cancelled_annotations", 0)]
+
+    def task_data(self, project_id: int, key: str) -> set[str]:
+        """Values of one data field over all tasks of the project (what was pushed already)."""
+        return {str(t.get("data", {}).get(key)) for t in self.tasks(project_id, include="id,data")}
+
+    def import_tasks(self, project_id: int, tasks: list[dict], batch: int = IMPORT_BATCH) -> int:
+        """Import tasks in batches; returns how many the server took."""
+        done = 0
+        for start in range(0, len(tasks), batch):
+            part = tasks[start:start + batch]
+            out = self.json("POST", f"/api/projects/{project_id}/import", json=part)
+            done += int(out.get("task_count", len(part)))
+        return done
+
+    def export(self, project_id: int, task_ids: list[int], batch: int = EXPORT_BATCH) -> Iterator[list[dict]]:
+        """Tasks with their annotations, `batch` tasks per request."""
+        for start in range(0, len(task_ids), batch):
+            ids = task_ids[start:start + batch]
+            yield self.json("GET", f"/api/projects/{project_id}/export",
+                            params={"exportType": "JSON", "download_all_tasks": "true", "ids[]": ids})
+
+    def create_annotation(self, task_id: int, result: list[dict]) -> dict:
+        return self.json("POST", f"/api/tasks/{task_id}/annotations", json={"result": result})
+
+    def update_annotation(self, annotation_id: int, result: list[dict]) -> dict:
+        return self.json("PATCH", f"/api/annotations/{annotation_id}", json={"result": result})

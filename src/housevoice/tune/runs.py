@@ -1,0 +1,117 @@
+"""What every training run shares: the registry guard, trainer arguments, rich progress, quiet libraries."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from transformers import TrainerCallback
+
+from housevoice.errors import HousevoiceError
+from housevoice.tune.settings import TuneSettings
+
+
+def quiet_libraries() -> None:
+    """Library chatter (warnings, tqdm bars) would bury the one line a user needs."""
+    import datasets
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()
+    for name in ("trl", "peft", "accelerate", "torch"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore")
+
+
+@contextmanager
+def version_run(registry, kind: str, *, base_model: str | None, parent: str | None = None,
+                config: dict | None = None, dataset_hash: str | None = None,
+                resume_version: str | None = None) -> Iterator[str]:
+    """A registered version that ends ready or failed, never half-registered."""
+    version_id = resume_version or registry.create_version(
+        kind, base_model=base_model, parent=parent, config=config, dataset_hash=dataset_hash)
+    try:
+        yield version_id
+    except KeyboardInterrupt:
+        registry.fail_version(version_id, "interrupted; continue it with --resume")
+        raise
+    except HousevoiceError as exc:
+        registry.fail_version(version_id, str(exc))
+        raise
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        registry.fail_version(version_id, f"{type(exc).__name__}: {first}")
+        raise HousevoiceError(f"{kind} run {version_id} failed ({type(exc).__name__}: {first})",
+                              hint="it is recorded as failed in the registry") from None
+
+
+def trainer_args(settings: TuneSettings, output_dir: Path, **extra) -> dict:
+    """Arguments every TRL config takes: bf16 and GPU when there is one, plain fp32 on a CPU."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    args = dict(
+        output_dir=str(output_dir), bf16=cuda and torch.cuda.is_bf16_supported(), fp16=False,
+        use_cpu=not cuda, gradient_checkpointing=settings.gradient_checkpointing, report_to="none",
+        logging_steps=1, save_strategy="no", seed=settings.seed, disable_tqdm=True,
+        per_device_train_batch_size=settings.batch_size,
+        gradient_accumulation_steps=settings.gradient_accumulation_steps, dataloader_num_workers=0,
+    )
+    args.update(extra)
+    return args
+
+
+def lora_config(settings: TuneSettings, task_type: str = "CAUSAL_LM"):
+    from peft import LoraConfig
+
+    return LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
+                      target_modules="all-linear", task_type=task_type)
+
+
+class RichProgress(TrainerCallback):
+    """A rich progress bar over the trainer's steps, with the latest loss or reward beside it."""
+
+    def __init__(self, description: str, console: Console | None = None):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.description = description
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeRemainingColumn(), console=console or Console(stderr=True), transient=True)
+        self.task = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.progress.start()
+        self.task = self.progress.add_task(self.description, total=state.max_steps, completed=state.global_step)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.progress.update(self.task, completed=state.global_step)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        logs = logs or {}
+        shown = [f"{k} {logs[k]:.3g}" for k in ("loss", "reward", "kl") if isinstance(logs.get(k), (int, float))]
+        if shown and self.task is not None:
+            self.progress.update(self.task, description=f"{self.description} ({', '.join(shown)})")
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self.progress.stop()
+
+
+def records_learned(registry, version_id: str) -> set[str]:
+    """Records a version learned from, through its parents (RLHF/DPO learn from pairs on top of SFT)."""
+    seen: set[str] = set()
+    while version_id:
+        seen.update(registry.lineage(version_id, "record"))
+        version_id = registry.get(version_id)["parent_version"]
+    return seen
+
+
+def save_for_loading(model, tokenizer, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(folder))
+    tokenizer.save_pretrained(str(folder))

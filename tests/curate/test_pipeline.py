@@ -1,0 +1,161 @@
+"""The whole curation stage: routing by config, --explain, the report, bad records, bad config."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import polars as pl
+import pytest
+
+from housevoice.curate.pipeline import curate, explain_record, route_records
+from housevoice.curate.report import write_report
+from housevoice.errors import ConfigError, HousevoiceError
+from housevoice.ingest import ingest_sources
+
+PROSE = (
+    "We spent the spring rethinking how the compiler reports errors, and what we learned surprised us. "
+    "Most people do not read the whole message; they read the first line and the code it points at. "
+    "So we moved the most useful sentence to the top and cut everything that repeated the obvious.\n\n"
+    "The second change was about tone. A message that blames the reader makes them stop reading, "
+    "while one that explains what the compiler expected keeps them going until the problem is fixed."
+)
+
+
+def _jsonl(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture
+def small_corpus(tmp_path, workspace):
+    rows = [
+        {"id": "orig", "title": "Rethinking errors", "author": "Ana Ruiz", "date": "2021-05-01", "text": PROSE},
+        {"id": "copy", "title": "Rethinking errors (repost)", "author": "Ana Ruiz", "date": "2022-05-01", "text": PROSE},
+        {"id": "links", "title": "Links", "author": "Ana Ruiz", "date": "2021-06-01",
+         "text": "<p>Read <a href='https://example.com/a?utm_source=x'>this</a> and https://example.org/b now.</p>\n\n" + PROSE.replace("compiler", "parser")},
+        {"id": "old", "title": "From the archive", "author": "Ana Ruiz", "date": "2012-01-01", "text": PROSE.replace("spring", "winter").replace("surprised", "amused")},
+        {"id": "other", "title": "Guest post", "author": "Bo Chen", "date": "2021-07-01", "text": PROSE.replace("We", "They")},
+        {"id": "empty", "title": "Empty", "author": "Ana Ruiz", "date": "2021-08-01", "text": ""},
+        {"id": "junk", "title": "Junk", "author": "Ana Ruiz", "date": "2021-08-02", "text": "\x00\x01\x02\ufffd\ufffd" * 200},
+        {"id": "huge", "title": "Huge", "author": "Ana Ruiz", "date": "2021-08-03", "text": (PROSE + "\n\n") * 6000},
+        {"id": "baddate", "title": "Bad date", "author": "Ana Ruiz", "date": "the day after", "text": "Short but fine words here."},
+        {"id": "mixed", "title": "Mixed", "author": "Ana Ruiz", "date": "2021-08-05", "text": "Caf\u00e9 na\u00efve \u00c3\u00a9t\u00c3\u00a9 \u4e2d\u6587 " * 20},
+    ]
+    ingest_sources(workspace, [_jsonl(tmp_path / "posts.jsonl", rows)])
+    return workspace
+
+
+def _curated(ws) -> dict[str, dict]:
+    records = ws.read_table("records").select("record_id", "source_key")
+    cur = ws.read_table("curated").join(records, on="record_id")
+    return {r["source_key"]: r for r in cur.iter_rows(named=True)}
+
+
+def test_curate_flags_with_reasons_and_routes_by_config(small_corpus):
+    summary = curate(small_corpus, stale_before="2015-01-01", target_author="Ana Ruiz")
+    rows = _curated(small_corpus)
+    assert summary.records == len(rows) == 10  # nothing is deleted
+    names = {k: {f["name"] for f in r["flags"]} for k, r in rows.items()}
+    assert "exact_duplicate" in names["copy"] and "exact_duplicate" not in names["orig"]
+    assert rows["copy"]["dup_group"] == rows["orig"]["dup_group"] is not None
+    assert rows["copy"]["route"] == "drop"
+    assert {"html", "url"} <= names["links"]
+    assert "https://" not in rows["links"]["clean_text"] and "<a" not in rows["links"]["clean_text"]
+    assert "stale" in names["old"] and rows["old"]["route"] == "review"
+    assert "off_author" in names["other"]
+    assert "too_short" in names["empty"]
+    assert "too_long" in names["huge"]
+    assert all(f["detail"] for r in rows.values() for f in r["flags"])
+    assert rows["orig"]["route"] == "keep"
+
+
+def test_routes_follow_the_config(small_corpus):
+    config = small_corpus.root / "housevoice.toml"
+    config.write_text(config.read_text().replace('exact_duplicate = "drop"', 'exact_duplicate = "review"'))
+    ws = type(small_corpus).open(small_corpus.root)
+    curate(ws)
+    assert _curated(ws)["copy"]["route"] == "review"
+
+
+def test_strictest_route_wins_and_unknown_flags_go_to_review():
+    flags = pl.DataFrame({"record_id": ["a", "a", "b", "c"], "name": ["url", "exact_duplicate", "mystery", "url"],
+                          "score": [1.0] * 4, "detail": ["x"] * 4})
+    routes = route_records(pl.Series(["a", "b", "c", "d"]), flags, {"url": "keep", "exact_duplicate": "drop"})
+    assert routes["route"].to_list() == ["drop", "review", "keep", "keep"]
+    assert routes["rule"][0] == "exact_duplicate → drop"
+
+
+def test_explain_prints_every_flag_and_the_rule(small_corpus, cli):
+    curate(small_corpus, target_author="Ana Ruiz")
+    info = explain_record(small_corpus, "copy")
+    assert info["curated"]["route"] == "drop"
+    assert info["rule"].startswith("exact_duplicate → drop")
+    out = cli("curate", small_corpus.root, "--explain", "copy", check=True).stdout
+    assert "exact_duplicate" in out and "route: drop" in out and "Rethinking errors" in out
+    bad = cli("curate", small_corpus.root, "--explain", "nope", check=False)
+    assert "no record 'nope'" in bad.stderr
+
+
+def test_report_writes_html_and_plots(small_corpus):
+    curate(small_corpus, target_author="Ana Ruiz")
+    rep = write_report(small_corpus)
+    page = rep.html_path.read_text()
+    assert "Curation report" in page and "exact_duplicate" in page
+    assert len(rep.plots) == 3 and all(p.stat().st_size > 5000 for p in rep.plots)
+    assert "<script" not in page.replace("&lt;script", "")
+
+
+def test_report_before_curate_is_a_clear_error(workspace):
+    with pytest.raises(HousevoiceError, match="nothing is curated yet"):
+        write_report(workspace)
+
+
+def test_curate_an_empty_workspace_says_what_to_do(workspace, cli):
+    proc = cli("curate", workspace.root, check=False)
+    assert "has no records yet" in proc.stderr and "housevoice ingest" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("snippet", "message"),
+    [
+        ("[curate.length]\nmax_tokens = \"lots\"\n", r"\[curate.length\] max_tokens = 'lots'"),
+        ("[curate.duplicates]\nfuzzyness = 3\n", r"\[curate.duplicates\] unknown key 'fuzzyness'"),
+    ],
+)
+def test_broken_flagger_config_names_the_flagger_and_key(small_corpus, digest, snippet, message):
+    config = small_corpus.root / "housevoice.toml"
+    text = config.read_text()
+    section = snippet.split("\n")[0]
+    if section in text:
+        text = text.replace(section + "\n", snippet, 1)
+    else:
+        text += "\n" + snippet
+    config.write_text(text)
+    before = digest(small_corpus.root)
+    ws = type(small_corpus).open(small_corpus.root)
+    with pytest.raises(ConfigError, match=message):
+        curate(ws)
+    assert digest(small_corpus.root) == before
+
+
+def test_dev_corpus_meets_the_quality_bar(workspace, shared_data):
+    """The figures bench/curation_quality.py reports, as a regression guard."""
+    import sys
+    import subprocess
+
+    ingest_sources(workspace, [shared_data / "dev-corpus" / "records.jsonl"])
+    curate(workspace, stale_before="2020-01-01", target_author="Niko Matsakis")
+    scorer = shared_data.parent / "tools" / "score_curation.py"
+    proc = subprocess.run([sys.executable, str(scorer), str(workspace.root), str(shared_data / "dev-corpus" / "labels.jsonl"),
+                           "--stale-before", "2020-01-01", "--json"], capture_output=True, text=True, check=True)
+    res = json.loads(proc.stdout)
+    assert res["dup_pairs"]["f1"] >= 0.97
+    kept, total = map(int, res["dup_clusters_keeping_exactly_one"].split("/"))
+    assert kept == total
+    assert res["near_duplicate_flag"]["recall"] >= 0.95
+    assert res["templated_flag"]["f1"] >= 0.95
+    assert res["template_pairs"]["f1"] >= 0.90
+    assert res["html"]["f1"] >= 0.98
+    assert res["url"]["f1"] >= 0.99
+    assert res["stale_flag"]["f1"] == 1.0

@@ -1,0 +1,95 @@
+"""The unhappy paths of tuning: offline names, broken models, nothing to train on, interruptions."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+
+import polars as pl
+
+from housevoice.registry import Registry
+
+
+def one_line_error(proc) -> str:
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
+    assert 1 <= len(lines) <= 2, proc.stderr  # the error, and perhaps its hint
+    return lines[0]
+
+
+def test_help_of_tuning_commands_shows_an_example(cli):
+    for command in (("model", "tiny"), ("tune", "sft"), ("tune", "sample"), ("tune", "reward"),
+                    ("tune", "rlhf"), ("tune", "dpo")):
+        assert "Example:" in cli(*command, "--help", check=True).stdout, command
+
+
+def test_hub_model_not_downloaded_gives_one_line_offline(cli, tune_ws):
+    proc = cli("tune", "sft", tune_ws.root, "--base", "example-org/not-downloaded-7b", check=False)
+    line = one_line_error(proc)
+    assert "example-org/not-downloaded-7b is not on this machine and housevoice is offline" in line
+    assert "huggingface-cli download example-org/not-downloaded-7b" in line
+    assert Registry(tune_ws).versions() == []
+
+
+def test_model_folder_without_weights_gives_one_line(cli, tune_ws, tiny_model, tmp_path):
+    base = tmp_path / "no-weights"
+    shutil.copytree(tiny_model, base)
+    (base / "model.safetensors").unlink()
+    line = one_line_error(cli("tune", "sft", tune_ws.root, "--base", base, check=False))
+    assert "has no weights" in line and str(base) in line
+
+
+def test_everything_rejected_gives_one_clear_line(cli, tune_ws, tiny_model):
+    ids = tune_ws.read_table("curated")["record_id"].to_list()
+    now = datetime.now(timezone.utc)
+    tune_ws.append_table("decisions", pl.DataFrame([
+        {"record_id": i, "decision": "reject", "edited_text": None, "comment": "", "reviewer": "dana",
+         "decided_at": now, "origin": "rule:test"} for i in ids]))
+    line = one_line_error(cli("tune", "sft", tune_ws.root, "--base", tiny_model, check=False))
+    assert "nothing to train on" in line
+    assert Registry(tune_ws).versions() == []
+
+
+def test_damaged_weights_leave_a_failed_version_not_a_half_registered_one(cli, tune_ws, tiny_model, tmp_path):
+    base = tmp_path / "damaged"
+    shutil.copytree(tiny_model, base)
+    (base / "model.safetensors").write_bytes(b"not a safetensors file")
+    line = one_line_error(cli("tune", "sft", tune_ws.root, "--base", base, check=False))
+    assert "cannot load the model" in line
+    [version] = Registry(tune_ws).versions()
+    assert version["status"] == "failed" and "cannot load the model" in version["error"]
+    assert Registry(tune_ws).lineage(version["version_id"]) == []
+
+
+def test_interrupted_sft_resumes_from_its_checkpoint(cli, tune_ws, tiny_model):
+    registry = Registry(tune_ws)
+    env = dict(os.environ, HF_HUB_OFFLINE="1", NO_COLOR="1", COLUMNS="200")
+    run = subprocess.Popen([sys.executable, "-m", "housevoice", "tune", "sft", str(tune_ws.root), "--base", str(tiny_model),
+                            "--epochs", "200", "--save-steps", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list(tune_ws.models_dir.glob("*/checkpoints/checkpoint-*/trainer_state.json")):
+        time.sleep(0.2)
+    run.send_signal(signal.SIGINT)
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 130, stderr
+    [interrupted] = registry.versions()
+    assert interrupted["status"] == "failed" and "--resume" in interrupted["error"]
+
+    proc = cli("tune", "sft", tune_ws.root, "--base", tiny_model, "--resume", "--epochs", "1", "--save-steps", "2", check=True)
+    assert proc.stdout.strip().splitlines()[-1] == interrupted["version_id"]
+    assert "resumed from checkpoint-" in proc.stdout
+    version = registry.get(interrupted["version_id"])
+    assert version["status"] == "ready" and registry.lineage(version["version_id"], "record")
+    assert len(registry.versions()) == 1
+
+
+def test_resume_with_nothing_interrupted_says_so(cli, tune_ws, tiny_model):
+    line = one_line_error(cli("tune", "sft", tune_ws.root, "--base", tiny_model, "--resume", check=False))
+    assert "nothing to resume" in line

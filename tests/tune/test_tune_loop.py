@@ -1,0 +1,75 @@
+"""SFT → samples → reward model → RLHF → DPO through the commands a user runs, with lineage checked."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from housevoice.registry import Registry
+
+
+def last_line(proc) -> str:
+    return proc.stdout.strip().splitlines()[-1].strip()
+
+
+def test_whole_tuning_loop_registers_versions_with_lineage(cli, tune_ws, tiny_model, tune_template):
+    from housevoice.tune.datasets import training_records
+
+    ws, decided = tune_ws, tune_template[1]
+    root = ws.root
+    registry = Registry(ws)
+
+    # SFT on keep + approved, minus rejected
+    sft = cli("tune", "sft", root, "--base", tiny_model, "--epochs", "1", check=True)
+    sft_id = last_line(sft)
+    assert sft_id.startswith("sft-") and "trained on" in sft.stdout
+    version = registry.get(sft_id)
+    assert version["status"] == "ready" and version["dataset_hash"]
+    assert (root / version["artifact_path"] / "adapter_config.json").is_file()
+    learned = set(registry.lineage(sft_id, "record"))
+    assert learned == set(training_records(ws)["record_id"].to_list())
+    assert decided["rejected"] not in learned
+    if decided["approved"]:
+        assert decided["approved"] in learned
+    curated = ws.read_table("curated")
+    dropped = set(curated.filter(pl.col("route") == "drop")["record_id"].to_list())
+    assert not learned & dropped
+
+    # samples: n=2 per held-out prompt, sampling settings recorded
+    cli("tune", "sample", root, "--versions", sft_id, "--max-new-tokens", "12", check=True)
+    samples = ws.read_table("samples")
+    assert set(samples["version_id"]) == {sft_id}
+    assert samples.group_by("prompt_id").len()["len"].to_list() == [2] * samples["prompt_id"].n_unique()
+    params = json.loads(samples["params"][0])
+    assert {"temperature", "top_p", "seed", "max_new_tokens"} <= set(params)
+    trained_titles = {f'Write a blog post titled "{t}".' for t in ws.read_table("records").filter(
+        pl.col("record_id").is_in(list(learned)))["title"].to_list()}
+    assert not set(samples["prompt"]) & trained_titles
+
+    # reward model on the SFT version, held-out accuracy stored, lineage to the pairs it learned from
+    rew = cli("tune", "reward", root, "--epochs", "1", check=True)
+    reward_id = last_line(rew)
+    assert "held-out pairwise accuracy" in rew.stdout
+    assert registry.get(reward_id)["parent_version"] == sft_id
+    [accuracy] = [r for r in registry.eval_results(reward_id) if r["metric"] == "pairwise_accuracy"]
+    assert 0 <= accuracy["value"] <= 1 and accuracy["n"] > 0
+    reward_pairs = set(registry.lineage(reward_id, "pair"))
+    assert reward_pairs and reward_pairs <= set(ws.read_table("preferences")["pair_id"].to_list())
+
+    # RLHF (GRPO) against the reward model: per-step log and plot in reports/
+    rl = cli("tune", "rlhf", root, "--policy", sft_id, "--reward", reward_id, "--steps", "2",
+             "--max-new-tokens", "12", check=True)
+    rl_id = last_line(rl)
+    assert registry.get(rl_id)["status"] == "ready" and registry.get(rl_id)["parent_version"] == sft_id
+    log = pl.read_csv(root / "reports" / f"{rl_id}-rlhf.csv")
+    assert log.columns == ["step", "reward", "kl", "length"] and len(log) == 2
+    assert (root / "reports" / f"{rl_id}-rlhf.png").stat().st_size > 0
+    assert set(registry.lineage(rl_id, "pair")) == reward_pairs
+
+    # DPO on the pairs, and the new version can be sampled like any other
+    dpo = cli("tune", "dpo", root, "--policy", sft_id, "--epochs", "1", check=True)
+    dpo_id = last_line(dpo)
+    assert set(registry.lineage(dpo_id, "pair")) == set(ws.read_table("preferences")["pair_id"].to_list())
+    cli("tune", "sample", root, "--versions", dpo_id, rl_id, "--n", "1", "--max-new-tokens", "8", check=True)
+    assert {dpo_id, rl_id} <= set(ws.read_table("samples")["version_id"])
