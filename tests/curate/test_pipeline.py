@@ -67,7 +67,9 @@ def test_curate_flags_with_reasons_and_routes_by_config(small_corpus):
     assert "too_short" in names["empty"]
     assert "too_long" in names["huge"]
     assert all(f["detail"] for r in rows.values() for f in r["flags"])
-    assert rows["orig"]["route"] == "keep"
+    dup_flags = {"exact_duplicate", "near_duplicate"}
+    assert not names["orig"] & dup_flags  # the earliest member of its cluster is the keeper
+    assert "not_prose" not in names["empty"]  # empty text is too_short, not "mostly code"
 
 
 def test_routes_follow_the_config(small_corpus):

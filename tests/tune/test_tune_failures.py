@@ -50,7 +50,7 @@ def test_everything_rejected_gives_one_clear_line(cli, tune_ws, tiny_model):
     now = datetime.now(timezone.utc)
     tune_ws.append_table("decisions", pl.DataFrame([
         {"record_id": i, "decision": "reject", "edited_text": None, "comment": "", "reviewer": "dana",
-         "decided_at": now, "origin": "rule:test"} for i in ids]))
+         "decided_at": now, "origin": "label-studio:2/1"} for i in ids]))
     line = one_line_error(cli("tune", "sft", tune_ws.root, "--base", tiny_model, check=False))
     assert "nothing to train on" in line
     assert Registry(tune_ws).versions() == []

@@ -241,13 +241,13 @@ def _replace_outside(expr: pl.Expr, pattern: str, replacement: str) -> pl.Expr:
 
 def _without_shortcodes(text: pl.Expr) -> pl.Expr:
     names = "|".join(SHORTCODES_WITH_CONTENT)
-    text = _outside(text, rf"(?s:\[(?:{names})\b[^\]]*\].*?\[/(?:{names})\])")
-    code = r"(?s:\[(?:code|sourcecode)\b[^\]\n]*\]\n?(.*?)\n?\[/(?:code|sourcecode)\])"
+    text = _outside(text, rf"(?s:\[(?:{names})(?-u:\b)[^\]]*\].*?\[/(?:{names})\])")
+    code = r"(?s:\[(?:code|sourcecode)(?-u:\b)[^\]\n]*\]\n?(.*?)\n?\[/(?:code|sourcecode)\])"
     text = text.str.replace_all(_CODE_OR + code, f"${{1}}{_OPEN}${{{_code_groups() + 1}}}{_CLOSE}")
     text = text.str.replace_all(f"{_OPEN}{_CLOSE}", "", literal=True)
     text = text.str.replace_all(_OPEN, "\n```\n", literal=True).str.replace_all(_CLOSE, "\n```\n", literal=True)
     names = "|".join(re.escape(n) for n in sorted(SHORTCODES, key=len, reverse=True))
-    return _outside(text, rf"\[/?(?:{names})\b[^\]\n]*\]")
+    return _outside(text, rf"\[/?(?:{names})(?-u:\b)[^\]\n]*\]")
 
 
 def _looks_like_html(text: pl.Expr) -> pl.Expr:
@@ -255,7 +255,7 @@ def _looks_like_html(text: pl.Expr) -> pl.Expr:
     prose = text.str.replace_all(CODE, "")
     block_lines = prose.str.count_matches(
         r"(?m)^[ \t]*</?(?:p|div|ul|ol|li|h[1-6]|table|thead|tbody|tr|td|th|blockquote|pre|figure|"
-        r"figcaption|section|article|header|footer|aside|hr|br|img|iframe|dl|dt|dd|center)\b",
+        r"figcaption|section|article|header|footer|aside|hr|br|img|iframe|dl|dt|dd|center)(?-u:\b)",
         literal=False,
     )
     lines = prose.str.count_matches(r"(?m)^[ \t]*\S")
@@ -315,7 +315,7 @@ def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None) -> p
     texts = _where(texts, r"[^\x00-\x7F]", lambda t: t.str.normalize("NFC"))
     if settings.remove_shortcodes:
         names = "|".join(re.escape(n) for n in SHORTCODES + ("code", "sourcecode"))
-        texts = _where(texts, rf"\[/?(?:{names})\b", _without_shortcodes)
+        texts = _where(texts, rf"\[/?(?:{names})(?-u:\b)", _without_shortcodes)
     if settings.remove_embeds:
         embed = r"(?m:^[ \t]*https?://\S+[ \t]*$)"
         texts = _where(texts, embed, lambda t: _outside(t, embed))

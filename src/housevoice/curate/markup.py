@@ -66,7 +66,7 @@ def without_code(text: pl.Expr) -> pl.Expr:
 
 def markup_outside_code(text: pl.Expr) -> pl.Expr:
     """Text where a tag can only be real markup: no code, no backslash-escaped `\\<`."""
-    return without_code(text).str.replace_all(r"\\<", "", literal=True)
+    return without_code(text).str.replace_all("\\<", "", literal=True)
 
 
 def _tag_names(tags: list[str]) -> list[str]:

@@ -247,7 +247,8 @@ class NotProseFlagger(Flagger):
             "kind",
             lines=lines,
             links=raw.str.count_matches(_LINK_LINE) / raw_lines,
-            code=1 - prose.str.len_chars() / clean.str.len_chars().clip(lower_bound=1),
+            code=pl.when(clean.str.strip_chars().str.len_chars() == 0).then(0.0)  # empty: too_short says it
+            .otherwise(1 - prose.str.len_chars() / clean.str.len_chars().clip(lower_bound=1)),
             listed=(prose.str.count_matches(_TABLE_ROW) + prose.str.count_matches(_SHORT_ITEM)) / lines.clip(lower_bound=1),
             sentences=prose.str.count_matches(_SENTENCE_LINE) / lines.clip(lower_bound=1),
         )

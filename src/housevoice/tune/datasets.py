@@ -28,19 +28,18 @@ def training_records(ws) -> pl.DataFrame:
 def _training_records(ws) -> pl.DataFrame:
     curated = ws.read_table("curated")
     decisions = ws.read_table("decisions")
-    latest = decisions.sort("decided_at", maintain_order=True).group_by("record_id", maintain_order=True).last()
-    rejected = latest.filter(pl.col("decision") == "reject")["record_id"]
-    approved = (
-        latest.filter(pl.col("decision") == "approve")
-        .join(curated.select("record_id", "clean_text"), on="record_id", how="inner")
-        .select("record_id", pl.coalesce("edited_text", "clean_text").alias("text"), "origin")
+    latest = (decisions.sort("decided_at", maintain_order=True).group_by("record_id", maintain_order=True).last()
+              .filter(~pl.col("origin").str.starts_with("rule:")))  # a rule decision only echoes a route
+    joined = curated.join(latest.select("record_id", "decision", "edited_text", "origin"), on="record_id", how="left")
+    chosen = joined.filter(pl.when(pl.col("decision").is_not_null()).then(pl.col("decision") == "approve")
+                           .otherwise(pl.col("route") == "keep"))
+    frame = chosen.select(
+        "record_id",
+        pl.when(pl.col("edited_text").str.strip_chars().str.len_chars() > 0)
+        .then(pl.col("edited_text")).otherwise(pl.col("clean_text")).alias("text"),
+        pl.col("origin").fill_null(pl.lit("curation:keep")),
     )
-    kept = (
-        curated.filter((pl.col("route") == "keep") & ~pl.col("record_id").is_in(approved["record_id"].to_list()))
-        .select("record_id", pl.col("clean_text").alias("text"), pl.lit("route:keep").alias("origin"))
-    )
-    frame = pl.concat([kept, approved], how="vertical").filter(~pl.col("record_id").is_in(rejected.to_list()))
-    return frame.filter(pl.col("text").str.strip_chars() != "").cast(dict(TRAINING_RECORDS))
+    return frame.cast(dict(TRAINING_RECORDS))
 
 
 @dataclass
@@ -138,7 +137,7 @@ def split_to_fit(text: str, budget: int, count: Callable[[str], int]) -> list[st
 
 def sft_data(ws, settings: TuneSettings, tokenizer, max_length: int) -> SftData:
     """One chat example per training record (or per part of a record longer than the context)."""
-    chosen = training_records(ws)
+    chosen = training_records(ws).filter(pl.col("text").str.strip_chars() != "")
     if chosen.is_empty():
         raise HousevoiceError(
             f"{ws.root}: nothing to train on: no record is routed keep or approved in review (rejected ones are left out)",

@@ -67,15 +67,32 @@ def _resumable(ws, registry, base_ref: str, data_hash: str, full: bool) -> tuple
                           hint="run without --resume to start a new version")
 
 
+def build_sft_trainer(model, tokenizer, rows: list[dict], settings, output_dir: Path, *, full: bool,
+                      max_length: int, description: str = "SFT", **extra):
+    """The SFT trainer housevoice runs (also what the throughput benchmark measures)."""
+    from datasets import Dataset
+    from transformers import PrinterCallback
+    from trl import SFTConfig, SFTTrainer
+
+    args = dict(num_train_epochs=settings.epochs,
+                learning_rate=settings.full_learning_rate if full else settings.learning_rate,
+                save_strategy="steps", save_steps=settings.save_steps, save_total_limit=2, max_length=max_length,
+                packing=flash_attention(), completion_only_loss=True)
+    args = SFTConfig(**trainer_args(settings, output_dir, **{**args, **extra}))
+    trainer = SFTTrainer(
+        model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
+        peft_config=None if full else lora_config(settings),
+        callbacks=[RichProgress(description, console=Console(stderr=True))],
+    )
+    trainer.remove_callback(PrinterCallback)
+    return trainer
+
+
 def run_sft(workspace: Workspace | str | Path, base: str, *, full: bool = False, resume: bool = False,
             epochs: float | None = None, save_steps: int | None = None, max_length: int | None = None,
             console: Console | None = None) -> SftResult:
     """Train a new SFT version of `base` on the workspace's training records and register it."""
     quiet_libraries()
-    from datasets import Dataset
-    from transformers import PrinterCallback
-    from trl import SFTConfig, SFTTrainer
-
     start = time.perf_counter()
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     registry = Registry(ws)
@@ -92,18 +109,8 @@ def run_sft(workspace: Workspace | str | Path, base: str, *, full: bool = False,
                      resume_version=resume_version) as version_id:
         out = ws.models_dir / version_id
         model = load_causal_lm(base_path, load_in_4bit=settings.load_in_4bit)
-        args = SFTConfig(**trainer_args(
-            settings, out / "checkpoints", num_train_epochs=settings.epochs,
-            learning_rate=settings.full_learning_rate if full else settings.learning_rate,
-            save_strategy="steps", save_steps=settings.save_steps, save_total_limit=2, max_length=context,
-            packing=flash_attention(), completion_only_loss=True,
-        ))
-        trainer = SFTTrainer(
-            model=model, args=args, train_dataset=Dataset.from_list(data.rows), processing_class=tokenizer,
-            peft_config=None if full else lora_config(settings),
-            callbacks=[RichProgress(f"SFT {version_id}", console=Console(stderr=True))],
-        )
-        trainer.remove_callback(PrinterCallback)
+        trainer = build_sft_trainer(model, tokenizer, data.rows, settings, out / "checkpoints", full=full,
+                                    max_length=context, description=f"SFT {version_id}")
         result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
         trainer.save_model(str(out))
         tokenizer.save_pretrained(str(out))

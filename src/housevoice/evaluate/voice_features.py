@@ -1,0 +1,145 @@
+"""What a voice profile measures in a text: function words, masked character n-grams, rhythm and punctuation."""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+import numpy as np
+
+# A general English function-word list (articles, pronouns, auxiliaries, prepositions,
+# conjunctions, common adverbs, discourse markers and spoken fillers), written from
+# general knowledge so that no corpus decides which words count as style.
+FUNCTION_WORDS: tuple[str, ...] = tuple(
+    """
+    a an the this that these those some any each every either neither no none all both half
+    several many much more most few fewer less least other another such what which who whom whose
+    i me my mine myself we us our ours ourselves you your yours yourself yourselves he him his
+    himself she her hers herself it its itself they them their theirs themselves one ones
+    someone somebody something anyone anybody anything everyone everybody everything nobody nothing
+    be am is are was were been being have has had having do does did doing done
+    will would shall should can could may might must ought need dare
+    i'm i've i'd i'll you're you've you'd you'll he's she's it's we're we've we'd we'll
+    they're they've they'd they'll that's there's here's what's who's let's
+    isn't aren't wasn't weren't hasn't haven't hadn't don't doesn't didn't won't wouldn't
+    can't couldn't shouldn't mustn't
+    about above across after against along amid among around as at before behind below beneath
+    beside besides between beyond by despite down during except for from in inside into like
+    near of off on onto out outside over past per since than through throughout till to toward
+    towards under underneath unlike until up upon via with within without
+    and but or nor so yet because although though while whereas if unless whether once whenever
+    wherever however therefore thus hence moreover furthermore meanwhile otherwise instead also
+    too either anyway anyhow nevertheless nonetheless
+    not never always often sometimes usually rarely ever still already just only even really
+    very quite rather pretty fairly somewhat almost nearly enough again then now here there
+    where when why how actually basically certainly clearly definitely especially exactly
+    generally indeed maybe perhaps probably simply literally obviously honestly essentially
+    sort kind lot bit thing things way ways stuff
+    yes yeah yep no nope okay ok well oh um uh hmm like right sure cool awesome
+    first second finally next last lastly example instance course fact general particular
+    """.split()
+)
+
+_FUNCTION_SET = frozenset(FUNCTION_WORDS)
+_FENCED_CODE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.S | re.M)
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+")
+_SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
+_SPACES = re.compile(r"[ \t]+")
+
+
+def prose(text: str) -> str:
+    """The prose of a text: fenced code and raw URLs out, since they say little about voice."""
+    text = _FENCED_CODE.sub(" ", text or "")
+    text = _URL.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def words(text: str) -> list[str]:
+    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+
+
+def masked(text: str) -> str:
+    """Text distortion: content words become shapes, so character n-grams see style rather than topic.
+
+    Function words stay, every other word keeps its length as `*`, digits become `#`;
+    punctuation, casing of the first letter and spacing are kept.
+    """
+
+    def shape(match: re.Match) -> str:
+        word = match.group(0)
+        if word.lower().replace("’", "'") in _FUNCTION_SET:
+            return word
+        if word.isdigit():
+            return "#"
+        return ("W" if word[0].isupper() else "w") + "*" * min(len(word) - 1, 9)
+
+    return _WORD.sub(shape, text)
+
+
+def function_word_rates(texts: list[str]) -> np.ndarray:
+    """Per text, the share of its words that are each function word (texts × words)."""
+    index = {w: i for i, w in enumerate(FUNCTION_WORDS)}
+    out = np.zeros((len(texts), len(FUNCTION_WORDS)), dtype=np.float64)
+    for row, text in enumerate(texts):
+        tokens = words(text)
+        for token in tokens:
+            col = index.get(token)
+            if col is not None:
+                out[row, col] += 1.0
+        out[row] /= max(len(tokens), 1)
+    return out
+
+
+SURFACE_NAMES: tuple[str, ...] = (
+    "words_per_sentence", "sentence_length_spread", "chars_per_word", "long_word_share",
+    "function_word_share", "distinct_word_share", "contraction_share", "capitalised_share",
+    "commas", "semicolons", "colons", "dashes", "parentheses", "questions", "exclamations",
+    "quotes", "ellipses", "emphasis", "list_items", "words_per_paragraph",
+)
+
+
+def surface_stats(texts: list[str]) -> np.ndarray:
+    """Rhythm and punctuation per text: sentence and word lengths, punctuation per 100 words."""
+    out = np.zeros((len(texts), len(SURFACE_NAMES)), dtype=np.float64)
+    for row, text in enumerate(texts):
+        tokens = words(text)
+        n = max(len(tokens), 1)
+        sentences = [s for s in _SENTENCE_END.split(text) if _WORD.search(s)]
+        lengths = np.array([len(_WORD.findall(s)) for s in sentences] or [len(tokens)], dtype=float)
+        paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()] or [text]
+        per100 = 100.0 / n
+        out[row] = (
+            lengths.mean(),
+            lengths.std(),
+            float(np.mean([len(t) for t in tokens])) if tokens else 0.0,
+            sum(len(t) >= 7 for t in tokens) / n,
+            sum(t in _FUNCTION_SET for t in tokens) / n,
+            len(set(tokens)) / n,
+            sum("'" in t for t in tokens) / n,
+            sum(1 for t in _WORD.findall(text) if t[:1].isupper()) / n,
+            text.count(",") * per100,
+            text.count(";") * per100,
+            text.count(":") * per100,
+            (text.count(" - ") + text.count("—") + text.count("–") + text.count("--")) * per100,
+            text.count("(") * per100,
+            text.count("?") * per100,
+            text.count("!") * per100,
+            (text.count('"') + text.count("“") + text.count("”")) * per100,
+            (text.count("...") + text.count("…")) * per100,
+            (text.count("*") + text.count("_")) * per100,
+            len(re.findall(r"^\s*(?:[-*+]|\d+\.)\s", text, re.M)) * per100,
+            n / len(paragraphs),
+        )
+    return out
+
+
+def compressed_bits(texts: list[str], dictionary: bytes) -> np.ndarray:
+    """Bits per character of each text when compressed with a preset dictionary (zlib, 32 KB window)."""
+    out = np.empty(len(texts), dtype=np.float64)
+    for row, text in enumerate(texts):
+        data = text.encode("utf-8")
+        packer = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, dictionary) if dictionary else zlib.compressobj(9, zlib.DEFLATED, -15)
+        size = len(packer.compress(data)) + len(packer.flush())
+        out[row] = 8.0 * size / max(len(data), 1)
+    return out

@@ -1,0 +1,108 @@
+"""The cleaners: HTML and markdown to clean text, links and URLs, tokens, and bad input."""
+
+from __future__ import annotations
+
+import time
+
+import polars as pl
+import pytest
+
+from housevoice.curate.clean import CleanSettings, clean_frame, clean_text, drop_tracking_params
+from housevoice.curate.tokens import count_tokens, load_tokenizer
+from housevoice.errors import HousevoiceError
+
+WORDPRESS = (
+    '<!-- wp:paragraph -->\n<p>First <strong>para</strong> with <a href="https://x.org/?utm_source=a&id=3">a link</a>.</p>\n'
+    "<!-- /wp:paragraph -->\n\n<!-- wp:list -->\n<ul><li>one</li><li>two<ul><li>nested</li></ul></li></ul>\n<!-- /wp:list -->\n"
+    '<h2>Heading</h2><pre class="wp-block-code"><code class="language-python">x = 1 &lt; 2</code></pre>'
+    "<script>alert(1)</script><style>p{}</style><iframe src='https://v.example'></iframe>"
+    '[caption id="1"]<img src="a.png"> A caption[/caption]\n[gallery ids="1,2"]\n'
+)
+
+
+def test_wordpress_html_becomes_paragraphs_lists_headings_and_code():
+    text = clean_text(WORDPRESS)
+    assert text.startswith("First para with a link.\n\n- one\n- two\n  - nested\n\n## Heading")
+    assert "```python\nx = 1 < 2\n```" in text
+    for gone in ("<p", "<a", "wp:", "alert", "caption", "gallery", "https://"):
+        assert gone not in text
+
+
+def test_markdown_with_inline_tags_stays_markdown():
+    text = "# Title\n\n- item with <b>bold</b>\n- `Vec<T>` stays\n\n```\n<div>code</div>\n```\n"
+    assert clean_text(text) == "# Title\n\n- item with bold\n- `Vec<T>` stays\n\n```\n<div>code</div>\n```"
+
+
+def test_links_keep_their_text_and_bare_urls_go():
+    text = "See [the docs](https://doc.org/a) and https://x.com.\n\n[ref]: https://ref.org\n\nRead [more][ref] <https://auto.org>"
+    assert clean_text(text) == "See the docs and.\n\nRead more"
+    placeholder = clean_text(text, CleanSettings(urls="placeholder", placeholder="<URL>"))
+    assert placeholder == "See the docs and <URL>.\n\nRead more <URL>"
+
+
+def test_kept_urls_lose_tracking_parameters():
+    text = clean_text("Go to https://x.org/a?utm_source=nl&id=7&fbclid=abc now", CleanSettings(urls="keep"))
+    assert text == "Go to https://x.org/a?id=7 now"
+    assert drop_tracking_params("https://x.org/?ref=feed") == "https://x.org/"
+
+
+def test_urls_inside_code_are_left_alone():
+    text = "```sh\ncurl https://sh.rustup.rs\n```\nrun `curl https://x.org`"
+    assert clean_text(text) == text
+
+
+def test_whitespace_and_unicode_are_normalised():
+    assert clean_text("Cafe\u0301  \r\nline\r\n\r\n\r\n\r\nnext   ") == "Café\nline\n\nnext"
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n ", "\x00\x01\x02\ufffd", "<div>" * 50_000 + "deep" + "</div>" * 50_000])
+def test_junk_and_empty_text_do_not_crash(text):
+    assert isinstance(clean_text(text), str)
+
+
+def test_a_five_megabyte_post_is_cleaned_quickly():
+    post = ("<p>A paragraph with <a href='https://x.org'>a link</a> and <em>words</em>.</p>\n" * 70_000)[:5_000_000]
+    started = time.perf_counter()
+    text = clean_text(post)
+    assert time.perf_counter() - started < 30
+    assert "a link" in text and "<p>" not in text
+
+
+def test_clean_frame_adds_clean_text_and_keeps_rows():
+    frame = pl.DataFrame({"record_id": ["a", "b", "c"], "text": ["<p>x</p>", None, "plain"]})
+    out = clean_frame(frame)
+    assert out["record_id"].to_list() == ["a", "b", "c"]
+    assert out["clean_text"].to_list() == ["x", "", "plain"]
+
+
+def test_bad_clean_setting_is_rejected():
+    with pytest.raises(ValueError):
+        CleanSettings(urls="delete")
+
+
+def test_bundled_tokenizer_counts_tokens():
+    counts = count_tokens(["Hello world, this is a blog post.", ""], load_tokenizer(None))
+    assert counts[0] > 5 and counts[1] == 0
+
+
+def test_tokenizer_from_a_model_folder(tmp_path):
+    from housevoice.curate.tokens import BUNDLED_TOKENIZER
+
+    (tmp_path / "tokenizer.json").write_bytes(BUNDLED_TOKENIZER.read_bytes())
+    assert count_tokens(["abc"], load_tokenizer(str(tmp_path))) == count_tokens(["abc"], load_tokenizer(None))
+
+
+def test_hub_name_is_refused_with_an_offline_hint():
+    with pytest.raises(HousevoiceError, match="not a local path; housevoice works offline"):
+        load_tokenizer("meta-llama/Llama-3.1-8B")
+
+
+def test_bad_tokenizer_paths_are_clear_errors(tmp_path):
+    with pytest.raises(HousevoiceError, match="no tokenizer.json"):
+        load_tokenizer(str(tmp_path))
+    broken = tmp_path / "tokenizer.json"
+    broken.write_text("{not json")
+    with pytest.raises(HousevoiceError, match="not a tokenizer.json"):
+        load_tokenizer(str(broken))
+    with pytest.raises(HousevoiceError, match="no such file"):
+        load_tokenizer(str(tmp_path / "missing" / "tok.json"))

@@ -1,0 +1,84 @@
+"""The html and url flaggers: small cases, and their F1 against the labelled dev corpus."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from housevoice.curate.markup import HtmlFlagger, UrlFlagger
+
+
+def frame(*texts: str) -> pl.DataFrame:
+    return pl.DataFrame({"record_id": [f"r{i}" for i in range(len(texts))], "text": list(texts)})
+
+
+def flagged(flagger, *texts: str) -> list[str]:
+    return sorted(flagger.flag(frame(*texts)).flags["record_id"].to_list())
+
+
+def f1(predicted: set[str], truth: set[str]) -> float:
+    tp = len(predicted & truth)
+    return 2 * tp / (2 * tp + len(predicted - truth) + len(truth - predicted))
+
+
+@pytest.fixture
+def dev_corpus(shared_data):
+    folder = shared_data / "dev-corpus"
+    records = [json.loads(line) for line in (folder / "records.jsonl").open(encoding="utf-8")]
+    labels = {r["id"]: r for r in map(json.loads, (folder / "labels.jsonl").open(encoding="utf-8"))}
+    return pl.DataFrame({"record_id": [r["id"] for r in records], "text": [r["text"] for r in records]}), labels
+
+
+def test_html_flag_matches_dev_corpus_labels(dev_corpus):
+    records, labels = dev_corpus
+    predicted = set(HtmlFlagger().flag(records).flags["record_id"])
+    assert f1(predicted, {i for i, lab in labels.items() if lab["has_html"]}) >= 0.98
+
+
+def test_url_flag_matches_dev_corpus_labels(dev_corpus):
+    records, labels = dev_corpus
+    predicted = set(UrlFlagger().flag(records).flags["record_id"])
+    assert f1(predicted, {i for i, lab in labels.items() if lab["has_urls"]}) >= 0.99
+
+
+def test_html_tags_in_prose_are_flagged_and_named():
+    result = HtmlFlagger().flag(frame('Some <b>bold</b> and <a href="/x">a link</a>.')).flags
+    assert result["name"].to_list() == ["html"]
+    assert "<b>" in result["detail"][0] and "<a>" in result["detail"][0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A `Vec<T>` and Box<A> and Option<String> are generics.",
+        "```html\n<div>in a code block</div>\n```",
+        "Inline `<td>` code span.",
+        "An autolink <https://example.org> and a mail <user@example.org>.",
+        "<!-- a comment --> then text",
+        "An MDX component <AlertBox> here </AlertBox>.",
+        "An escaped \\<td> tag.",
+        "A placeholder like <source> or <input> in prose.",
+    ],
+)
+def test_things_that_only_look_like_html_are_not_flagged(text):
+    assert flagged(HtmlFlagger(), text) == []
+
+
+def test_wordpress_markup_is_flagged():
+    assert flagged(HtmlFlagger(), "<!-- wp:paragraph -->\n<p>Hello</p>\n<!-- /wp:paragraph -->") == ["r0"]
+
+
+def test_urls_anywhere_are_counted_with_examples():
+    text = "[docs](https://a.org/x) <https://b.org> bare https://c.org/y\n\n[ref]: https://d.org\n\n```\ncurl https://e.org\n```"
+    result = UrlFlagger().flag(frame(text, "relative [link](/2015/05/15/post) only")).flags
+    assert result["record_id"].to_list() == ["r0"]
+    assert result["score"][0] == 5
+    assert "https://a.org/x" in result["detail"][0] and "https://e.org" not in result["detail"][0]
+
+
+def test_empty_and_null_texts_raise_nothing():
+    records = pl.DataFrame({"record_id": ["a", "b"], "text": ["", None]}, schema={"record_id": pl.String, "text": pl.String})
+    assert HtmlFlagger().flag(records).flags.height == 0
+    assert UrlFlagger().flag(records).flags.height == 0
