@@ -84,6 +84,7 @@ class CurateConfig(_Strict):
 class LabelConfig(_Strict):
     url: str = ""
     token_env: str = "LABEL_STUDIO_API_KEY"
+    min_agreement: float | None = Field(None, ge=-1, le=1, description="Krippendorff's alpha needed before a reward model trains")
 
 
 class ModelConfig(_Strict):
@@ -201,6 +202,7 @@ max_tokens = 4096
 [label]
 url = ""               # a team's own Label Studio; empty: `housevoice label serve` runs one here
 token_env = "LABEL_STUDIO_API_KEY"   # the environment variable holding its API token
+# min_agreement = 0.4  # Krippendorff's alpha the rankings must reach before a reward model trains
 
 [model]
 base = ""              # a Hugging Face model name or a local path

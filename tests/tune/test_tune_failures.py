@@ -67,12 +67,17 @@ def test_damaged_weights_leave_a_failed_version_not_a_half_registered_one(cli, t
     assert Registry(tune_ws).lineage(version["version_id"]) == []
 
 
+def _interruptible() -> None:
+    """A shell's background job ignores Ctrl-C, and its children inherit that: restore it, as in a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_interrupted_sft_resumes_from_its_checkpoint(cli, tune_ws, tiny_model):
     registry = Registry(tune_ws)
     env = dict(os.environ, HF_HUB_OFFLINE="1", NO_COLOR="1", COLUMNS="200")
     run = subprocess.Popen([sys.executable, "-m", "housevoice", "tune", "sft", str(tune_ws.root), "--base", str(tiny_model),
                             "--epochs", "200", "--save-steps", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True)
+                           text=True, preexec_fn=_interruptible)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not list(tune_ws.models_dir.glob("*/checkpoints/checkpoint-*/trainer_state.json")):
         time.sleep(0.2)

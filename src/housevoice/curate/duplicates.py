@@ -328,7 +328,9 @@ class DuplicateFlagger(Flagger):
                     other = original
                     rows.append((ids[r], "exact_duplicate", 1.0, self._detail_exact(r, other, ids, titles, dates)))
                     continue
-                score, other = best.get(r, (1.0, keeper))
+                # Only one copy of each exact text was compared: borrow the closest match of a copy.
+                copies = [c for c in rows_in if raw_key[c] == raw_key[r] and c in best]
+                score, other = best[r] if r in best else best[copies[0]] if copies else (1.0, keeper)
                 rows.append((ids[r], "near_duplicate", round(score, 4), self._detail_near(r, other, score, ids, titles, dates)))
         flags = pl.DataFrame(rows, schema=FLAG_ROWS, orient="row")
         columns = pl.DataFrame(groups, schema={"record_id": pl.String, "dup_group": pl.String}, orient="row")

@@ -86,12 +86,29 @@ def readable_pattern(title: str) -> str:
     return " ".join(words)
 
 
-def _lines(text: str | None, min_words: int) -> set[str]:
-    out = set()
-    for line in (text or "").splitlines():
-        words = re.findall(r"[^\W\d_]+|\d+", line.lower())
-        if len(words) >= min_words:
-            out.add(" ".join("0" if w.isdigit() else w for w in words))
+def boilerplate_shares(texts: pl.Series, rows: list[int], family: list[int], min_words: int, min_members: int) -> dict[int, float]:
+    """Per row: share of its lines (digits masked) that also occur in `min_members` rows of its family."""
+    if not rows:
+        return {}
+    lines = (
+        pl.DataFrame({"row": rows, "family": family, "text": texts.gather(rows).fill_null("")})
+        .with_columns(pl.col("text").str.split("\n"))
+        .explode("text")
+        .filter(pl.col("text").str.len_bytes() >= 2 * min_words)
+        # Letters only, so lines differing in numbers or markup alone count as one line.
+        .with_columns(pl.col("text").str.replace_all(r"[^\p{L}]+", " ").str.strip_chars().str.to_lowercase())
+        .filter(pl.col("text").str.count_matches(" ") >= min_words - 1)
+        .with_columns(pl.col("text").hash())
+        .unique(["row", "text"])
+    )
+    shared = lines.group_by("family", "text").agg(pl.len().alias("n"))
+    per_row = (
+        lines.join(shared, on=["family", "text"])
+        .group_by("row")
+        .agg((pl.col("n") >= min_members).mean().alias("share"))
+    )
+    out = dict.fromkeys(rows, 0.0)
+    out.update(dict(per_row.iter_rows()))
     return out
 
 
@@ -110,7 +127,6 @@ class TemplateFlagger(Flagger):
         kinds = frame["kind"].to_list() if "kind" in frame.columns else [None] * frame.height
         titles = frame["title"].to_list()
         text_col = "clean_text" if "clean_text" in frame.columns else "text"
-        texts = frame[text_col].to_list()
         text_ids = frame.select(pl.col("text").fill_null("").hash()).to_series().to_list()
         rows = [i for i in range(frame.height) if titles[i] and titles[i].strip() and kinds[i] not in s.skip_kinds]
         patterns = {i: title_pattern(titles[i]) for i in rows}
@@ -120,12 +136,11 @@ class TemplateFlagger(Flagger):
             families += self._leading_word_families(rows, patterns, families, text_ids, s)
         ids = frame["record_id"].to_list()
         flags, columns = [], []
+        member_rows = [i for members in families for i in members]
+        family_of = [f for f, members in enumerate(families) for _ in members]
+        share = boilerplate_shares(frame[text_col], member_rows, family_of, s.min_line_words, s.min_members)
         for members in families:
-            lines = {i: _lines(texts[i], s.min_line_words) for i in members}
-            counts = Counter(line for i in members for line in lines[i])
-            shared = {line for line, c in counts.items() if c >= s.min_members}
-            share = {i: (len(lines[i] & shared) / len(lines[i]) if lines[i] else 0.0) for i in members}
-            typical = sorted(share.values())[len(share) // 2]
+            typical = sorted(share[i] for i in members)[len(members) // 2]
             dominant = Counter(patterns[i] for i in members).most_common(1)[0][0]
             if not _slots(dominant) and typical < s.min_boilerplate_share:
                 continue  # the same words as a title, with nothing shared inside: not a series

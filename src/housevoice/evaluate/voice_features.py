@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from functools import lru_cache
 
 import numpy as np
 
@@ -46,6 +47,8 @@ _URL = re.compile(r"https?://\S+|www\.\S+")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+")
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
 _SPACES = re.compile(r"[ \t]+")
+_PARAGRAPH = re.compile(r"\n\s*\n")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+\.)\s", re.M)
 
 
 def prose(text: str) -> str:
@@ -65,16 +68,16 @@ def masked(text: str) -> str:
     Function words stay, every other word keeps its length as `*`, digits become `#`;
     punctuation, casing of the first letter and spacing are kept.
     """
+    return _WORD.sub(lambda match: _shape(match.group(0)), text)
 
-    def shape(match: re.Match) -> str:
-        word = match.group(0)
-        if word.lower().replace("’", "'") in _FUNCTION_SET:
-            return word
-        if word.isdigit():
-            return "#"
-        return ("W" if word[0].isupper() else "w") + "*" * min(len(word) - 1, 9)
 
-    return _WORD.sub(shape, text)
+@lru_cache(maxsize=200_000)
+def _shape(word: str) -> str:
+    if word.lower().replace("’", "'") in _FUNCTION_SET:
+        return word
+    if word.isdigit():
+        return "#"
+    return ("W" if word[0].isupper() else "w") + "*" * min(len(word) - 1, 9)
 
 
 def function_word_rates(texts: list[str]) -> np.ndarray:
@@ -83,11 +86,9 @@ def function_word_rates(texts: list[str]) -> np.ndarray:
     out = np.zeros((len(texts), len(FUNCTION_WORDS)), dtype=np.float64)
     for row, text in enumerate(texts):
         tokens = words(text)
-        for token in tokens:
-            col = index.get(token)
-            if col is not None:
-                out[row, col] += 1.0
-        out[row] /= max(len(tokens), 1)
+        columns = [index[t] for t in tokens if t in index]
+        if columns:
+            out[row] = np.bincount(columns, minlength=len(FUNCTION_WORDS)) / len(tokens)
     return out
 
 
@@ -97,40 +98,46 @@ SURFACE_NAMES: tuple[str, ...] = (
     "commas", "semicolons", "colons", "dashes", "parentheses", "questions", "exclamations",
     "quotes", "ellipses", "emphasis", "list_items", "words_per_paragraph",
 )
+_PUNCTUATION = {
+    "commas": (",",), "semicolons": (";",), "colons": (":",), "dashes": (" - ", "—", "–", "--"),
+    "parentheses": ("(",), "questions": ("?",), "exclamations": ("!",), "quotes": ('"', "“", "”"),
+    "ellipses": ("...", "…"), "emphasis": ("*", "_"),
+}
 
 
 def surface_stats(texts: list[str]) -> np.ndarray:
     """Rhythm and punctuation per text: sentence and word lengths, punctuation per 100 words."""
     out = np.zeros((len(texts), len(SURFACE_NAMES)), dtype=np.float64)
     for row, text in enumerate(texts):
-        tokens = words(text)
-        n = max(len(tokens), 1)
-        sentences = [s for s in _SENTENCE_END.split(text) if _WORD.search(s)]
-        lengths = np.array([len(_WORD.findall(s)) for s in sentences] or [len(tokens)], dtype=float)
-        paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()] or [text]
+        found = list(_WORD.finditer(text))
+        if not found:
+            continue
+        n = len(found)
+        tokens = [m.group(0) for m in found]
+        lowered = [t.lower().replace("’", "'") for t in tokens]
+        lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=n)
+        # words per sentence: which sentence end each word start falls before
+        ends = np.array([m.start() for m in _SENTENCE_END.finditer(text)] + [len(text)])
+        starts = np.fromiter((m.start() for m in found), dtype=np.int64, count=n)
+        per_sentence = np.bincount(np.searchsorted(ends, starts))
+        per_sentence = per_sentence[per_sentence > 0]
+        paragraphs = max(len(_PARAGRAPH.findall(text.strip())) + 1, 1)
         per100 = 100.0 / n
-        out[row] = (
-            lengths.mean(),
-            lengths.std(),
-            float(np.mean([len(t) for t in tokens])) if tokens else 0.0,
-            sum(len(t) >= 7 for t in tokens) / n,
-            sum(t in _FUNCTION_SET for t in tokens) / n,
-            len(set(tokens)) / n,
-            sum("'" in t for t in tokens) / n,
-            sum(1 for t in _WORD.findall(text) if t[:1].isupper()) / n,
-            text.count(",") * per100,
-            text.count(";") * per100,
-            text.count(":") * per100,
-            (text.count(" - ") + text.count("—") + text.count("–") + text.count("--")) * per100,
-            text.count("(") * per100,
-            text.count("?") * per100,
-            text.count("!") * per100,
-            (text.count('"') + text.count("“") + text.count("”")) * per100,
-            (text.count("...") + text.count("…")) * per100,
-            (text.count("*") + text.count("_")) * per100,
-            len(re.findall(r"^\s*(?:[-*+]|\d+\.)\s", text, re.M)) * per100,
-            n / len(paragraphs),
-        )
+        stats = {
+            "words_per_sentence": per_sentence.mean(),
+            "sentence_length_spread": per_sentence.std(),
+            "chars_per_word": lengths.mean(),
+            "long_word_share": float((lengths >= 7).mean()),
+            "function_word_share": sum(t in _FUNCTION_SET for t in lowered) / n,
+            "distinct_word_share": len(set(lowered)) / n,
+            "contraction_share": sum("'" in t for t in lowered) / n,
+            "capitalised_share": sum(t[0].isupper() for t in tokens) / n,
+            "list_items": len(_LIST_ITEM.findall(text)) * per100,
+            "words_per_paragraph": n / paragraphs,
+        }
+        for name, marks in _PUNCTUATION.items():
+            stats[name] = sum(text.count(mark) for mark in marks) * per100
+        out[row] = [stats[name] for name in SURFACE_NAMES]
     return out
 
 
@@ -143,3 +150,36 @@ def compressed_bits(texts: list[str], dictionary: bytes) -> np.ndarray:
         size = len(packer.compress(data)) + len(packer.flush())
         out[row] = 8.0 * size / max(len(data), 1)
     return out
+
+
+def char_ngram_counts(texts: list[str], n_min: int, n_max: int, n_buckets: int = 1 << 20):
+    """Hashed counts of byte n-grams (n_min..n_max ≤ 4) per text, as a sparse matrix.
+
+    Hand-written with numpy because scikit-learn's char analyzer runs in Python and is
+    ten times slower; an n-gram of up to 4 bytes is packed into one integer, then hashed.
+    """
+    from scipy import sparse
+
+    rows, cols, vals = [], [], []
+    for row, text in enumerate(texts):
+        data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8).astype(np.uint64)
+        codes = []
+        for n in range(n_min, n_max + 1):
+            if len(data) < n:
+                break
+            packed = np.zeros(len(data) - n + 1, dtype=np.uint64)
+            for k in range(n):
+                packed = (packed << np.uint64(8)) | data[k : len(data) - n + 1 + k]
+            codes.append(packed | (np.uint64(n) << np.uint64(40)))
+        if not codes:
+            continue
+        hashed = (np.concatenate(codes) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - n_buckets.bit_length() + 1)
+        unique, counts = np.unique(hashed, return_counts=True)
+        rows.append(np.full(len(unique), row, dtype=np.int32))
+        cols.append(unique.astype(np.int64))
+        vals.append(counts.astype(np.float32))
+    if not rows:
+        return sparse.csr_matrix((len(texts), n_buckets), dtype=np.float32)
+    return sparse.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(len(texts), n_buckets), dtype=np.float32
+    )

@@ -1,0 +1,1 @@
+"""Evaluation: voice fidelity of model versions against the approved writing, and benchmark scores."""
