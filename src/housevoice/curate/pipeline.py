@@ -75,15 +75,62 @@ def clean_settings(config: Config):
         raise _settings_error("clean", exc) from None
 
 
-def prepare_frame(records: pl.DataFrame, config: Config, tokenizer_spec: str | None) -> pl.DataFrame:
+def prepare_frame(records: pl.DataFrame, config: Config, tokenizer_spec: str | None, notes: list[str] | None = None) -> pl.DataFrame:
     """records + clean_text + n_tokens: what every flagger reads."""
     from housevoice.curate.clean import clean_frame
-    from housevoice.curate.tokens import count_tokens, load_tokenizer
 
     frame = clean_frame(records, clean_settings(config))
-    tokenizer = load_tokenizer(tokenizer_spec)
-    counts = count_tokens(frame["clean_text"].to_list(), tokenizer)
+    length = config.curate.flagger_settings("length")
+    counts, note = token_counts(
+        frame["clean_text"], tokenizer_spec,
+        limits=(length.get("min_tokens", 20), length.get("max_tokens", 4096)),
+        exact_all=length.get("exact_counts") == "all",
+    )
+    if notes is not None and note:
+        notes.append(note)
     return frame.with_columns(pl.Series("n_tokens", counts, dtype=pl.Int64))
+
+
+CALIBRATION_SAMPLE = 256
+
+
+def token_counts(
+    texts: pl.Series, tokenizer_spec: str | None, *, limits: tuple[int, int], exact_all: bool = False
+) -> tuple[list[int], str]:
+    """Tokens per text under the configured tokenizer.
+
+    Tokenizing is the slowest step of curation by far, and only counts near a limit change a
+    flag; so by default texts far from both limits get an estimate from the characters-per-token
+    ratio measured on a sample, and the note says how many were estimated.
+    """
+    from housevoice.curate.tokens import count_tokens, load_tokenizer
+
+    tokenizer = load_tokenizer(tokenizer_spec)
+    values = texts.fill_null("").to_list()
+    if exact_all or len(values) <= CALIBRATION_SAMPLE:
+        return count_tokens(values, tokenizer), ""
+    chars = texts.fill_null("").str.len_chars()
+    step = max(1, len(values) // CALIBRATION_SAMPLE)
+    sample_idx = list(range(0, len(values), step))[:CALIBRATION_SAMPLE]
+    sample_counts = count_tokens([values[i] for i in sample_idx], tokenizer)
+    sample_chars = sum(int(chars[i]) for i in sample_idx)
+    per_token = max(sample_chars / max(sum(sample_counts), 1), 0.5)
+    estimate = (chars / per_token).round(0).cast(pl.Int64)
+    low, high = limits
+    near = ((estimate >= low * 0.5) & (estimate <= low * 2 + 10)) | ((estimate >= high * 0.7) & (estimate <= high * 1.5))
+    exact_idx = [i for i in near.arg_true().to_list()]
+    counts = estimate.to_list()
+    for i, n in zip(exact_idx, count_tokens([values[i] for i in exact_idx], tokenizer)):
+        counts[i] = n
+    for i, n in zip(sample_idx, sample_counts):
+        counts[i] = n
+    n_estimated = len(values) - len(set(exact_idx) | set(sample_idx))
+    note = (
+        f"n_tokens: counted exactly for {len(values) - n_estimated:,} records (near a length limit, or in the "
+        f"calibration sample); estimated for {n_estimated:,} others at {per_token:.2f} characters per token "
+        "([curate.length] exact_counts = \"all\" counts every record)"
+    )
+    return counts, note
 
 
 @dataclass
@@ -167,7 +214,8 @@ def curate(
     if progress:
         progress("cleaning text and counting tokens")
     tokenizer = ws.config.curate.flagger_settings("length").get("tokenizer") if "length" in ws.config.curate.flaggers else None
-    frame = prepare_frame(records, ws.config, tokenizer)
+    notes: list[str] = []
+    frame = prepare_frame(records, ws.config, tokenizer, notes)
     flags, columns, timings = run_flaggers(frame, flaggers, progress)
     routes = route_records(frame["record_id"], flags, ws.config.curate.routes)
     flag_lists = (
@@ -194,6 +242,7 @@ def curate(
         timings=timings,
         table_path=path,
         seconds=time.perf_counter() - start,
+        notes=notes,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import re
 import unicodedata
 from datetime import date, datetime
@@ -76,6 +78,10 @@ class LengthSettings(FlaggerSettings):
     tokenizer: str = Field("", description="a tokenizer.json or a model folder; empty: the bundled tokenizer")
     min_tokens: int = Field(20, ge=0, description="fewer tokens than this raises too_short")
     max_tokens: int = Field(4096, gt=0, description="more tokens than this raises too_long")
+    exact_counts: Literal["near_limits", "all"] = Field(
+        "near_limits",
+        description="near_limits: tokenize exactly the records whose estimate is near a limit, estimate the rest; all: tokenize every record",
+    )
 
     @model_validator(mode="after")
     def _min_below_max(self) -> LengthSettings:
