@@ -231,7 +231,11 @@ _register_stage_commands()
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)  # with standalone_mode off, Ctrl-C comes back as 130
+        if isinstance(rc, int) and rc != 0:
+            if rc == 130:
+                err.print("interrupted; tables were left as they were before this command")
+            sys.exit(rc)
     except HousevoiceError as exc:
         err.print(f"error: {exc.message}", soft_wrap=True)
         if exc.hint:

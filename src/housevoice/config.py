@@ -97,6 +97,10 @@ class Config(_Strict):
     curate: CurateConfig = Field(default_factory=CurateConfig)
     label: LabelConfig = Field(default_factory=LabelConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
+    # Stage tables validated by their stage's own settings model (see parse_config).
+    tune: dict[str, Any] = Field(default_factory=dict)
+    promote: dict[str, Any] = Field(default_factory=dict)
+    evaluate: dict[str, Any] = Field(default_factory=dict)
 
 
 def _describe(error: dict) -> str:
@@ -121,6 +125,7 @@ def parse_config(data: dict[str, Any], path: Path | str = "housevoice.toml") -> 
             f"(this housevoice reads version {WORKSPACE_VERSION})",
             hint="create a new workspace with `housevoice init` and ingest again",
         )
+    _validate_stage_tables(config, path)
     for name in config.curate.flaggers:
         if name not in DEFAULT_FLAGGERS:
             raise ConfigError(
@@ -134,6 +139,28 @@ def parse_config(data: dict[str, Any], path: Path | str = "housevoice.toml") -> 
                 f"{', '.join(DEFAULT_FLAGGERS)}"
             )
     return config
+
+
+def _validate_stage_tables(config: Config, path: Path | str) -> None:
+    """[tune], [promote], [evaluate]: each stage's settings model names a bad key itself."""
+    import importlib
+
+    for table, (module_name, function) in {
+        "tune": ("housevoice.tune.settings", "validate_table"),
+        "promote": ("housevoice.dashboard.promotion", "validate_table"),
+        "evaluate": ("housevoice.evaluate.settings", "validate_table"),
+    }.items():
+        data = getattr(config, table)
+        if not data:
+            continue
+        try:
+            validate = getattr(importlib.import_module(module_name), function)
+        except (ModuleNotFoundError, AttributeError):
+            continue  # that stage is not installed in this build
+        try:
+            validate(data)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc.message}", hint=exc.hint) from None
 
 
 def load_config(path: Path) -> Config:
@@ -206,4 +233,25 @@ token_env = "LABEL_STUDIO_API_KEY"   # the environment variable holding its API 
 
 [model]
 base = ""              # a Hugging Face model name or a local path
+
+[tune]
+# Every key is optional; `housevoice tune … --help` shows the flags that override them.
+# post_prompt = 'Write a {{kind_name}} titled "{{title}}".'
+# untitled_prompt = "Write a {{kind_name}} in our voice."
+# turn_prompt = "Continue the conversation as {{speaker}}.\\n\\n{{context}}"
+# context_turns = 6      # preceding turns shown before a transcript turn
+# prompts = []           # extra prompts for `tune sample` and RLHF
+# max_length = 2048      # tokens; longer records are split at paragraphs, never cut
+# epochs = 3
+# learning_rate = 2e-4   # LoRA (full fine-tuning: full_learning_rate = 2e-5)
+# batch_size = 4
+# lora_r = 16
+# save_steps = 200       # checkpoint interval, for --resume
+# load_in_4bit = false   # CUDA + bitsandbytes, for large bases
+# sample_n = 2           # responses per prompt per version for ranking
+# temperature = 0.8
+# max_new_tokens = 256
+# rl_algo = "grpo"       # or "rloo"
+# rl_beta = 0.04         # KL penalty to the SFT policy
+# dpo_beta = 0.1
 """

@@ -65,32 +65,6 @@ def write_corpus(path: Path) -> Path:
     return path
 
 
-def _curate(ws) -> None:
-    """Real curation; while some flaggers are not in this build yet, the routes a curation would give."""
-    from housevoice.curate.pipeline import curate
-
-    try:
-        curate(ws)
-        return
-    except (ImportError, LookupError):
-        pass
-    from housevoice.schema import FLAG
-
-    records = ws.read_table("records")
-
-    def route(rec: dict) -> str:
-        if rec["status"] == "draft" or rec["source_key"] == "post-copy":
-            return "drop"
-        return "review" if rec["source_key"] == "post-11" else "keep"
-
-    ws.write_table("curated", pl.DataFrame({
-        "record_id": records["record_id"], "clean_text": records["text"], "flags": [[]] * len(records),
-        "dup_group": [None] * len(records), "template_family": [None] * len(records),
-        "n_tokens": [len(t.split()) for t in records["text"]],
-        "route": [route(r) for r in records.iter_rows(named=True)],
-    }, schema_overrides={"flags": pl.List(FLAG), "dup_group": pl.String, "template_family": pl.String}))
-
-
 def _decide(ws) -> dict[str, str]:
     """An expert approves one record under review (with an edit) and rejects one kept record."""
     curated = ws.read_table("curated").sort("record_id")
@@ -121,13 +95,14 @@ def _preferences(ws) -> None:
 @pytest.fixture(scope="session")
 def tune_template(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     """A workspace with records, curation, review decisions and preference pairs; copy it before writing."""
+    from housevoice.curate.pipeline import curate
     from housevoice.ingest import ingest_sources
     from housevoice.store import Workspace
 
     root = tmp_path_factory.mktemp("tune") / "ws"
     ws = Workspace.create(root)
     ingest_sources(ws, [write_corpus(root.parent / "corpus.jsonl")])
-    _curate(ws)
+    curate(ws)
     decided = _decide(ws)
     _preferences(ws)
     return root, decided

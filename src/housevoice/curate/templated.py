@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 
 import polars as pl
 from pydantic import Field
@@ -44,6 +45,11 @@ class TemplateSettings(FlaggerSettings):
         "stopword) form a series too ('Please welcome …'); off by default as unrelated posts often share openings.",
     )
     min_line_words: int = Field(4, ge=1, description="Shortest line, in words, counted as boilerplate.")
+    body_boilerplate: bool = Field(
+        True,
+        description="Also find series from the text: posts whose opening or closing sentence (names and numbers masked) "
+        "recurs in `min_members` posts join the series most of them belong to, or form one.",
+    )
 
 
 def _slot(token: str) -> str | None:
@@ -112,6 +118,169 @@ def boilerplate_shares(texts: pl.Series, rows: list[int], family: list[int], min
     return out
 
 
+_MONTH_NAMES = "|".join(m.capitalize() for m in sorted(_MONTHS))
+SLOT = "…"
+
+
+def _mask_slots(text: pl.Expr) -> pl.Expr:
+    """Code, links, handles, months and numbers become a slot: they change from one issue to the next."""
+    return (
+        text.str.replace_all(r"`[^`]*`", f" {SLOT} ")
+        .str.replace_all(r"https?://\S+", f" {SLOT} ")
+        .str.replace_all(r"@[\w-]+", f" {SLOT} ")
+        .str.replace_all(rf"\b(?:{_MONTH_NAMES})\b", f" {SLOT} ")
+        .str.replace_all(r"\b\d[\w.,:/-]*", f" {SLOT} ")
+    )
+
+
+def sentence_skeletons(texts: pl.Series, rows: list[int]) -> pl.DataFrame:
+    """Per row, its sentences in order (`pos`) as skeletons: names, numbers, code and links masked, letters only."""
+    first = pl.col("s").str.extract(r"^(\S+)").fill_null("")
+    # Capitalised words inside a sentence are names (people, teams, products); the first word is just capitalised.
+    rest = _mask_slots(pl.col("s").str.replace(r"^\S+", "")).str.replace_all(r"\b\p{Lu}[\w'’.-]*", SLOT)
+    return (
+        pl.DataFrame({"row": rows, "s": texts.gather(rows).fill_null("")})
+        .with_columns(pl.col("s").str.replace_all("\r", "").str.split("\n\n"))
+        .explode("s")
+        .with_columns(pl.col("s").str.replace_all(r"\s*\n\s*", " ").str.replace(r"^[#>*\s-]+", "").str.strip_chars())
+        .with_columns(pl.col("s").str.replace_all(r"([.!?:])\s+", "$1\n").str.split("\n"))
+        .explode("s")
+        .with_columns(
+            sk=pl.concat_str(_mask_slots(first), pl.lit(" "), rest)
+            .str.replace_all(rf"[^\p{{L}}{SLOT}]+", " ")
+            .str.to_lowercase()
+            # A list of names is one slot: "… and …", "…, … and …".
+            .str.replace_all(rf"{SLOT}(?:\s+(?:{SLOT}|and|or|of|the|de|van|von))*\s+{SLOT}", SLOT)
+            .str.strip_chars()
+        )
+        .filter(pl.col("sk").str.count_matches(r"[\p{L}]+") >= _MIN_SKELETON_WORDS)
+        .select("row", pos=pl.int_range(pl.len()).over("row"), n=pl.len().over("row"), sk="sk")
+    )
+
+
+_MIN_SKELETON_WORDS = 5
+
+
+def shared_openings_and_closings(
+    skeletons: pl.DataFrame, text_ids: list[int], min_members: int
+) -> list[tuple[str, str, list[int]]]:
+    """Opening and closing sentences (as skeletons) that recur in `min_members` distinct texts: (where, skeleton, rows)."""
+    rows = skeletons["row"].unique().to_list()
+    ends = pl.concat([
+        skeletons.filter(pl.col("pos") == 0).select("row", "sk", where=pl.lit("opening")),
+        skeletons.filter((pl.col("pos") == pl.col("n") - 1) & (pl.col("n") > 1)).select("row", "sk", where=pl.lit("closing")),
+    ])
+    ids = pl.DataFrame({"row": rows, "text_id": [text_ids[i] for i in rows]})
+    groups = (
+        ends.join(ids, on="row")
+        .group_by("where", "sk")
+        .agg(pl.col("row").unique().sort(), pl.col("text_id").n_unique().alias("texts"))
+        .filter(pl.col("texts") >= min_members)
+        .sort("texts", "sk", descending=[True, False])
+    )
+    return [(w, sk, members) for w, sk, members, _ in groups.iter_rows()]
+
+
+def rows_sharing_sentences(skeletons: pl.DataFrame, families: list[list[int]], min_members: int, least: int) -> set[int]:
+    """Rows with at least `least` distinct sentences that recur in `min_members` rows of their family."""
+    if not families:
+        return set()
+    family = pl.DataFrame({"row": [i for m in families for i in m], "family": [f for f, m in enumerate(families) for _ in m]})
+    sentences = skeletons.join(family, on="row").select("row", "family", "sk").unique()
+    return set(
+        sentences.with_columns(n=pl.len().over("family", "sk"))
+        .filter(pl.col("n") >= min_members)
+        .group_by("row")
+        .agg(pl.len().alias("shared"))
+        .filter(pl.col("shared") >= least)["row"]
+        .to_list()
+    )
+
+
+@dataclass
+class Series:
+    """A family being built: its members (row numbers), its readable name, and per-member reasons."""
+
+    members: list[int]
+    name: str
+    why: dict[int, str] = field(default_factory=dict)
+
+
+def join_by_boilerplate(series, skeletons, rows, patterns, titles, text_ids, min_members: int) -> list[Series]:
+    """Grow title series with posts that share their opening/closing sentences; let shared sentences alone form a series.
+
+    A post whose opening or closing sentence recurs mostly inside one series joins it (an advisory with an odd title).
+    Posts in no series that share such a sentence form a new series, and titles that open with the same two words as
+    several of its members join it too: the title alone is weak, the shared body confirms it.
+    """
+    groups = shared_openings_and_closings(skeletons, text_ids, min_members)
+    placed = {i: f for f, x in enumerate(series) for i in x.members}
+    joined: dict[int, tuple[int, str]] = {}
+    for where, sk, members in groups:
+        counts = Counter(placed[i] for i in members if i in placed)
+        if counts:
+            f, n = counts.most_common(1)[0]
+            if 2 * n >= len(members):  # most of the posts with this sentence are one series already
+                for i in members:
+                    if i not in placed and i not in joined:
+                        joined[i] = (f, f"Its {where} sentence '{sk}' recurs in {n} posts of the series")
+    for i, (f, why) in joined.items():
+        series[f].members.append(i)
+        series[f].why[i] = why
+        placed[i] = f
+    # Union-find over posts in no series, linked by a shared opening or closing sentence.
+    parent: dict[int, int] = {}
+
+    def root(i: int) -> int:
+        while parent.setdefault(i, i) != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    reason: dict[int, str] = {}
+    for where, sk, members in groups:
+        loose = [i for i in members if i not in placed]
+        if len({text_ids[i] for i in loose}) < min_members:
+            continue
+        for i in loose:
+            reason.setdefault(i, f"Its {where} sentence '{sk}' recurs in {len(members)} posts")
+            parent[root(i)] = root(loose[0])
+    components: dict[int, list[int]] = defaultdict(list)
+    for i in parent:
+        components[root(i)].append(i)
+    fresh = [sorted(m) for m in components.values() if len({text_ids[i] for i in m}) >= min_members]
+    # One shared sentence may be a re-post note; a template repeats several (opening and closing, headings, ...).
+    templated = rows_sharing_sentences(skeletons, fresh, min_members, least=2)
+    fresh = [[i for i in m if i in templated] for m in fresh]
+    fresh = [m for m in fresh if len({text_ids[i] for i in m}) >= min_members]
+    family_of = {i: k for k, m in enumerate(fresh) for i in m}
+    names = [None] * len(fresh)
+    # Titles opening with the same two words as members of a new series join it ("Please welcome …").
+    by_opening: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for i in rows:
+        if i not in placed:
+            words = [w for t in patterns[i] if not t.startswith("<") for w in _WORDS.findall(t)]
+            if len(words) >= 2 and not set(words[:2]) & _STOPWORDS:
+                by_opening[tuple(words[:2])].append(i)
+    for opening, members in by_opening.items():
+        counts = Counter(family_of[i] for i in members if i in family_of)
+        if not counts or counts.most_common(1)[0][1] < min_members:
+            continue
+        k = counts.most_common(1)[0][0]
+        example = next(i for i in members if i in family_of)
+        names[k] = names[k] or " ".join(titles[example].split()[:2]) + " …"
+        for i in members:
+            if i not in family_of:
+                family_of[i] = k
+                fresh[k].append(i)
+                reason[i] = f"Its title opens like {len(members)} posts of the series ('{names[k]}')"
+    for k, members in enumerate(fresh):
+        sk = Counter(reason[i].split("'")[1] for i in members if "sentence '" in reason[i]).most_common(1)[0][0]
+        name = names[k] or f"Posts sharing the sentence '{sk}'"
+        series.append(Series(sorted(members), name, {i: reason[i] for i in members}))
+    return series
+
+
 class TemplateFlagger(Flagger):
     """Flags members of series built from one template (release notes, recaps, minutes, updates)."""
 
@@ -128,36 +297,45 @@ class TemplateFlagger(Flagger):
         titles = frame["title"].to_list()
         text_col = "clean_text" if "clean_text" in frame.columns else "text"
         text_ids = frame.select(pl.col("text").fill_null("").hash()).to_series().to_list()
-        rows = [i for i in range(frame.height) if titles[i] and titles[i].strip() and kinds[i] not in s.skip_kinds]
+        eligible = [i for i in range(frame.height) if kinds[i] not in s.skip_kinds]
+        rows = [i for i in eligible if titles[i] and titles[i].strip()]
         patterns = {i: title_pattern(titles[i]) for i in rows}
         families = self._title_families(rows, patterns, text_ids, s)
         families = self._attach(rows, patterns, families)
         if s.leading_words:
             families += self._leading_word_families(rows, patterns, families, text_ids, s)
-        ids = frame["record_id"].to_list()
-        flags, columns = [], []
-        member_rows = [i for members in families for i in members]
-        family_of = [f for f, members in enumerate(families) for _ in members]
-        share = boilerplate_shares(frame[text_col], member_rows, family_of, s.min_line_words, s.min_members)
+        share = self._shares(frame[text_col], families, s)
+        series: list[Series] = []
         for members in families:
             typical = sorted(share[i] for i in members)[len(members) // 2]
             dominant = Counter(patterns[i] for i in members).most_common(1)[0][0]
             if not _slots(dominant) and typical < s.min_boilerplate_share:
                 continue  # the same words as a title, with nothing shared inside: not a series
             example = next(i for i in members if patterns[i] == dominant)
-            name = readable_pattern(titles[example])
-            family = f"{name} — {len(members)} posts"
-            for i in members:
-                detail = (
-                    f"Title follows the pattern '{name}' shared by {len(members)} posts; "
-                    f"{round(share[i] * 100)}% of its lines are boilerplate shared with the series."
-                )
+            series.append(Series(members, readable_pattern(titles[example])))
+        if s.body_boilerplate:
+            skeletons = sentence_skeletons(frame[text_col], eligible)
+            series = join_by_boilerplate(series, skeletons, rows, patterns, titles, text_ids, s.min_members)
+        share = self._shares(frame[text_col], [x.members for x in series], s)
+        ids = frame["record_id"].to_list()
+        flags, columns = [], []
+        for x in series:
+            family = f"{x.name} — {len(x.members)} posts"
+            for i in x.members:
+                why = x.why.get(i) or f"Title follows the pattern '{x.name}' shared by {len(x.members)} posts"
+                detail = f"{why}; {round(share[i] * 100)}% of its lines are boilerplate shared with the series."
                 flags.append((ids[i], "templated", round(max(share[i], 0.5), 4), detail))
                 columns.append((ids[i], family))
         return FlagResult(
             pl.DataFrame(flags, schema=FLAG_ROWS, orient="row"),
             pl.DataFrame(columns, schema=empty_columns.schema, orient="row") if columns else empty_columns,
         )
+
+    @staticmethod
+    def _shares(texts: pl.Series, families: list[list[int]], s: TemplateSettings) -> dict[int, float]:
+        member_rows = [i for members in families for i in members]
+        family_of = [f for f, members in enumerate(families) for _ in members]
+        return boilerplate_shares(texts, member_rows, family_of, s.min_line_words, s.min_members)
 
     def _title_families(self, rows, patterns, text_ids, s: TemplateSettings) -> list[list[int]]:
         """Titles with the same words once slots are masked (word order and punctuation aside)."""

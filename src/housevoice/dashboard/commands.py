@@ -33,8 +33,8 @@ def dashboard(
                               "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"})
     command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.address", "127.0.0.1",
                "--server.port", str(port), "--server.headless", "true", "--global.developmentMode", "false"]
-    console.print(f"dashboard for {ws.root} at {url}  (Ctrl+C stops it)", flush=True) if False else None
-    print(f"dashboard for {ws.root} at {url}  (Ctrl+C stops it)", flush=True)
+    console.print(f"dashboard for {ws.root} at {url}  (Ctrl+C stops it)")
+    sys.stdout.flush()  # the URL must reach a pipe before the server blocks
     try:
         code = subprocess.call(command, env=env, stdout=subprocess.DEVNULL)
     except KeyboardInterrupt:
@@ -49,7 +49,7 @@ def promote(
     reason: Annotated[Optional[str], typer.Option(help="why (kept in the audit log)")] = None,
     rollback: Annotated[bool, typer.Option("--rollback", help="return to a version that was live before (not gated)")] = False,
 ) -> None:
-    """Promote a version through the [promote] gates, or roll back; appended to the promotions audit log.
+    """Promote a version through the promotion gates of housevoice.toml, or roll back; appended to the promotions audit log.
 
     Example: housevoice promote ws sft-20250101-120000-ab12 --actor "Dana Lee" --reason "best voice, no benchmark drop"
     """

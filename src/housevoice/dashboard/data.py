@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import polars as pl
 import streamlit as st
@@ -113,40 +112,35 @@ def versions_using(root: str, record_id: str, changed: tuple) -> list[str]:
     return open_registry(Workspace.open(root)).versions_using(record_id)
 
 
-def voice_profile_path(ws: Workspace) -> Path | None:
-    """Where evaluate left the voice profile, if it did: its own answer first, else a file named for it."""
-    try:
-        from housevoice.evaluate import voice as voice_module
-
-        locate = getattr(voice_module, "profile_path", None)
-        if locate is not None:
-            path = Path(locate(ws))
-            return path if path.is_file() else None
-    except ImportError:
-        return None
-    for folder in (ws.models_dir, ws.reports_dir):
-        found = sorted(folder.glob("**/voice*.npz")) if folder.is_dir() else []
-        if found:
-            return max(found, key=lambda p: p.stat().st_mtime)
-    return None
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def voice_scores(profile: str, mtime: int, texts: tuple[str, ...]) -> list[float] | None:
-    """Voice fidelity of each response under the workspace's voice profile; None when it cannot be read."""
-    from housevoice.evaluate.voice import VoiceProfile
+@st.cache_resource(show_spinner="fitting the voice profile", max_entries=2)
+def voice_profile(root: str, changed: tuple):
+    """The workspace's voice profile, fitted by evaluate's own function; None when it cannot be fitted yet."""
+    from housevoice.evaluate.heldout import fit_voice_profile
 
     try:
-        return [float(s) for s in VoiceProfile.load(profile).score(list(texts))]
+        return fit_voice_profile(Workspace.open(root))[0]
     except HousevoiceError:
         return None
 
 
-def response_voice_scores(ws: Workspace, texts: list[str]) -> list[float | None]:
-    """A voice score beside each response, or None for each when no profile exists yet."""
-    path = voice_profile_path(ws)
-    scores = voice_scores(str(path), path.stat().st_mtime_ns, tuple(texts)) if path else None
-    return scores if scores is not None else [None] * len(texts)
+def response_voice_scores(ws: Workspace, texts: list[str], params: list[str | None]) -> list[float | None]:
+    """A voice score beside each response: the one evaluate stored with it, else the profile's, else None."""
+    stored = [_params(p).get("voice_score") for p in params]
+    if all(s is not None for s in stored):
+        return [float(s) for s in stored]
+    profile = voice_profile(str(ws.root), stamp(ws, "curated", "decisions"))
+    if profile is None:
+        return stored
+    fresh = profile.score(texts)
+    return [float(s) if s is not None else float(f) for s, f in zip(stored, fresh)]
+
+
+def _params(params: str | None) -> dict:
+    try:
+        data = json.loads(params or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def sample_params(params: str | None) -> str:

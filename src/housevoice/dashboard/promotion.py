@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -11,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from housevoice.errors import ConfigError, HousevoiceError, WorkspaceError
 from housevoice.registry import Registry
-from housevoice.store import CONFIG_FILE, Workspace
+from housevoice.store import Workspace
 
 Action = Literal["promote", "rollback"]
 # versions that write text; a reward model scores text and never goes live on its own
@@ -52,26 +51,21 @@ class PromotionResult:
     checks: list[GateCheck] = field(default_factory=list)
 
 
-def promotion_gates(ws: Workspace) -> PromotionGates:
-    """The gates from `[promote]` in housevoice.toml; none when the table is absent."""
-    raw: Any = getattr(ws.config, "promote", None)
-    if raw is None:
-        # read the table ourselves while the typed config does not carry it yet
-        path = ws.root / CONFIG_FILE
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8")).get("promote", {})
-        except (OSError, tomllib.TOMLDecodeError):
-            raw = {}
-    if isinstance(raw, BaseModel):
-        raw = raw.model_dump()
+def validate_table(data: dict[str, Any]) -> PromotionGates:
+    """The `[promote]` table as gates; a bad key or value names itself and what is allowed."""
     try:
-        return PromotionGates.model_validate(raw or {})
+        return PromotionGates.model_validate(data or {})
     except ValidationError as exc:
         e = exc.errors()[0]
         key = ".".join(str(p) for p in e["loc"])
         if e["type"] == "extra_forbidden":
-            raise ConfigError(f"[promote] unknown key '{key}'; keys: min_voice_gain, max_benchmark_drop") from None
+            raise ConfigError(f"[promote] unknown key '{key}'; keys: {', '.join(PromotionGates.model_fields)}") from None
         raise ConfigError(f"[promote] {key} = {e.get('input')!r}: {e['msg']}") from None
+
+
+def promotion_gates(ws: Workspace) -> PromotionGates:
+    """The gates from `[promote]` in housevoice.toml; none when the table is absent."""
+    return validate_table(getattr(ws.config, "promote", None) or {})
 
 
 def latest_scores(registry: Registry, version_id: str) -> dict[tuple[str, str], float]:

@@ -64,7 +64,8 @@ def _cached_hub_datasets() -> bool:
 def _offline_error(tasks: list[str]) -> HousevoiceError:
     names = ", ".join(tasks)
     return HousevoiceError(
-        f"{names}: {'its' if len(tasks) == 1 else 'their'} data comes from the Hugging Face hub and this machine is offline",
+        f"{names}: not a shipped task, so lm-eval would fetch {'its' if len(tasks) == 1 else 'their'} data from the "
+        f"Hugging Face hub, and this machine is offline",
         hint=f"run `housevoice evaluate bench` once on a connected machine (the data is then cached), "
              f"or use the offline suite: --tasks {','.join(DEFAULT_TASKS)}",
     )
@@ -103,7 +104,7 @@ def metric_rows(results: dict) -> list[dict]:
         n = counts.get(task, {}).get("effective")
         for key, value in values.items():
             metric, _, filt = key.partition(",")
-            if key == "alias" or metric.endswith("_stderr") or not isinstance(value, (int, float)):
+            if metric in ("alias", "sample_len") or metric.endswith("_stderr") or not isinstance(value, (int, float)):
                 continue
             stderr = values.get(f"{metric}_stderr,{filt}")
             name = f"{task}/{metric}" if filt in ("", "none") else f"{task}/{metric},{filt}"
@@ -144,18 +145,23 @@ def _language_model(ws: Workspace, registry: Registry, version_id: str, *, backe
     return HFLM(pretrained=model.to(device()).eval(), tokenizer=tokenizer, batch_size=batch_size)
 
 
-def _simple_evaluate(lm, tasks: list[str], task_manager, limit: int | None, standard: list[str]) -> dict:
+def _simple_evaluate(lm, tasks: list[str], task_manager, limit: int | None, standard: list[str], log: Path) -> dict:
+    import contextlib
+
     import lm_eval
 
     try:
-        results = lm_eval.simple_evaluate(model=lm, tasks=tasks, task_manager=task_manager, limit=limit,
-                                          log_samples=False, bootstrap_iters=1000, verbosity="ERROR")
+        # lm-eval's progress bars cannot be switched off from outside; they go to the run's log instead
+        with open(log, "a", encoding="utf-8") as sink, contextlib.redirect_stderr(sink):
+            results = lm_eval.simple_evaluate(model=lm, tasks=tasks, task_manager=task_manager, limit=limit,
+                                              log_samples=False, bootstrap_iters=1000, verbosity="ERROR")
     except Exception as exc:  # the hub and datasets clients raise many types for "offline" and "not cached"
         text = f"{type(exc).__name__}: {exc}"
         if standard and any(s in text for s in ("Offline", "offline", "ConnectionError", "couldn't reach", "Couldn't reach")):
             raise _offline_error(standard) from None
         first = (str(exc).strip().splitlines() or [""])[0][:300]
-        raise HousevoiceError(f"lm-eval failed on {', '.join(tasks)} ({type(exc).__name__}: {first})") from None
+        raise HousevoiceError(f"lm-eval failed on {', '.join(tasks)} ({type(exc).__name__}: {first})",
+                              hint=f"its log: {log}") from None
     if not results:
         raise HousevoiceError(f"lm-eval returned no results for {', '.join(tasks)}")
     return results
@@ -194,14 +200,14 @@ def evaluate_bench(workspace: Workspace | str | Path, version_id: str, *, tasks:
     if backend not in ("auto", "hf", "vllm"):
         raise HousevoiceError(f"--backend {backend!r}: use auto, hf or vllm")
     standard = [n for n in names if n not in local_tasks()]
+    ws = open_workspace(workspace)
+    registry = Registry(ws)
+    version_to_evaluate(registry, version_id)
     prepare_network(standard)  # before anything imports huggingface_hub or datasets
 
     from housevoice.tune.runs import quiet_libraries
 
     quiet_libraries()
-    ws = open_workspace(workspace)
-    registry = Registry(ws)
-    version_to_evaluate(registry, version_id)
     run_dir = eval_dir(ws, version_id) / f"bench-{run_stamp()}"
     held_count, held_file = 0, None
     if HELD_OUT_TASK in names:
@@ -212,7 +218,6 @@ def evaluate_bench(workspace: Workspace | str | Path, version_id: str, *, tasks:
     key = fingerprint({"tasks": names, "limit": limit,
                        "held_out": held_file.read_text(encoding="utf-8") if held_file else None})
 
-    os.environ.setdefault("TQDM_DISABLE", "1")  # lm-eval's bars would bury the summary
     import logging
 
     from lm_eval.tasks import TaskManager
@@ -230,8 +235,6 @@ def evaluate_bench(workspace: Workspace | str | Path, version_id: str, *, tasks:
         base_id = base_version(ws, registry, version_id)
         if base_id != version_id:
             targets.append(base_id)
-    from housevoice.evaluate.heldout import _reusable
-
     scores: list[BenchScore] = []
     for target in targets:
         earlier = earlier_run(registry, target, SUITE, key) if target != version_id else None
@@ -240,12 +243,12 @@ def evaluate_bench(workspace: Workspace | str | Path, version_id: str, *, tasks:
             scores.append(BenchScore(target, rows, Path(earlier["details_path"]), 0.0, reused=True))
             continue
         started = time.perf_counter()
-        lm = _language_model(ws, registry, target, backend=backend, batch_size=batch_size)
-        results = _simple_evaluate(lm, names, task_manager, limit, standard)
-        del lm
-        seconds = time.perf_counter() - started
         target_dir = run_dir if target == version_id else eval_dir(ws, target) / run_dir.name
         target_dir.mkdir(parents=True, exist_ok=True)
+        lm = _language_model(ws, registry, target, backend=backend, batch_size=batch_size)
+        results = _simple_evaluate(lm, names, task_manager, limit, standard, target_dir / "lm-eval.log")
+        del lm
+        seconds = time.perf_counter() - started
         if target_dir != run_dir:
             shutil.copytree(task_folder, target_dir / "tasks", dirs_exist_ok=True)
         details = target_dir / "results.json"

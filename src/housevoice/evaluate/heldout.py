@@ -209,10 +209,10 @@ def evaluate_voice(workspace: Workspace | str | Path, version_id: str, *, prompt
     from housevoice.tune.sample import generate
     from housevoice.tune.settings import tune_settings
 
-    quiet_libraries()
     ws = open_workspace(workspace)
     registry = Registry(ws)
     version_to_evaluate(registry, version_id)
+    quiet_libraries()
     settings = tune_settings(ws, sample_prompts=prompts, max_new_tokens=max_new_tokens, seed=seed)
     held = held_out_records(ws, learned_by(registry, version_id))
     chosen = voice_prompts(ws, held, settings, settings.sample_prompts)

@@ -62,6 +62,8 @@ class _NgramTable:
 
     def __init__(self, lo: int, hi: int, columns: np.ndarray, idf: np.ndarray):
         self.lo, self.hi, self.columns, self.idf = lo, hi, columns, idf
+        self.keep = np.full(1 << 20, -1, dtype=np.int64)
+        self.keep[columns] = np.arange(len(columns))
 
     @classmethod
     def fit(cls, texts: list[str], lo: int, hi: int, min_df: int) -> _NgramTable:
@@ -72,11 +74,14 @@ class _NgramTable:
         return cls(lo, hi, columns.astype(np.int64), idf.astype(np.float32))
 
     def transform(self, texts: list[str]) -> sparse.csr_matrix:
-        counts = char_ngram_counts(texts, self.lo, self.hi)[:, self.columns].tocsr()
-        counts.data = (1.0 + np.log(counts.data)).astype(np.float32)
-        weighted = counts.multiply(self.idf[None, :]).tocsr()
-        norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
-        return sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ weighted
+        counts = char_ngram_counts(texts, self.lo, self.hi, keep=self.keep)
+        counts.resize((len(texts), len(self.columns)))
+        counts.sum_duplicates()
+        counts.data = (1.0 + np.log(counts.data)) * self.idf[counts.indices]
+        squares = sparse.csr_matrix((counts.data**2, counts.indices, counts.indptr), shape=counts.shape)
+        norms = np.sqrt(np.asarray(squares.sum(axis=1)).ravel())
+        counts.data /= np.repeat(np.maximum(norms, 1e-12), np.diff(counts.indptr)).astype(np.float32)
+        return counts
 
 
 class VoiceProfile:

@@ -152,8 +152,10 @@ def compressed_bits(texts: list[str], dictionary: bytes) -> np.ndarray:
     return out
 
 
-def char_ngram_counts(texts: list[str], n_min: int, n_max: int, n_buckets: int = 1 << 20):
+def char_ngram_counts(texts: list[str], n_min: int, n_max: int, n_buckets: int = 1 << 20, keep: np.ndarray | None = None):
     """Hashed counts of byte n-grams (n_min..n_max ≤ 4) per text, as a sparse matrix.
+
+    With `keep` (bucket -> column, -1 to drop), only kept buckets come back, as those columns.
 
     Hand-written with numpy because scikit-learn's char analyzer runs in Python and is
     ten times slower; an n-gram of up to 4 bytes is packed into one integer, then hashed.
@@ -175,11 +177,15 @@ def char_ngram_counts(texts: list[str], n_min: int, n_max: int, n_buckets: int =
             continue
         hashed = (np.concatenate(codes) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - n_buckets.bit_length() + 1)
         unique, counts = np.unique(hashed, return_counts=True)
+        if keep is not None:
+            mapped = keep[unique.astype(np.int64)]
+            unique, counts = mapped[mapped >= 0], counts[mapped >= 0]
         rows.append(np.full(len(unique), row, dtype=np.int32))
         cols.append(unique.astype(np.int64))
         vals.append(counts.astype(np.float32))
+    width = n_buckets if keep is None else int(keep.max(initial=-1)) + 1
     if not rows:
-        return sparse.csr_matrix((len(texts), n_buckets), dtype=np.float32)
+        return sparse.csr_matrix((len(texts), width), dtype=np.float32)
     return sparse.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(len(texts), n_buckets), dtype=np.float32
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(len(texts), width), dtype=np.float32
     )

@@ -78,3 +78,11 @@ def tune_settings(ws, **overrides: Any) -> TuneSettings:
         if e["type"] == "extra_forbidden":
             raise ConfigError(f"[tune] unknown key '{key}'") from None
         raise ConfigError(f"[tune] {key} = {e.get('input')!r}: {e['msg']}") from None
+
+
+def validate_table(data: dict[str, Any]) -> TuneSettings:
+    """Validate a `[tune]` table on its own (config load calls this so a bad key fails early)."""
+    class _Holder:
+        config = type("C", (), {"tune": data})()
+
+    return tune_settings(_Holder())

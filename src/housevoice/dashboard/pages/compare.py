@@ -21,8 +21,8 @@ ids = versions["version_id"].to_list()
 if len(ids) < 1:
     st.info(f"No model versions yet. Train one with: housevoice tune sft {ws.root} --base MODEL")
     st.stop()
-writers = versions.filter(pl.col("kind") != "reward")["version_id"].to_list() or ids
-chosen = st.multiselect("Versions", ids, default=writers[-2:], help="the first one is the reference for deltas")
+tuned = versions.filter(~pl.col("kind").is_in(["reward", "base"]))["version_id"].to_list()
+chosen = st.multiselect("Versions", ids, default=(tuned or ids)[-2:], help="the first one is the reference for deltas")
 if not chosen:
     st.info("Pick at least one version.")
     st.stop()
@@ -49,7 +49,7 @@ else:
         if reference in wide.columns and other in wide.columns:
             wide = wide.with_columns((pl.col(other) - pl.col(reference)).alias(f"Δ {other} − {reference}"))
     st.subheader("Scores")
-    st.dataframe(wide, hide_index=True, width="stretch")
+    st.table(wide)  # a few rows: a plain table, readable and searchable in the page
     bars = shown.with_columns((pl.col("value") - pl.col("stderr")).alias("low"),
                               (pl.col("value") + pl.col("stderr")).alias("high")).to_pandas()
     chart = alt.Chart(bars).encode(y=alt.Y("version_id:N", title=None), color="version_id:N")
@@ -79,7 +79,7 @@ for prompt_id, prompt in prompts.head(PROMPTS_SHOWN).select("prompt_id", "prompt
         st.text(prompt)  # st.text never interprets markup: model and record text is shown as it is
         columns = st.columns(len(chosen))
         replies = answers.filter(pl.col("prompt_id") == prompt_id)
-        voice = data.response_voice_scores(ws, replies["response"].to_list())
+        voice = data.response_voice_scores(ws, replies["response"].to_list(), replies["params"].to_list())
         replies = replies.with_columns(pl.Series("voice", voice, dtype=pl.Float64))
         for column, version_id in zip(columns, chosen):
             with column:
