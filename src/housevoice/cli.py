@@ -201,6 +201,7 @@ def report(workspace: WorkspaceArg) -> None:
 @app.command()
 def demo(
     workspace: Annotated[Path, typer.Option("--workspace", help="where to build the demo workspace")] = Path("demo-workspace"),
+    base: Annotated[Optional[str], typer.Option(help="a real model (Hugging Face name or local path) instead of the tiny offline one")] = None,
 ) -> None:
     """Run the loop on the bundled sample (a WordPress export and transcripts), stage by stage.
 
@@ -208,7 +209,7 @@ def demo(
     """
     from housevoice.demo import run_demo
 
-    run_demo(workspace, console=console)
+    run_demo(workspace, console=console, base=base)
 
 
 def _register_stage_commands() -> None:

@@ -117,12 +117,34 @@ def test_dev_corpus_templated_flags_and_family_pairs(dev_corpus):
 
     predicted = {rid: fam for rid, fam in result.columns.iter_rows() if fam}
     _, _, pair_f1 = prf(pairs(predicted), pairs({lab["id"]: lab["template_family"] for lab in labels if lab.get("template_family")}))
-    # Measured 0.942 flag F1 (aim: 0.95) and 0.959 pair F1 (aim: 0.90); see the report for what is missed.
-    assert flag_f1 >= 0.93
+    # Measured 0.952 flag F1 and 0.961 pair F1.
+    assert flag_f1 >= 0.95
     assert pair_f1 >= 0.90
 
 
 def test_dev_transcripts_form_no_family(shared_data):
     rows = [json.loads(line) for line in (shared_data / "dev-transcripts" / "records.jsonl").open(encoding="utf-8")]
     frame = frame_of([{"title": r["title"], "kind": r["kind"], "text": r["text"]} for r in rows])
+    assert TemplateFlagger().flag(frame).flags.is_empty()
+
+
+def test_posts_sharing_opening_and_closing_sentences_form_a_series_without_a_title_pattern():
+    welcome = "Please welcome {} to the {} group!\n\n{} has been fixing bugs all year.\n\nCongratulations {}, and thanks for everything you do!"
+    people = [("Ada Lovelace", "Compiler Contributors"), ("Alan Turing", "Library Contributors"), ("Grace Hopper", "Docs Contributors")]
+    frame = frame_of(
+        [{"title": f"Please welcome {name.split()[0]} to {team}", "text": welcome.format(name, team, name, name)} for name, team in people]
+        + [{"title": "Garden news", "text": "Our garden opened this spring. Congratulations to all, and thanks for everything you do!"}]
+    )
+    result = TemplateFlagger().flag(frame)
+    assert sorted(result.flags["record_id"]) == ["r0", "r1", "r2"]
+    assert "recurs in 3 posts" in result.flags["detail"][0]
+
+
+def test_one_shared_repost_note_does_not_make_a_series():
+    note = "Sharing this again for anyone who missed it the first time around.\n\n"
+    frame = frame_of([
+        {"title": "Garden news", "text": note + "Our garden opened this spring and the roses are early."},
+        {"title": "Office move", "text": note + "We moved to a bigger office near the station last week."},
+        {"title": "New logo", "text": note + "Our designers drew a new logo with a friendly blue fox."},
+    ])
     assert TemplateFlagger().flag(frame).flags.is_empty()

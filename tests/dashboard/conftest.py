@@ -33,8 +33,7 @@ POSTS = [
 def _corpus(path: Path) -> Path:
     rows = [{"id": f"post-{i}", "title": title, "author": "Sam Writer", "status": "publish", "kind": "post",
              "published_at": f"202{i % 3}-0{1 + i % 9}-1{i % 9}",
-             "text": f"{lead}\n\nWe learned this the slow way. {title} is a habit, not a rule: we write it down, "
-                     f"try it for a month, and keep what worked.\n\nStart with one team and one week."}
+             "text": f"{lead}\n\nIn short: {title.lower()} matters to us, and post {i} explains why."}
             for i, (title, lead) in enumerate(POSTS)]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path

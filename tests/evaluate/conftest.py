@@ -38,13 +38,26 @@ GUEST_POSTS = [
 TARGET = "Sam Writer"
 
 
-def _body(title: str, lead: str) -> str:
-    return (f"{lead}\n\nThis is something we learned the slow way. {title} is a habit, not a rule, and habits "
-            f"take practice: we write them down, we try them for a month, and we keep what worked.")
+SECOND_PARAGRAPHS = [
+    "Our first big release took a month to untangle. Since then nothing goes out that two of us cannot read in one sitting.",
+    "We keep the slow tests too, but they run at night. The quick ones run before every push, on every laptop.",
+    "The checklist is one page. When it grows past one page we cut something, usually a step nobody remembers adding.",
+    "A good name survives a conversation with someone from sales. A bad one needs a glossary and an apology.",
+    "Next time we will move one table first and watch it for a week before we touch the rest of the schema.",
+    "When a reviewer is unsure, they say so. Guessing in a review costs more than asking in one.",
+    "Most readers stop after the first paragraph, so that paragraph has to carry the whole message by itself.",
+    "Nobody was careless. The channel was simply too loud, and a loud channel is the same as a silent one.",
+    "If the question is answered in the first ten minutes, everyone leaves early, and nobody has ever complained.",
+    "New tools are fun for a week. After that we pay for every surprise, usually at three in the morning.",
+]
+
+
+def _body(i: int, lead: str) -> str:
+    return f"{lead}\n\n{SECOND_PARAGRAPHS[i]}"
 
 
 def _write_corpus(path: Path) -> Path:
-    rows = [{"id": f"ours-{i}", "title": t, "text": _body(t, lead), "author": TARGET, "status": "publish",
+    rows = [{"id": f"ours-{i}", "title": t, "text": _body(i, lead), "author": TARGET, "status": "publish",
              "published_at": f"2023-0{1 + i % 9}-10", "kind": "post"} for i, (t, lead) in enumerate(OUR_POSTS)]
     rows += [{"id": f"guest-{i}", "title": t, "text": f"{lead} {lead}", "author": "Guest Author", "status": "publish",
               "published_at": f"2023-0{1 + i % 9}-12", "kind": "post"} for i, (t, lead) in enumerate(GUEST_POSTS)]

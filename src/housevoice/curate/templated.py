@@ -128,8 +128,8 @@ def _mask_slots(text: pl.Expr) -> pl.Expr:
         text.str.replace_all(r"`[^`]*`", f" {SLOT} ")
         .str.replace_all(r"https?://\S+", f" {SLOT} ")
         .str.replace_all(r"@[\w-]+", f" {SLOT} ")
-        .str.replace_all(rf"\b(?:{_MONTH_NAMES})\b", f" {SLOT} ")
-        .str.replace_all(r"\b\d[\w.,:/-]*", f" {SLOT} ")
+        .str.replace_all(rf"(^|\W)(?:{_MONTH_NAMES})(\W|$)", f"${{1}} {SLOT} ${{2}}")
+        .str.replace_all(r"(^|\W)\d[\w.,:/-]*", f"${{1}} {SLOT} ")
     )
 
 
@@ -137,7 +137,7 @@ def sentence_skeletons(texts: pl.Series, rows: list[int]) -> pl.DataFrame:
     """Per row, its sentences in order (`pos`) as skeletons: names, numbers, code and links masked, letters only."""
     first = pl.col("s").str.extract(r"^(\S+)").fill_null("")
     # Capitalised words inside a sentence are names (people, teams, products); the first word is just capitalised.
-    rest = _mask_slots(pl.col("s").str.replace(r"^\S+", "")).str.replace_all(r"\b\p{Lu}[\w'’.-]*", SLOT)
+    rest = _mask_slots(pl.col("s").str.replace(r"^\S+", "")).str.replace_all(r"(^|\W)\p{Lu}[\w'’.-]*", f"${{1}}{SLOT}")
     return (
         pl.DataFrame({"row": rows, "s": texts.gather(rows).fill_null("")})
         .with_columns(pl.col("s").str.replace_all("\r", "").str.split("\n\n"))
@@ -159,16 +159,21 @@ def sentence_skeletons(texts: pl.Series, rows: list[int]) -> pl.DataFrame:
 
 
 _MIN_SKELETON_WORDS = 5
+_END_CHARS = 1500
 
 
 def shared_openings_and_closings(
-    skeletons: pl.DataFrame, text_ids: list[int], min_members: int
+    texts: pl.Series, rows: list[int], text_ids: list[int], min_members: int
 ) -> list[tuple[str, str, list[int]]]:
     """Opening and closing sentences (as skeletons) that recur in `min_members` distinct texts: (where, skeleton, rows)."""
-    rows = skeletons["row"].unique().to_list()
+    if not rows:
+        return []
+    # Only the ends of each text are read, so long posts cost no more than short ones.
+    heads = sentence_skeletons(texts.str.slice(0, _END_CHARS), rows)
+    tails = sentence_skeletons(texts.str.slice(-_END_CHARS), rows)
     ends = pl.concat([
-        skeletons.filter(pl.col("pos") == 0).select("row", "sk", where=pl.lit("opening")),
-        skeletons.filter((pl.col("pos") == pl.col("n") - 1) & (pl.col("n") > 1)).select("row", "sk", where=pl.lit("closing")),
+        heads.filter(pl.col("pos") == 0).select("row", "sk", where=pl.lit("opening")),
+        tails.filter((pl.col("pos") == pl.col("n") - 1) & (pl.col("n") > 1)).select("row", "sk", where=pl.lit("closing")),
     ])
     ids = pl.DataFrame({"row": rows, "text_id": [text_ids[i] for i in rows]})
     groups = (
@@ -181,12 +186,12 @@ def shared_openings_and_closings(
     return [(w, sk, members) for w, sk, members, _ in groups.iter_rows()]
 
 
-def rows_sharing_sentences(skeletons: pl.DataFrame, families: list[list[int]], min_members: int, least: int) -> set[int]:
+def rows_sharing_sentences(texts: pl.Series, families: list[list[int]], min_members: int, least: int) -> set[int]:
     """Rows with at least `least` distinct sentences that recur in `min_members` rows of their family."""
     if not families:
         return set()
     family = pl.DataFrame({"row": [i for m in families for i in m], "family": [f for f, m in enumerate(families) for _ in m]})
-    sentences = skeletons.join(family, on="row").select("row", "family", "sk").unique()
+    sentences = sentence_skeletons(texts, family["row"].to_list()).join(family, on="row").select("row", "family", "sk").unique()
     return set(
         sentences.with_columns(n=pl.len().over("family", "sk"))
         .filter(pl.col("n") >= min_members)
@@ -206,14 +211,14 @@ class Series:
     why: dict[int, str] = field(default_factory=dict)
 
 
-def join_by_boilerplate(series, skeletons, rows, patterns, titles, text_ids, min_members: int) -> list[Series]:
+def join_by_boilerplate(series, texts, eligible, rows, patterns, titles, text_ids, min_members: int) -> list[Series]:
     """Grow title series with posts that share their opening/closing sentences; let shared sentences alone form a series.
 
     A post whose opening or closing sentence recurs mostly inside one series joins it (an advisory with an odd title).
     Posts in no series that share such a sentence form a new series, and titles that open with the same two words as
     several of its members join it too: the title alone is weak, the shared body confirms it.
     """
-    groups = shared_openings_and_closings(skeletons, text_ids, min_members)
+    groups = shared_openings_and_closings(texts, eligible, text_ids, min_members)
     placed = {i: f for f, x in enumerate(series) for i in x.members}
     joined: dict[int, tuple[int, str]] = {}
     for where, sk, members in groups:
@@ -250,7 +255,7 @@ def join_by_boilerplate(series, skeletons, rows, patterns, titles, text_ids, min
         components[root(i)].append(i)
     fresh = [sorted(m) for m in components.values() if len({text_ids[i] for i in m}) >= min_members]
     # One shared sentence may be a re-post note; a template repeats several (opening and closing, headings, ...).
-    templated = rows_sharing_sentences(skeletons, fresh, min_members, least=2)
+    templated = rows_sharing_sentences(texts, fresh, min_members, least=2)
     fresh = [[i for i in m if i in templated] for m in fresh]
     fresh = [m for m in fresh if len({text_ids[i] for i in m}) >= min_members]
     family_of = {i: k for k, m in enumerate(fresh) for i in m}
@@ -304,18 +309,18 @@ class TemplateFlagger(Flagger):
         families = self._attach(rows, patterns, families)
         if s.leading_words:
             families += self._leading_word_families(rows, patterns, families, text_ids, s)
-        share = self._shares(frame[text_col], families, s)
+        dominants = [Counter(patterns[i] for i in members).most_common(1)[0][0] for members in families]
+        # Only titles without numbers or dates need the body to back them up.
+        share = self._shares(frame[text_col], [m for m, d in zip(families, dominants) if not _slots(d)], s)
         series: list[Series] = []
-        for members in families:
-            typical = sorted(share[i] for i in members)[len(members) // 2]
-            dominant = Counter(patterns[i] for i in members).most_common(1)[0][0]
-            if not _slots(dominant) and typical < s.min_boilerplate_share:
+        for members, dominant in zip(families, dominants):
+            if not _slots(dominant) and sorted(share[i] for i in members)[len(members) // 2] < s.min_boilerplate_share:
                 continue  # the same words as a title, with nothing shared inside: not a series
             example = next(i for i in members if patterns[i] == dominant)
             series.append(Series(members, readable_pattern(titles[example])))
         if s.body_boilerplate:
-            skeletons = sentence_skeletons(frame[text_col], eligible)
-            series = join_by_boilerplate(series, skeletons, rows, patterns, titles, text_ids, s.min_members)
+            texts = frame[text_col].fill_null("")
+            series = join_by_boilerplate(series, texts, eligible, rows, patterns, titles, text_ids, s.min_members)
         share = self._shares(frame[text_col], [x.members for x in series], s)
         ids = frame["record_id"].to_list()
         flags, columns = [], []

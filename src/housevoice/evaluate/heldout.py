@@ -204,14 +204,14 @@ def evaluate_voice(workspace: Workspace | str | Path, version_id: str, *, prompt
     version is always compared with where it started. Responses go to `samples` with
     prompt ids starting `eval:` and their score in `params`.
     """
+    ws = open_workspace(workspace)
+    registry = Registry(ws)
+    version_to_evaluate(registry, version_id)  # before the heavy imports, so a wrong id fails at once
     from housevoice.tune.datasets import prompt_id
     from housevoice.tune.runs import quiet_libraries
     from housevoice.tune.sample import generate
     from housevoice.tune.settings import tune_settings
 
-    ws = open_workspace(workspace)
-    registry = Registry(ws)
-    version_to_evaluate(registry, version_id)
     quiet_libraries()
     settings = tune_settings(ws, sample_prompts=prompts, max_new_tokens=max_new_tokens, seed=seed)
     held = held_out_records(ws, learned_by(registry, version_id))
