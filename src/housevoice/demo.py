@@ -127,18 +127,19 @@ def run_demo(workspace: Path, *, console: Console | None = None, base: str | Non
 
 
 def _evaluate(ws: Workspace, versions: list[str], stages: _Stages, console: Console) -> None:
-    try:
-        from housevoice.evaluate import heldout  # noqa: F401
-    except ModuleNotFoundError:
-        return
-    from housevoice.evaluate.bench import run_bench
+    from housevoice.evaluate.bench import evaluate_bench
     from housevoice.evaluate.heldout import evaluate_voice
 
     for vid in versions:
         t = stages.begin(f"evaluate {vid}: voice fidelity and the offline benchmark suite")
-        voice = evaluate_voice(ws, vid)
-        bench = run_bench(ws, vid)
-        stages.done(t, f"voice {voice.summary_line()} · {bench.summary_line()}")
+        voice = evaluate_voice(ws, vid, prompts=8, max_new_tokens=48)
+        bench = evaluate_bench(ws, vid, limit=40)
+        mine = voice.scores[0]
+        base = next((v for v in voice.scores[1:]), None)
+        line = f"voice {mine.mean:.2f} ± {mine.std:.2f} (n={mine.n})" + (f", base {base.mean:.2f}" if base else "")
+        metrics = {m["metric"]: m["value"] for m in bench.scores[0].metrics}
+        shown = [f"{k} {v:.3g}" for k, v in metrics.items() if k.endswith(("/acc", "/word_perplexity"))]
+        stages.done(t, line + (" · " + ", ".join(shown) if shown else ""))
 
 
 def _print_versions(ws: Workspace, console: Console) -> None:
