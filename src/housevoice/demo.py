@@ -82,7 +82,9 @@ def run_demo(workspace: Path, *, console: Console | None = None, base: str | Non
     from housevoice.tune.sample import run_sample
     from housevoice.tune.sft import run_sft
 
+    quick: dict = {}
     if base is None:
+        quick = {"epochs": 1, "max_length": 256}  # the tiny model learns little more from longer runs
         t = stages.begin("build a tiny offline model (a few million parameters; --base MODEL for a real one)")
         from housevoice.tune.tiny import build_tiny_model
 
@@ -91,7 +93,7 @@ def run_demo(workspace: Path, *, console: Console | None = None, base: str | Non
         stages.done(t, f"{tiny.parameters:,} parameters, vocabulary {tiny.vocab_size:,}, at {tiny.path}")
 
     t = stages.begin("SFT on the approved records (LoRA)")
-    sft = run_sft(ws, base, console=console)
+    sft = run_sft(ws, base, console=console, **quick)
     stages.done(t, f"version {sft.version_id}: {sft.records} records, {sft.examples} examples")
 
     t = stages.begin("samples to rank")
