@@ -60,7 +60,7 @@ def main() -> None:
             app = AppTest.from_file(str(APP), default_timeout=120)
             app.run()  # lands on Versions; the timed run below is each page's first render
             if page != "versions":
-                app.switch_page(f"pages/{page}.py")
+                app.switch_page(f"views/{page}.py")
             st.cache_data.clear()  # cold: nothing read yet
             start = time.perf_counter()
             app.run()

@@ -254,4 +254,9 @@ base = ""              # a Hugging Face model name or a local path
 # rl_algo = "grpo"       # or "rloo"
 # rl_beta = 0.04         # KL penalty to the SFT policy
 # dpo_beta = 0.1
+
+[promote]
+# Gates a candidate must pass before `housevoice promote` (or the dashboard) makes it live.
+# min_voice_gain = 0.02       # voice fidelity must be at least the base model's + this
+# max_benchmark_drop = 0.01   # no lm-eval metric may fall more than this below the base model's
 """

@@ -128,6 +128,6 @@ def open_page():
 def _open_page(app, page: str):
     app.run()
     if page != "versions":
-        app.switch_page(f"pages/{page}.py").run()
+        app.switch_page(f"views/{page}.py").run()
     assert not app.exception, app.exception
     return app

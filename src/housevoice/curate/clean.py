@@ -226,8 +226,13 @@ def drop_tracking_params(url: str) -> str:
 # ---- the vectorised passes ---------------------------------------------------------------
 
 
-def _outside(expr: pl.Expr, pattern: str, keep_group: int | None = None) -> pl.Expr:
-    """Remove `pattern` outside code, or keep only its group `keep_group` (groups count after the code group)."""
+def _outside(expr: pl.Expr, pattern: str, keep_group: int | None = None, protect_code: bool = True) -> pl.Expr:
+    """Remove `pattern` outside code, or keep only its group `keep_group` (groups count after the code group).
+
+    protect_code=False: the text has its code already masked, so the pattern runs alone (faster).
+    """
+    if not protect_code:
+        return expr.str.replace_all(pattern, "" if keep_group is None else f"${{{keep_group}}}")
     keep = "" if keep_group is None else f"${{{keep_group + _code_groups()}}}"
     return expr.str.replace_all(_CODE_OR + pattern, f"${{1}}{keep}")
 
@@ -236,8 +241,10 @@ def _code_groups() -> int:
     return 1 + re.compile(CODE).groups
 
 
-def _replace_outside(expr: pl.Expr, pattern: str, replacement: str) -> pl.Expr:
+def _replace_outside(expr: pl.Expr, pattern: str, replacement: str, protect_code: bool = True) -> pl.Expr:
     """Replace `pattern` outside code with a fixed text (marks tell code and replacements apart)."""
+    if not protect_code:
+        return expr.str.replace_all(pattern, replacement.replace("$", "$$"))
     marked = expr.str.replace_all(_CODE_OR + pattern, f"{_OPEN}${{1}}{_CLOSE}")
     return marked.str.replace_all(_OPEN + _CLOSE, replacement, literal=True).str.replace_all(f"[{_OPEN}{_CLOSE}]", "")
 
@@ -253,9 +260,12 @@ def _without_shortcodes(text: pl.Expr) -> pl.Expr:
     return _outside(text, rf"\[/?(?:{names})(?-u:\b)[^\]\n]*\]")
 
 
-def _looks_like_html(text: pl.Expr) -> pl.Expr:
-    """Mostly HTML block markup (or WordPress blocks), as opposed to markdown with a few tags."""
-    prose = text.str.replace_all(CODE, "")
+def _looks_like_html(text: pl.Expr, prose: pl.Expr | None = None) -> pl.Expr:
+    """Mostly HTML block markup (or WordPress blocks), as opposed to markdown with a few tags.
+
+    `prose`: the text without its code, when the caller has it already.
+    """
+    prose = text.str.replace_all(CODE, "") if prose is None else prose
     block_lines = prose.str.count_matches(
         r"(?m)^[ \t]*</?(?:p|div|ul|ol|li|h[1-6]|table|thead|tbody|tr|td|th|blockquote|pre|figure|"
         r"figcaption|section|article|header|footer|aside|hr|br|img|iframe|dl|dt|dd|center)(?-u:\b)",
@@ -268,17 +278,52 @@ def _looks_like_html(text: pl.Expr) -> pl.Expr:
     return text.str.contains("<!-- wp:", literal=True) | mostly_tags
 
 
-def _without_links(text: pl.Expr, settings: CleanSettings) -> pl.Expr:
-    text = _outside(text, r"!\[[^\]\n]*\]\([^)\n]*\)")  # images carry no prose
-    text = _outside(text, r"\[([^\]\n]*)\]\(\s*<?[^)\s>]*>?(?:\s+[\"'(][^)\n]*)?\)", keep_group=1)
-    text = _outside(text, r"\[([^\]\n]+)\]\[[^\]\n]*\]", keep_group=1)
-    text = _outside(text, r"(?m:^[ \t]{0,3}\[[^\]\^\n][^\]\n]*\]:[ \t]*\S+[^\n]*(?:\n|$))")
+def _without_links(text: pl.Expr, settings: CleanSettings, protect_code: bool = True) -> pl.Expr:
+    def outside(t: pl.Expr, pattern: str, keep_group: int | None = None) -> pl.Expr:
+        return _outside(t, pattern, keep_group, protect_code)
+
+    text = outside(text, r"!\[[^\]\n]*\]\([^)\n]*\)")  # images carry no prose
+    text = outside(text, r"\[([^\]\n]*)\]\(\s*<?[^)\s>]*>?(?:\s+[\"'(][^)\n]*)?\)", keep_group=1)
+    text = outside(text, r"\[([^\]\n]+)\]\[[^\]\n]*\]", keep_group=1)
+    text = outside(text, r"(?m:^[ \t]{0,3}\[[^\]\^\n][^\]\n]*\]:[ \t]*\S+[^\n]*(?:\n|$))")
     bare = r"<(?:https?|ftp|mailto):[^>\s]*>|" + _URL_IN_PROSE
     if settings.urls == "placeholder":
-        text = _replace_outside(text, bare, settings.placeholder)
+        text = _replace_outside(text, bare, settings.placeholder, protect_code)
     else:
-        text = _outside(text, rf"[ \t]?(?:{bare})")
-    return _outside(text, r" ?\(\)")
+        text = outside(text, rf"[ \t]?(?:{bare})")
+    return outside(text, r" ?\(\)")
+
+
+# Stands in for each code block or span while prose is rewritten; the backtick keeps address
+# and word patterns stopping where they stopped at the code itself.
+_CODE_MARK = "`\ue002"
+
+
+def _where_code_masked(texts: pl.Series, pattern: str, change) -> pl.Series:
+    """Run `change(expr, protect_code)` on the rows where `pattern` occurs, with their code masked.
+
+    Masking once and running plain patterns is several times faster than guarding every pattern
+    with the code alternative; a row whose masks do not all survive is redone the guarded way.
+    """
+    rows = texts.str.contains(pattern).fill_null(False).arg_true()
+    if len(rows) == 0:
+        return texts
+    chosen = texts.gather(rows)
+    codes = chosen.str.extract_all(CODE).to_list()
+    masked = chosen.str.replace_all(_CODE_MARK, "", literal=True).str.replace_all(CODE, _CODE_MARK)
+    changed = pl.select(change(pl.lit(masked), False)).to_series().to_list()
+    redo = []
+    for i, (text, code) in enumerate(zip(changed, codes)):
+        parts = text.split(_CODE_MARK)
+        if len(parts) != len(code) + 1:
+            redo.append(i)
+            continue
+        changed[i] = "".join(piece for pair in zip(parts, [*code, ""]) for piece in pair)
+    if redo:
+        again = pl.select(change(pl.lit(chosen.gather(redo)), True)).to_series().to_list()
+        for i, text in zip(redo, again):
+            changed[i] = text
+    return texts.scatter(rows, pl.Series(changed, dtype=pl.String))
 
 
 def _tidy_whitespace(text: pl.Expr) -> pl.Expr:
@@ -350,7 +395,13 @@ def clean_texts(texts: pl.Series, settings: CleanSettings) -> pl.Series:
     texts = _where(texts, "<!--", lambda t: _outside(t, r"(?s:<!--.*?-->)"))
     if settings.html_to_text:
         # Python only where it is needed: HTML documents, and markdown with tags in it.
-        marked = pl.select(is_html=_looks_like_html(pl.lit(texts)), has_tags=pl.lit(texts).str.replace_all(CODE, "").str.contains(HTML_TAG))
+        # Without a `<` there is no tag: most markdown posts skip the scan.
+        angled = texts.str.contains("<", literal=True).fill_null(False)
+        with_angle = texts.filter(angled)
+        prose = with_angle.str.replace_all(CODE, "")
+        tagged = pl.select(is_html=_looks_like_html(pl.lit(with_angle), pl.lit(prose)), has_tags=pl.lit(prose).str.contains(HTML_TAG))
+        rows = angled.arg_true()
+        marked = {name: pl.Series([False] * len(texts)).scatter(rows, tagged[name]) for name in ("is_html", "has_tags")}
         texts = _python_per_row(texts, marked["is_html"], lambda t: html_to_text(t, keep_links))
         texts = _python_per_row(
             texts,
@@ -362,7 +413,7 @@ def clean_texts(texts: pl.Series, settings: CleanSettings) -> pl.Series:
             texts, texts.str.contains(_TRACKING), lambda t: _URL_RE.sub(lambda m: drop_tracking_params(m.group()), t)
         )
     elif not keep_links:
-        texts = _where(texts, r"\[|https?://|ftp:|mailto:", lambda t: _without_links(t, settings))
+        texts = _where_code_masked(texts, r"\[|https?://|ftp:|mailto:", lambda t, guard: _without_links(t, settings, guard))
     return pl.select(_tidy_whitespace(pl.lit(texts))).to_series().alias("clean_text")
 
 

@@ -10,9 +10,9 @@ HERE = Path(__file__).parent
 
 st.set_page_config(page_title="housevoice", layout="wide")
 navigation = st.navigation([
-    st.Page(HERE / "pages" / "versions.py", title="Versions", url_path="versions", default=True),
-    st.Page(HERE / "pages" / "compare.py", title="Compare", url_path="compare"),
-    st.Page(HERE / "pages" / "training_data.py", title="Data", url_path="data"),
-    st.Page(HERE / "pages" / "promote.py", title="Promote", url_path="promote"),
+    st.Page(HERE / "views" / "versions.py", title="Versions", url_path="versions", default=True),
+    st.Page(HERE / "views" / "compare.py", title="Compare", url_path="compare"),
+    st.Page(HERE / "views" / "training_data.py", title="Data", url_path="data"),
+    st.Page(HERE / "views" / "promote.py", title="Promote", url_path="promote"),
 ])
 navigation.run()
