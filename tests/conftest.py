@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from housevoice.store import Workspace
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -60,3 +65,30 @@ def cli():
 @pytest.fixture
 def digest():
     return tree_digest
+
+
+# -- one real Label Studio per test session (the label tests and the kill test use it) --------
+@dataclass
+class LabelServer:
+    """The session's server: its own workspace, URL and admin token."""
+
+    ws: Workspace
+    url: str
+    token: str
+    port: int
+
+    def restart(self) -> None:
+        from housevoice.label.server import serve
+
+        serve(self.ws, port=self.port)
+
+
+@pytest.fixture(scope="session")
+def label_server(tmp_path_factory):
+    from housevoice.label.server import serve, stop
+    from housevoice.store import Workspace
+
+    ws = Workspace.create(tmp_path_factory.mktemp("served") / "ws", name="served")
+    server = serve(ws)  # the first run in a fresh CI machine installs Label Studio's own environment too
+    yield LabelServer(ws, server.url, server.token, int(server.url.rsplit(":", 1)[1]))
+    stop(ws)

@@ -202,14 +202,25 @@ def report(workspace: WorkspaceArg) -> None:
 def demo(
     workspace: Annotated[Path, typer.Option("--workspace", help="where to build the demo workspace")] = Path("demo-workspace"),
     base: Annotated[Optional[str], typer.Option(help="a real model (Hugging Face name or local path) instead of the tiny offline one")] = None,
+    with_label_studio: Annotated[bool, typer.Option("--with-label-studio", help="start a real Label Studio; scripted people answer through its API")] = False,
+    pause_for_people: Annotated[bool, typer.Option("--pause-for-people", help="stop after each push to Label Studio so that you review and rank")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="pull what people did in Label Studio and go on from where the demo paused")] = False,
+    label_url: Annotated[Optional[str], typer.Option(help="use this running Label Studio (token in $LABEL_STUDIO_API_KEY) instead of starting one")] = None,
 ) -> None:
     """Run the loop on the bundled sample (a WordPress export and transcripts), stage by stage.
 
-    Example: housevoice demo --workspace demo-workspace
+    Example: housevoice demo --workspace demo-workspace --pause-for-people
     """
-    from housevoice.demo import run_demo
+    from housevoice.demo import resume_demo, run_demo
 
-    run_demo(workspace, console=console, base=base)
+    if resume:
+        if base or label_url or with_label_studio or pause_for_people:
+            raise HousevoiceError("--resume goes on with the settings the demo started with",
+                                  hint=f"run `housevoice demo --resume --workspace {workspace}` alone")
+        resume_demo(workspace, console=console)
+        return
+    people = "pause" if pause_for_people else "label-studio" if (with_label_studio or label_url) else "scripted"
+    run_demo(workspace, console=console, base=base, people=people, label_url=label_url)
 
 
 def _register_stage_commands() -> None:

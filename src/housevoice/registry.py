@@ -7,8 +7,11 @@ import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
+
+from filelock import FileLock, Timeout
 
 from housevoice.errors import HousevoiceError, WorkspaceError
 
@@ -59,8 +62,15 @@ BEGIN SELECT RAISE(ABORT, 'promotions is an append-only audit log'); END;
 """
 
 
+ABANDONED = "interrupted: the process ended before the run finished; continue it with --resume, or train again"
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def new_version_id(kind: str) -> str:
+    return f"{kind}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
 
 class Registry:
@@ -70,6 +80,7 @@ class Registry:
         self.workspace = workspace
         self.path = workspace.registry_path
         self._check_owner()
+        self.fail_abandoned()
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
@@ -106,10 +117,11 @@ class Registry:
 
     # -- versions -------------------------------------------------------------------------
     def create_version(self, kind: str, *, base_model: str | None, parent: str | None = None,
-                       config: dict[str, Any] | None = None, dataset_hash: str | None = None) -> str:
+                       config: dict[str, Any] | None = None, dataset_hash: str | None = None,
+                       version_id: str | None = None) -> str:
         if parent is not None:
             self.get(parent)
-        version_id = f"{kind}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+        version_id = version_id or new_version_id(kind)
         with self.connect() as conn:
             conn.execute(
                 "INSERT INTO versions (version_id, kind, base_model, parent_version, dataset_hash, config, created_at) "
@@ -131,8 +143,41 @@ class Registry:
 
     def fail_version(self, version_id: str, error: str) -> None:
         with self.connect() as conn:
-            conn.execute("UPDATE versions SET status = 'failed', error = ? WHERE version_id = ?",
+            conn.execute("UPDATE versions SET status = 'failed', error = ? WHERE version_id = ? AND status = 'running'",
                          (error[:2000], version_id))
+
+    def restart_version(self, version_id: str) -> None:
+        """A failed run that continues (--resume) is running again until it ends."""
+        with self.connect() as conn:
+            conn.execute("UPDATE versions SET status = 'running', error = NULL WHERE version_id = ?", (version_id,))
+
+    # -- runs in progress -----------------------------------------------------------------
+    def run_lock(self, version_id: str) -> FileLock:
+        """Held by the process training a version; the OS lets go of it when that process dies, however it dies."""
+        return FileLock(str(self.workspace.models_dir / version_id / ".running.lock"))
+
+    def fail_abandoned(self) -> list[str]:
+        """Mark failed the versions left 'running' by a process that is gone (killed, out of memory, power cut)."""
+        abandoned = []
+        for version in self.versions(status="running"):
+            lock = self.run_lock(version["version_id"])
+            if not Path(lock.lock_file).is_file():
+                # no run lock: registered without one (the base model) and not finished within a minute
+                started = datetime.fromisoformat(version["created_at"])
+                if datetime.now(timezone.utc) - started > timedelta(minutes=1):
+                    abandoned.append(version["version_id"])
+                continue
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                continue  # its process is still training
+            try:
+                abandoned.append(version["version_id"])
+            finally:
+                lock.release()
+        for version_id in abandoned:
+            self.fail_version(version_id, ABANDONED)
+        return abandoned
 
     def get(self, version_id: str) -> dict[str, Any]:
         with self.connect() as conn:

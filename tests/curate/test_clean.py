@@ -106,3 +106,29 @@ def test_bad_tokenizer_paths_are_clear_errors(tmp_path):
         load_tokenizer(str(broken))
     with pytest.raises(HousevoiceError, match="no such file"):
         load_tokenizer(str(tmp_path / "missing" / "tok.json"))
+
+
+def test_link_text_with_code_holding_brackets_keeps_only_the_text():
+    text = "- [`<[T]>::reverse`](https://doc.rust-lang.org/std/x) and [`a[0]`][ref]\n\n[ref]: https://r.org"
+    assert clean_text(text) == "- `<[T]>::reverse` and `a[0]`"
+
+
+def test_code_is_untouched_while_links_around_it_are_cleaned():
+    text = "See [docs](https://d.org) `https://kept.org` here.\n\n```\n[x](https://also.kept)\n```\nhttps://gone.org"
+    assert clean_text(text) == "See docs `https://kept.org` here.\n\n```\n[x](https://also.kept)\n```"
+
+
+def test_large_frames_clean_in_slices_with_the_same_result():
+    texts = [f"Post {i}: see [the docs](https://d.org/{i}) and <b>bold</b> `Vec<T>`.\n\nNaïve café." for i in range(50)]
+    frame = pl.DataFrame({"text": texts})
+    one = clean_frame(frame, workers=1)["clean_text"]
+    from housevoice.curate import clean
+
+    saved = clean.CLEAN_CHUNK
+    clean.CLEAN_CHUNK = 7
+    try:
+        sliced = clean_frame(frame, workers=2)["clean_text"]
+    finally:
+        clean.CLEAN_CHUNK = saved
+    assert sliced.to_list() == one.to_list()
+    assert one[0] == "Post 0: see the docs and bold `Vec<T>`.\n\nNaïve café."

@@ -1,9 +1,8 @@
-"""One real Label Studio per test session, and workspaces wired to it."""
+"""Workspaces wired to the session's real Label Studio (`label_server`, in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,31 +22,6 @@ POSTS = [
     {"id": "short-2", "title": "New phone number", "author": "Ana", "text": "Our phone number changed, call us."},
     {"id": "short-3", "title": "Holiday hours", "author": "Ana", "text": "We are open until noon on Friday."},
 ]
-
-
-@dataclass
-class LabelServer:
-    """The session's server: its own workspace, URL and admin token."""
-
-    ws: Workspace
-    url: str
-    token: str
-    port: int
-
-    def restart(self) -> None:
-        from housevoice.label.server import serve
-
-        serve(self.ws, port=self.port)
-
-
-@pytest.fixture(scope="session")
-def label_server(tmp_path_factory):
-    from housevoice.label.server import serve, stop
-
-    ws = Workspace.create(tmp_path_factory.mktemp("served") / "ws", name="served")
-    server = serve(ws)  # the first run in a fresh CI machine installs Label Studio's own environment too
-    yield LabelServer(ws, server.url, server.token, int(server.url.rsplit(":", 1)[1]))
-    stop(ws)
 
 
 @pytest.fixture

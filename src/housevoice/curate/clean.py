@@ -355,23 +355,23 @@ def _where(texts: pl.Series, pattern: str, change) -> pl.Series:
     return texts.scatter(rows, changed)
 
 
-# Below this many records one process is quicker than starting workers.
-PARALLEL_MIN_RECORDS = 4000
+# Records cleaned at once: bounds the memory of the intermediate copies every pass makes.
+CLEAN_CHUNK = 2048
 
 
 def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, workers: int | None = None) -> pl.DataFrame:
     """`frame` (with a `text` column) plus `clean_text`, after the configured cleaners.
 
-    Large frames are cleaned in `workers` slices at once (default: the CPUs this process may use):
-    polars lets go of Python's lock, so the vectorised passes of the slices run side by side.
+    The texts are cleaned in chunks, `workers` at once (default: the CPUs this process may use):
+    polars lets go of Python's lock, so the vectorised passes of the chunks run side by side.
     """
     settings = settings or CleanSettings()
     workers = workers or len(os.sched_getaffinity(0))
-    if workers < 2 or frame.height < PARALLEL_MIN_RECORDS:
-        return frame.with_columns(clean_text=clean_texts(frame["text"], settings))
-    step = -(-frame.height // workers)
-    parts = [frame["text"].slice(start, step) for start in range(0, frame.height, step)]
-    with ThreadPoolExecutor(len(parts)) as pool:
+    texts = frame["text"]
+    if frame.height <= CLEAN_CHUNK:
+        return frame.with_columns(clean_text=clean_texts(texts, settings))
+    parts = [texts.slice(start, CLEAN_CHUNK) for start in range(0, frame.height, CLEAN_CHUNK)]
+    with ThreadPoolExecutor(max(1, workers)) as pool:
         cleaned = list(pool.map(clean_texts, parts, [settings] * len(parts)))
     return frame.with_columns(clean_text=pl.concat(cleaned))
 
@@ -401,7 +401,10 @@ def clean_texts(texts: pl.Series, settings: CleanSettings) -> pl.Series:
         prose = with_angle.str.replace_all(CODE, "")
         tagged = pl.select(is_html=_looks_like_html(pl.lit(with_angle), pl.lit(prose)), has_tags=pl.lit(prose).str.contains(HTML_TAG))
         rows = angled.arg_true()
-        marked = {name: pl.Series([False] * len(texts)).scatter(rows, tagged[name]) for name in ("is_html", "has_tags")}
+        marked = {
+            name: pl.Series([False] * len(texts), dtype=pl.Boolean).scatter(rows, tagged[name].cast(pl.Boolean).fill_null(False))
+            for name in ("is_html", "has_tags")
+        }
         texts = _python_per_row(texts, marked["is_html"], lambda t: html_to_text(t, keep_links))
         texts = _python_per_row(
             texts,

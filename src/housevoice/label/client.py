@@ -15,6 +15,16 @@ from housevoice.store import Workspace
 
 IMPORT_BATCH = 2000
 EXPORT_BATCH = 500
+PROJECT_TITLE_MAX = 50  # Label Studio refuses a longer project title (400)
+
+
+def project_title(prefix: str, ws: Workspace) -> str:
+    """`prefix` + the workspace's name and id, the name shortened so the whole fits Label Studio's limit."""
+    tag = f" ({ws.config.workspace.id[:8]})"
+    name, room = ws.config.workspace.name, PROJECT_TITLE_MAX - len(prefix) - len(tag)
+    if len(name) > room:
+        name = name[:room - 1] + "…"
+    return f"{prefix}{name}{tag}"
 
 
 @dataclass(frozen=True)

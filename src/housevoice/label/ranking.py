@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from housevoice.errors import HousevoiceError, SourceError
-from housevoice.label.client import LabelStudio
+from housevoice.label.client import LabelStudio, project_title
 from housevoice.schema import PREFERENCES
 from housevoice.store import Workspace
 
@@ -40,8 +40,7 @@ def _open(workspace: Workspace | Path | str) -> Workspace:
 
 
 def project_titles(ws: Workspace) -> dict[str, str]:
-    tag = f"{ws.config.workspace.name} ({ws.config.workspace.id[:8]})"
-    return {"pairs": f"housevoice rank pairs · {tag}", "lists": f"housevoice rank lists · {tag}"}
+    return {"pairs": project_title("housevoice rank pairs · ", ws), "lists": project_title("housevoice rank lists · ", ws)}
 
 
 def ranked_pairs(groups: list[list[str]]) -> list[tuple[str, str]]:

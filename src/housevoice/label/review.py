@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from housevoice.errors import HousevoiceError
-from housevoice.label.client import LabelStudio
+from housevoice.label.client import LabelStudio, project_title
 from housevoice.label.decisions import record_rule_decisions
 from housevoice.schema import DECISIONS
 from housevoice.store import Workspace
@@ -34,7 +34,7 @@ REVIEW_CONFIG = """<View>
 
 
 def review_project_title(ws: Workspace) -> str:
-    return f"housevoice review · {ws.config.workspace.name} ({ws.config.workspace.id[:8]})"
+    return project_title("housevoice review · ", ws)
 
 
 def _open(workspace: Workspace | Path | str) -> Workspace:
@@ -89,9 +89,9 @@ def push_review(workspace: Workspace | Path | str, *, where: str | None = None,
     ws = _open(workspace)
     if not ws.has_table("curated"):
         raise HousevoiceError(f"{ws.root} has no curated records yet", hint=f"run `housevoice curate {ws.root}` first")
+    tasks = review_tasks(ws, where)  # a damaged table is told before any server is contacted
     client = client or LabelStudio.for_workspace(ws)
     rules = record_rule_decisions(ws)
-    tasks = review_tasks(ws, where)
     decided = set(
         ws.read_table("decisions").filter(~pl.col("origin").str.starts_with("rule:"))["record_id"].to_list()
     )

@@ -29,6 +29,18 @@ def _spinner(text: str):
     return progress
 
 
+def _preflight(workspace: Path, *versions: str) -> None:
+    """A missing workspace or an unknown version is told at once, before the model libraries load."""
+    from housevoice.registry import Registry
+    from housevoice.store import Workspace
+
+    ws = Workspace.open(workspace)
+    if versions:
+        registry = Registry(ws)
+        for version_id in versions:
+            registry.get(version_id)
+
+
 @model_app.command("tiny")
 def tiny(
     out: Annotated[Path, typer.Argument(help="an empty or new folder for the model")],
@@ -64,6 +76,7 @@ def sft(
 
     Example: housevoice tune sft ws --base Qwen/Qwen2.5-0.5B --epochs 2
     """
+    _preflight(workspace)
     from housevoice.tune.sft import run_sft
 
     result = run_sft(workspace, base, full=full, resume=resume, epochs=epochs, save_steps=save_steps,
@@ -93,9 +106,10 @@ def sample(
 
     Example: housevoice tune sample ws --versions sft-20250101-120000-ab12 --n 2
     """
+    versions = [v for item in [*versions, *(more_versions or [])] for v in item.split(",") if v.strip()]
+    _preflight(workspace, *versions)
     from housevoice.tune.sample import run_sample
 
-    versions = [v for item in [*versions, *(more_versions or [])] for v in item.split(",") if v.strip()]
     with _spinner(f"sampling {len(versions)} version(s)"):
         result = run_sample(workspace, versions, n=n, limit=limit, seed=seed, temperature=temperature,
                             max_new_tokens=max_new_tokens)
@@ -116,6 +130,7 @@ def reward(
 
     Example: housevoice tune reward ws
     """
+    _preflight(workspace)
     from housevoice.tune.reward import run_reward
 
     result = run_reward(workspace, base=base, full=full, epochs=epochs)
@@ -142,6 +157,7 @@ def rlhf(
 
     Example: housevoice tune rlhf ws --policy sft-20250101-120000-ab12 --reward reward-20250102-090000-cd34
     """
+    _preflight(workspace, policy, reward)
     from housevoice.tune.rlhf import run_rlhf
 
     result = run_rlhf(workspace, policy, reward, algo=algo, steps=steps, beta=beta, max_new_tokens=max_new_tokens)
@@ -162,6 +178,7 @@ def dpo(
 
     Example: housevoice tune dpo ws --policy sft-20250101-120000-ab12
     """
+    _preflight(workspace, policy)
     from housevoice.tune.dpo import run_dpo
 
     result = run_dpo(workspace, policy, epochs=epochs, beta=beta)

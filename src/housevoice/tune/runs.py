@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from rich.console import Console
@@ -33,10 +33,28 @@ def quiet_libraries() -> None:
 def version_run(registry, kind: str, *, base_model: str | None, parent: str | None = None,
                 config: dict | None = None, dataset_hash: str | None = None,
                 resume_version: str | None = None) -> Iterator[str]:
-    """A registered version that ends ready or failed, never half-registered."""
-    version_id = resume_version or registry.create_version(
-        kind, base_model=base_model, parent=parent, config=config, dataset_hash=dataset_hash)
+    """A registered version that ends ready or failed, never half-registered.
+
+    The run lock is taken before the version is registered, so a later command can tell a run
+    whose process was killed (lock free, status still 'running') from one still training.
+    """
+    from filelock import Timeout
+
+    from housevoice.registry import new_version_id
+
+    version_id = resume_version or new_version_id(kind)
+    run_lock = registry.run_lock(version_id)
     try:
+        run_lock.acquire(timeout=0)
+    except Timeout:
+        raise HousevoiceError(f"{version_id} is still training in another process",
+                              hint="wait for it to finish, or stop it first") from None
+    try:
+        if resume_version:
+            registry.restart_version(version_id)
+        else:
+            registry.create_version(kind, base_model=base_model, parent=parent, config=config,
+                                    dataset_hash=dataset_hash, version_id=version_id)
         yield version_id
     except KeyboardInterrupt:
         registry.fail_version(version_id, "interrupted; continue it with --resume")
@@ -49,6 +67,11 @@ def version_run(registry, kind: str, *, base_model: str | None, parent: str | No
         registry.fail_version(version_id, f"{type(exc).__name__}: {first}")
         raise HousevoiceError(f"{kind} run {version_id} failed ({type(exc).__name__}: {first})",
                               hint="it is recorded as failed in the registry") from None
+    finally:
+        run_lock.release()
+        Path(run_lock.lock_file).unlink(missing_ok=True)
+        with suppress(OSError):
+            Path(run_lock.lock_file).parent.rmdir()  # only when the run wrote nothing else there
 
 
 def trainer_args(settings: TuneSettings, output_dir: Path, **extra) -> dict:

@@ -53,7 +53,7 @@ def last_checkpoint(folder: Path) -> Path | None:
 
 def _resumable(ws, registry, base_ref: str, data_hash: str, full: bool) -> tuple[str, Path]:
     for version in reversed(registry.versions(kind="sft")):
-        if version["status"] == "ready" or version["base_model"] != base_ref:
+        if version["status"] != "failed" or version["base_model"] != base_ref:  # 'running': still training
             continue
         checkpoint = last_checkpoint(ws.models_dir / version["version_id"] / "checkpoints")
         if checkpoint is None:
@@ -95,13 +95,13 @@ def run_sft(workspace: Workspace | str | Path, base: str, *, full: bool = False,
     quiet_libraries()
     start = time.perf_counter()
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
-    registry = Registry(ws)
     settings = tune_settings(ws, epochs=epochs, save_steps=save_steps, max_length=max_length)
     base_path = resolve_base(base)
     base_ref = base if not Path(base).expanduser().exists() else str(base_path)
     tokenizer = load_tokenizer(base_path)
     context = model_context(tokenizer, base_path, settings.max_length)
     data = sft_data(ws, settings, tokenizer, context)
+    registry = Registry(ws)  # opened (and made) only once there is something to train
     resume_version, checkpoint = _resumable(ws, registry, base_ref, data.dataset_hash, full) if resume else (None, None)
     config = {"base": base_ref, "full": full, "max_length": context, "examples": len(data.rows),
               "settings": settings.model_dump()}
