@@ -103,7 +103,7 @@ def test_promote_page_says_which_gate_failed(app, open_page, dashboard_ws):
     if "promote" not in Config.model_fields:
         pytest.skip("housevoice.toml cannot carry a [promote] table until the config knows it")
     config = dashboard_ws / "housevoice.toml"
-    config.write_text(config.read_text() + "\n[promote]\nmin_voice_gain = 0.9\n")
+    config.write_text(config.read_text().replace("[promote]\n", "[promote]\nmin_voice_gain = 0.9\n", 1))
     open_page(app, "promote")
     assert "failed gate min_voice_gain" in shown_text(app).replace("\\", "")
 

@@ -57,7 +57,7 @@ def test_a_failed_gate_is_named_and_nothing_is_written(dashboard_ws, built_works
 
 def test_gates_in_the_config_apply_to_the_command(cli, dashboard_ws, built_workspace, digest):
     config = dashboard_ws / "housevoice.toml"
-    config.write_text(config.read_text() + "\n[promote]\nmin_voice_gain = 5.0\n")
+    config.write_text(config.read_text().replace("[promote]\n", "[promote]\nmin_voice_gain = 5.0\n", 1))
     before = digest(dashboard_ws)
     proc = cli("promote", dashboard_ws, built_workspace["second"], "--actor", "Dana", "--reason", "r", check=False)
     assert proc.returncode != 0 and "gate min_voice_gain" in proc.stderr
