@@ -242,3 +242,14 @@ class Registry:
     def promotions(self) -> list[dict[str, Any]]:
         with self.connect() as conn:
             return [dict(r) for r in conn.execute("SELECT * FROM promotions ORDER BY at, rowid")]
+
+
+def check_versions(workspace, *versions: str) -> None:
+    """A missing workspace or an unknown version is told at once, before the model libraries load."""
+    from housevoice.store import Workspace
+
+    ws = Workspace.open(workspace)
+    if versions:
+        registry = Registry(ws)
+        for version_id in versions:
+            registry.get(version_id)

@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from housevoice.registry import check_versions
+
 console = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 
@@ -34,18 +36,6 @@ def _spinner(text: str):
     return progress
 
 
-def _preflight(workspace: Path, *versions: str) -> None:
-    """A missing workspace or an unknown version is told at once, before the model libraries load."""
-    from housevoice.registry import Registry
-    from housevoice.store import Workspace
-
-    ws = Workspace.open(workspace)
-    if versions:
-        registry = Registry(ws)
-        for version_id in versions:
-            registry.get(version_id)
-
-
 @evaluate_app.command("voice")
 def voice(
     workspace: WorkspaceArg,
@@ -62,7 +52,7 @@ def voice(
 
     Example: housevoice evaluate voice ws --version sft-20250101-120000-ab12
     """
-    _preflight(workspace, version)
+    check_versions(workspace, version)
     from housevoice.evaluate.heldout import evaluate_voice
 
     with _spinner(f"writing and scoring responses of {version}"):
@@ -92,7 +82,7 @@ def bench(
 
     Example: housevoice evaluate bench ws --version sft-20250101-120000-ab12 --tasks heldout_perplexity,housevoice_mc
     """
-    _preflight(workspace, version)
+    check_versions(workspace, version)
     from housevoice.evaluate.bench import evaluate_bench
 
     names = [t for t in (tasks or "").split(",") if t.strip()] or None

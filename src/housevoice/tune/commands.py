@@ -8,6 +8,8 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from housevoice.registry import check_versions
+
 console = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 
@@ -27,18 +29,6 @@ def _spinner(text: str):
     progress = Progress(SpinnerColumn(), TextColumn(text), TimeElapsedColumn(), console=err, transient=True)
     progress.add_task(text, total=None)
     return progress
-
-
-def _preflight(workspace: Path, *versions: str) -> None:
-    """A missing workspace or an unknown version is told at once, before the model libraries load."""
-    from housevoice.registry import Registry
-    from housevoice.store import Workspace
-
-    ws = Workspace.open(workspace)
-    if versions:
-        registry = Registry(ws)
-        for version_id in versions:
-            registry.get(version_id)
 
 
 @model_app.command("tiny")
@@ -76,7 +66,7 @@ def sft(
 
     Example: housevoice tune sft ws --base Qwen/Qwen2.5-0.5B --epochs 2
     """
-    _preflight(workspace)
+    check_versions(workspace)
     from housevoice.tune.sft import run_sft
 
     result = run_sft(workspace, base, full=full, resume=resume, epochs=epochs, save_steps=save_steps,
@@ -107,7 +97,7 @@ def sample(
     Example: housevoice tune sample ws --versions sft-20250101-120000-ab12 --n 2
     """
     versions = [v for item in [*versions, *(more_versions or [])] for v in item.split(",") if v.strip()]
-    _preflight(workspace, *versions)
+    check_versions(workspace, *versions)
     from housevoice.tune.sample import run_sample
 
     with _spinner(f"sampling {len(versions)} version(s)"):
@@ -130,7 +120,7 @@ def reward(
 
     Example: housevoice tune reward ws
     """
-    _preflight(workspace)
+    check_versions(workspace)
     from housevoice.tune.reward import run_reward
 
     result = run_reward(workspace, base=base, full=full, epochs=epochs)
@@ -157,7 +147,7 @@ def rlhf(
 
     Example: housevoice tune rlhf ws --policy sft-20250101-120000-ab12 --reward reward-20250102-090000-cd34
     """
-    _preflight(workspace, policy, reward)
+    check_versions(workspace, policy, reward)
     from housevoice.tune.rlhf import run_rlhf
 
     result = run_rlhf(workspace, policy, reward, algo=algo, steps=steps, beta=beta, max_new_tokens=max_new_tokens)
@@ -178,7 +168,7 @@ def dpo(
 
     Example: housevoice tune dpo ws --policy sft-20250101-120000-ab12
     """
-    _preflight(workspace, policy)
+    check_versions(workspace, policy)
     from housevoice.tune.dpo import run_dpo
 
     result = run_dpo(workspace, policy, epochs=epochs, beta=beta)
