@@ -246,6 +246,12 @@ def _continue(ws: Workspace, state: DemoState, stages: _Stages, console: Console
     stages.done(t, f"version {dpo.version_id}: {dpo.pairs} pairs")
 
     _evaluate(ws, [sft, rl.version_id, dpo.version_id], stages, console)
+
+    from housevoice.evaluate.reward_scores import score_samples
+
+    t = stages.begin("the reward model reads every response")
+    scored = score_samples(ws, reward.version_id)
+    stages.done(t, f"{scored.scored} responses; " + ", ".join(f"{v.version_id} {v.mean:.2f}" for v in scored.per_version))
     state.next, state.elapsed_s = "done", stages.elapsed()
     state.save(ws)
     console.rule("done")

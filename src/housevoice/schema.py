@@ -74,12 +74,23 @@ SAMPLES = pl.Schema(
     }
 )
 
+# A reward model's score for each sample it read: which model (`scorer`, a reward version) said what.
+SAMPLE_SCORES = pl.Schema(
+    {
+        "sample_id": pl.String,
+        "scorer": pl.String,
+        "score": pl.Float64,
+        "scored_at": pl.Datetime("us", "UTC"),
+    }
+)
+
 TABLES: dict[str, pl.Schema] = {
     "records": RECORDS,
     "curated": CURATED,
     "decisions": DECISIONS,
     "preferences": PREFERENCES,
     "samples": SAMPLES,
+    "sample_scores": SAMPLE_SCORES,
 }
 
 FLAG_NAMES = (

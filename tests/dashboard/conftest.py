@@ -96,7 +96,24 @@ def built_workspace(tmp_path_factory) -> dict:
     run_cli("tune", "sample", root, "--versions", first, second, "--n", "1", "--limit", "3",
             "--max-new-tokens", "10", check=True)
     base = _scores(root, str(model), [first, second])
-    return {"root": root, "first": first, "second": second, "base": base}
+    reward = _reward(root, top)
+    return {"root": root, "first": first, "second": second, "base": base, "reward": reward}
+
+
+def _reward(root: Path, top: Path) -> str:
+    """Rankings of the samples (imported as a file, as a team ranking elsewhere would), a reward model, its scores."""
+    from housevoice.store import Workspace
+
+    samples = Workspace.open(root).read_table("samples")
+    lines = [{"prompt": prompt, "responses": [*group["response"].to_list(), "click here!!!"],
+              "ranking": list(range(group.height + 1)), "annotator": "lead"}
+             for (prompt,), group in samples.group_by("prompt", maintain_order=True)]
+    rankings = top / "rankings.jsonl"
+    rankings.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    run_cli("label", "rank", "import", root, rankings, check=True)
+    reward = _last_line(run_cli("tune", "reward", root, "--epochs", "1", check=True))
+    run_cli("evaluate", "reward", root, "--reward", reward, check=True)
+    return reward
 
 
 @pytest.fixture

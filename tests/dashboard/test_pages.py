@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from housevoice.dashboard.guard import plain
 from housevoice.registry import Registry
 from housevoice.store import Workspace
 
@@ -46,6 +47,13 @@ def test_compare_page_puts_scores_and_responses_side_by_side(app, open_page, das
     texts = [t.value for t in app.text]
     assert set(samples["prompt"]) <= set(texts)
     assert sum(r in texts for r in samples["response"] if r) >= 2
+    # the reward model's mean per version in the scores, its score per response beside the response
+    reward = built_workspace["reward"]
+    assert f"reward · score:{reward}" in scores["score"].to_list()
+    stored = Workspace.open(dashboard_ws).read_table("sample_scores").filter(pl.col("scorer") == reward)
+    captions = "\n".join(c.value for c in app.caption)
+    assert "reward: not scored" not in captions
+    assert any(plain(f"reward {s:.2f}") in captions for s in stored["score"])
 
     word = max(samples["prompt"][0].split(), key=len).strip('".')
     app.text_input[0].input(word).run()

@@ -73,3 +73,22 @@ def test_whole_tuning_loop_registers_versions_with_lineage(cli, tune_ws, tiny_mo
     assert set(registry.lineage(dpo_id, "pair")) == set(ws.read_table("preferences")["pair_id"].to_list())
     cli("tune", "sample", root, "--versions", dpo_id, rl_id, "--n", "1", "--max-new-tokens", "8", check=True)
     assert {dpo_id, rl_id} <= set(ws.read_table("samples")["version_id"])
+
+    # the reward model reads every sample: a score per response, a mean per version, nothing scored twice
+    out = cli("evaluate", "reward", root, "--reward", reward_id, check=True).stdout
+    samples = ws.read_table("samples")
+    scores = ws.read_table("sample_scores")
+    assert sorted(scores["sample_id"]) == sorted(samples["sample_id"]) and set(scores["scorer"]) == {reward_id}
+    assert f"{samples.height} responses scored by {reward_id}" in out
+    means = scores.join(samples, on="sample_id").group_by("version_id").agg(pl.col("score").mean())
+    stored = {r["version_id"]: r for r in registry.eval_results() if r["metric"] == f"score:{reward_id}"}
+    assert set(stored) == {sft_id, dpo_id, rl_id}
+    for version_id, mean in means.iter_rows():
+        assert abs(stored[version_id]["value"] - mean) < 1e-9 and stored[version_id]["suite"] == "reward"
+    again = cli("evaluate", "reward", root, "--reward", reward_id, "--versions", sft_id, check=True).stdout
+    assert "0 responses scored" in again and ws.read_table("sample_scores").equals(scores)
+
+    # a policy is not a reward model: one clear line, nothing written
+    wrong = cli("evaluate", "reward", root, "--reward", sft_id)
+    assert wrong.returncode == 1 and f"{sft_id} is a sft version" in wrong.stderr
+    assert "Traceback" not in wrong.stderr and ws.read_table("sample_scores").equals(scores)

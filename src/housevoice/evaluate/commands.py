@@ -105,6 +105,41 @@ def bench(
     console.print(f"next: housevoice versions {workspace}")
 
 
+@evaluate_app.command("reward")
+def reward(
+    workspace: WorkspaceArg,
+    reward_version: Annotated[str, typer.Option("--reward", "-r", help="the reward-model version that reads the responses")],
+    versions: Annotated[Optional[list[str]], typer.Option("--versions", help="only these versions' samples (default: all)")] = None,
+    again: Annotated[bool, typer.Option("--again", help="score samples this reward model already scored once more")] = False,
+    batch_size: Annotated[int, typer.Option(help="responses per forward pass")] = 8,
+) -> None:
+    """Score the versions' samples with a reward model: per response (for the dashboard) and per version (mean).
+
+    Scores go to tables/sample_scores.parquet; each version's mean, stderr and n to the registry
+    (suite `reward`, metric `score:<reward version>`). Samples already scored are skipped.
+
+    Example: housevoice evaluate reward ws --reward reward-20250101-120000-ab12
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    check_versions(workspace, reward_version, *(versions or []))
+    from housevoice.evaluate.reward_scores import score_samples
+
+    with Progress(TextColumn(f"scoring with {reward_version}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("score", total=None)
+        result = score_samples(workspace, reward_version, versions=versions, again=again, batch_size=batch_size,
+                               progress=lambda done, total: bar.update(task, completed=done, total=total))
+    console.print(f"{result.scored} responses scored by {reward_version}"
+                  + (f" ({result.already_scored} scored before, kept)" if result.already_scored else "")
+                  + f" in {result.seconds:.1f} s")
+    for v in result.per_version:
+        console.print(f"{v.version_id}: reward {v.mean:.3f} ± {v.std:.3f} over {v.n} responses")
+    if result.table_path:
+        console.print(f"scores in {result.table_path}")
+    console.print(f"next: housevoice dashboard {workspace} (Compare shows each response's reward)")
+
+
 def versions_with_scores(workspace) -> list[dict[str, Any]]:
     """Every registered version with its latest score per (suite, metric): what `versions` shows."""
     from housevoice.evaluate.heldout import open_workspace

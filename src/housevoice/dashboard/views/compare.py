@@ -74,6 +74,14 @@ needle = st.text_input("Filter prompts", placeholder="words in the prompt")
 if needle:
     prompts = prompts.filter(pl.col("prompt").str.to_lowercase().str.contains(needle.lower(), literal=True))
 st.caption(f"{prompts.height} prompts" + (f"; showing the first {PROMPTS_SHOWN}" if prompts.height > PROMPTS_SHOWN else ""))
+rewards = data.table(root, "sample_scores", data.stamp(ws, "sample_scores")).join(
+    answers.select("sample_id"), on="sample_id")
+scorers = rewards.sort("scored_at")["scorer"].unique(maintain_order=True).to_list()[::-1]  # newest first
+scorer = st.selectbox("Reward model", scorers, help="scores from `housevoice evaluate reward`") if len(scorers) > 1 \
+    else (scorers[0] if scorers else None)
+reward_of = dict(rewards.filter(pl.col("scorer") == scorer).select("sample_id", "score").iter_rows()) if scorer else {}
+if not scorer:
+    st.caption(f"No reward scores yet: housevoice evaluate reward {ws.root} --reward REWARD_VERSION")
 for prompt_id, prompt in prompts.head(PROMPTS_SHOWN).select("prompt_id", "prompt").iter_rows():
     with st.container(border=True):
         st.text(prompt)  # st.text never interprets markup: model and record text is shown as it is
@@ -87,7 +95,9 @@ for prompt_id, prompt in prompts.head(PROMPTS_SHOWN).select("prompt_id", "prompt
                 mine = replies.filter(pl.col("version_id") == version_id)
                 if mine.is_empty():
                     st.caption("no response to this prompt")
-                for response, params, score in mine.select("response", "params", "voice").iter_rows():
+                for sample_id, response, params, score in mine.select("sample_id", "response", "params", "voice").iter_rows():
                     st.text(response or "(empty response)")
                     voice_text = f"voice {score:.2f}" if score is not None else "voice: no profile yet"
-                    st.caption(plain(f"{voice_text} · reward: not scored · {data.sample_params(params)}"))
+                    reward = reward_of.get(sample_id)
+                    reward_text = f"reward {reward:.2f}" if reward is not None else "reward: not scored"
+                    st.caption(plain(f"{voice_text} · {reward_text} · {data.sample_params(params)}"))
