@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
+from datetime import timedelta
 
 import polars as pl
 import pytest
 
 from housevoice.errors import HousevoiceError
-from housevoice.label.client import LabelStudio
+from housevoice.label.client import LabelStudio, PullMark, save_pull
 from housevoice.label.decisions import latest_decisions, training_records
 from housevoice.label.review import REVIEW_CONFIG, pull_review, push_review, review_project_title
 
@@ -107,3 +108,53 @@ def test_server_dying_mid_pull_leaves_decisions_as_before(team_ws, live_server, 
 
     live_server.restart()
     assert pull_review(team_ws).appended == len(ids)  # resuming picks up everything
+
+
+def test_annotation_made_during_a_pull_arrives_with_the_next(team_ws):
+    push_review(team_ws)
+    client = LabelStudio.for_workspace(team_ws)
+    first, *others = team_ws.read_table("curated").filter(pl.col("route") == "review")["record_id"].to_list()
+    review(client, team_ws, {first: choice("approve")})
+
+    def reviewer_meanwhile(done: int, total: int) -> None:
+        if done == 1:
+            review(client, team_ws, {rid: choice("reject") for rid in others})
+
+    pull_review(team_ws, batch=1, progress=reviewer_meanwhile)
+    pull_review(team_ws)
+    latest = latest_decisions(team_ws).filter(~pl.col("origin").str.starts_with("rule:"))
+    assert dict(latest.select("record_id", "decision").iter_rows()) == {first: "approve", **{r: "reject" for r in others}}
+
+
+def test_malformed_annotation_is_named_again_on_the_next_pull(team_ws):
+    push_review(team_ws)
+    client = LabelStudio.for_workspace(team_ws)
+    bad, good = team_ws.read_table("curated").filter(pl.col("route") == "review")["record_id"].to_list()[:2]
+    review(client, team_ws, {bad: choice("maybe")})
+    pull_review(team_ws)
+    review(client, team_ws, {good: choice("approve")})
+    summary = pull_review(team_ws)
+    assert summary.appended == 1 and len(summary.invalid) == 1 and bad in summary.invalid[0]
+
+
+def test_pull_reads_what_changed_since_the_last_and_everything_when_the_log_was_replaced(team_ws, cli):
+    push_review(team_ws)
+    client = LabelStudio.for_workspace(team_ws)
+    project = client.project(review_project_title(team_ws), REVIEW_CONFIG)
+    ids = team_ws.read_table("curated").filter(pl.col("route") == "review")["record_id"].to_list()
+    anns = review(client, team_ws, {rid: choice("approve") for rid in ids})
+    assert pull_review(team_ws).appended == len(ids)
+
+    def last_pull_long_after_these_annotations() -> None:
+        save_pull(team_ws, client.conn, project, PullMark(client.server_time() + timedelta(hours=1), len(ids), {}))
+
+    last_pull_long_after_these_annotations()
+    client.update_annotation(anns[ids[0]], choice("reject"))  # Label Studio marks its task as changed now
+    again = pull_review(team_ws)
+    assert again.appended == 0 and again.annotations == len(ids)  # unchanged tasks are not read, yet counted
+    out = cli("label", "review", "pull", team_ws.root, "--full", check=True).stdout
+    assert f"{len(ids)} annotations in project" in out and "1 new or changed" in out
+
+    last_pull_long_after_these_annotations()
+    team_ws.write_table("decisions", team_ws.read_table("decisions").head(0))
+    assert pull_review(team_ws).appended == len(ids)

@@ -76,14 +76,19 @@ def review_push(
 
 
 @review_app.command("pull")
-def review_pull(workspace: WorkspaceArg) -> None:
+def review_pull(
+    workspace: WorkspaceArg,
+    full: Annotated[bool, typer.Option("--full", help="read every task again, not only those changed since the last pull")] = False,
+) -> None:
     """Append new and changed review annotations to tables/decisions.parquet (pulling twice adds nothing).
+
+    After a complete pull, the next one reads only the tasks Label Studio changed since then.
 
     Example: housevoice label review pull ws
     """
     from housevoice.label.review import pull_review
 
-    s = pull_review(workspace, progress=lambda done, total: err.print(f"fetched batch {done}/{total}"))
+    s = pull_review(workspace, full=full, progress=lambda done, total: err.print(f"fetched batch {done}/{total}"))
     for line in s.invalid[:10]:
         console.print(f"[yellow]skipped:[/] {line}")
     console.print(f"{s.annotations} annotations in project {s.project_id}: {s.appended} new or changed, {s.unchanged} already pulled"

@@ -146,7 +146,10 @@ class RankPullSummary:
 
 
 def pull_rankings(workspace: Workspace | Path | str, *, client: LabelStudio | None = None) -> RankPullSummary:
-    """Expand every new or changed ranking into its (chosen, rejected) pairs in `preferences`, in one write."""
+    """Expand every new or changed ranking into its (chosen, rejected) pairs in `preferences`, in one write.
+
+    Every annotated task is read each time (ranking projects are small), so the counts cover all rankings.
+    """
     ws = _open(workspace)
     client = client or LabelStudio.for_workspace(ws)
     samples = {r["sample_id"]: r for r in ws.read_table("samples").iter_rows(named=True)}
@@ -159,7 +162,7 @@ def pull_rankings(workspace: Workspace | Path | str, *, client: LabelStudio | No
     for kind, config in (("pairs", PAIR_CONFIG), ("lists", LIST_CONFIG)):
         project = client.project(titles[kind], config)
         pid = project["id"]
-        for tasks in client.export(pid, client.annotated_task_ids(pid)):
+        for tasks, _pages in client.annotated_tasks(pid):
             for task in tasks:
                 for ann in task.get("annotations", []):
                     if ann.get("was_cancelled"):

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from housevoice.errors import HousevoiceError
-from housevoice.label.client import LabelStudio, project_title
+from housevoice.label.client import PULL_MARGIN, PULL_PAGE, LabelStudio, PullMark, last_pull, project_title, save_pull
 from housevoice.label.decisions import record_rule_decisions
 from housevoice.schema import DECISIONS
 from housevoice.store import Workspace
@@ -139,28 +139,34 @@ class PullSummary:
     table_path: Path | None = None
 
 
-def pull_review(workspace: Workspace | Path | str, *, client: LabelStudio | None = None, batch: int = 500,
-                progress: Callable[[int, int], None] | None = None) -> PullSummary:
-    """Append new and changed review annotations to `decisions`, all at once after every batch arrived.
+def pull_review(workspace: Workspace | Path | str, *, client: LabelStudio | None = None, batch: int = PULL_PAGE,
+                full: bool = False, progress: Callable[[int, int], None] | None = None) -> PullSummary:
+    """Append new and changed review annotations to `decisions`, all at once after every page arrived.
 
-    A server that fails mid-pull leaves `decisions` as it was; pulling again starts over and adds what is new.
+    After a complete pull the next one reads only tasks changed since then; `full=True` reads every task again.
+    A server that fails mid-pull leaves `decisions` as it was; pulling again reads from the last complete pull.
     """
     ws = _open(workspace)
     client = client or LabelStudio.for_workspace(ws)
     project = client.project(review_project_title(ws), REVIEW_CONFIG)
     pid = project["id"]
+    ours = pl.col("origin").str.starts_with(f"label-studio:{pid}/")
+    mark = None if full else last_pull(ws, client.conn, project, ws.read_table("decisions").filter(ours).height)
+    started = client.server_time()
     users = client.users()
-    ids = client.annotated_task_ids(pid)
-    rows, invalid, seen = [], [], 0
-    for done, tasks in enumerate(client.export(pid, ids, batch=batch), start=1):
+    rows, invalid, fetched, seen = [], {}, set(), 0
+    for done, (tasks, pages) in enumerate(client.annotated_tasks(pid, changed_since=mark and mark.since, page_size=batch),
+                                          start=1):
         for task in tasks:
             for ann in task.get("annotations", []):
+                fetched.add(str(ann["id"]))
                 if ann.get("was_cancelled"):
                     continue
                 seen += 1
                 parsed = annotation_decision(ann.get("result") or [])
                 if parsed is None:
-                    invalid.append(f"annotation {ann['id']} on record {task['data'].get('record_id')}: no approve/reject choice")
+                    invalid[str(ann["id"])] = (f"annotation {ann['id']} on record {task['data'].get('record_id')}: "
+                                               "no approve/reject choice")
                     continue
                 by = ann.get("completed_by")
                 by = by.get("email") if isinstance(by, dict) else users.get(by, str(by))
@@ -168,7 +174,9 @@ def pull_review(workspace: Workspace | Path | str, *, client: LabelStudio | None
                              "comment": parsed[2], "reviewer": by, "decided_at": ann.get("updated_at") or ann.get("created_at"),
                              "origin": f"label-studio:{pid}/{ann['id']}"})
         if progress:
-            progress(done, (len(ids) + batch - 1) // batch)
+            progress(done, pages)
+    # invalid annotations that were not read again are still invalid: keep telling them
+    invalid = {**{k: v for k, v in (mark.invalid if mark else {}).items() if k not in fetched}, **invalid}
     incoming = pl.DataFrame(rows, schema={**dict(DECISIONS), "decided_at": pl.String})
     incoming = incoming.with_columns(
         pl.col("decided_at").str.to_datetime(time_zone="UTC", time_unit="us")
@@ -177,5 +185,9 @@ def pull_review(workspace: Workspace | Path | str, *, client: LabelStudio | None
         log = ws.read_table("decisions")
         new = incoming.join(log.select("origin", "decided_at"), on=["origin", "decided_at"], how="anti")
         path = ws.append_table("decisions", new) if len(new) else ws.table_path("decisions")
+        save_pull(ws, client.conn, project, PullMark(started - PULL_MARGIN, log.filter(ours).height + len(new), invalid))
     rules = record_rule_decisions(ws)
-    return PullSummary(pid, seen, len(new), len(incoming) - len(new), invalid, rules, path)
+    if mark is not None:  # only changed tasks were read: count the project's annotations on the server
+        seen = client.annotation_count(pid)
+    unchanged = max(0, seen - len(invalid) - len(new))
+    return PullSummary(pid, seen, len(new), unchanged, sorted(invalid.values()), rules, path)
