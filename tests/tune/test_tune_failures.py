@@ -97,3 +97,13 @@ def test_interrupted_sft_resumes_from_its_checkpoint(cli, tune_ws, tiny_model):
 def test_resume_with_nothing_interrupted_says_so(cli, tune_ws, tiny_model):
     line = one_line_error(cli("tune", "sft", tune_ws.root, "--base", tiny_model, "--resume", check=False))
     assert "nothing to resume" in line
+
+
+def test_reward_model_waits_for_annotators_to_agree_when_configured(cli, tune_ws, tiny_model):
+    config = tune_ws.root / "housevoice.toml"
+    config.write_text(config.read_text().replace("[label]", "[label]\nmin_agreement = 0.5", 1))
+    proc = cli("tune", "reward", tune_ws.root, "--base", tiny_model, "--epochs", "1")
+    # the fixture's rankings come from one annotator: agreement cannot be measured, so no training
+    assert proc.returncode == 1 and "agreement cannot be measured yet" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert Registry(tune_ws).versions(kind="reward") == []

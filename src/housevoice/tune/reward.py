@@ -65,6 +65,10 @@ def run_reward(workspace: Workspace | str | Path, *, base: str | None = None, fu
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     registry = Registry(ws)
     settings = tune_settings(ws, epochs=epochs)
+    if ws.config.label.min_agreement is not None:  # people must agree before a model learns their taste
+        from housevoice.label import require_agreement
+
+        require_agreement(ws, ws.config.label.min_agreement)
     pairs = preference_data(ws, settings.reward_eval_fraction)
     parent = None if base else latest_sft(registry)
     base_path = resolve_base(base) if base else None
