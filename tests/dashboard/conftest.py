@@ -66,6 +66,7 @@ def _scores(root: Path, base_model: str, versions: list[str]) -> str:
     if run_cli("evaluate", "--help").returncode == 0:
         for version in versions:
             run_cli("evaluate", "voice", root, "--version", version, check=True)
+            run_cli("evaluate", "bench", root, "--version", version, "--tasks", "housevoice_mc", "--limit", "8", check=True)
         bases = registry.versions(kind="base")
         return bases[-1]["version_id"] if bases else ""
     base = registry.create_version("base", base_model=base_model)

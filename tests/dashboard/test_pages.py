@@ -29,11 +29,10 @@ def test_versions_page_lists_every_version_with_its_scores(app, open_page, dashb
     assert table.filter(pl.col("version_id") == built_workspace["second"])["data: records"][0] > 0
     assert table["voice fidelity"].drop_nulls().len() >= 2
     assert app.metric[0].value == "none yet"
-    # the trade-off plot needs benchmark scores too; without them the page says which command gives them
-    if table["benchmark"].drop_nulls().is_empty():
-        assert "evaluate bench" in app.info[0].value
-    else:
-        assert not app.info
+    # the trade-off plot: every version with both scores, the base model among them
+    both = table.filter(pl.col("voice fidelity").is_not_null() & pl.col("benchmark").is_not_null())
+    assert {built_workspace["first"], built_workspace["second"], built_workspace["base"]} <= set(both["version_id"])
+    assert not app.info and any("diamonds are base models" in c.value for c in app.caption)
 
 
 def test_compare_page_puts_scores_and_responses_side_by_side(app, open_page, dashboard_ws, built_workspace):
