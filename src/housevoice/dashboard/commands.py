@@ -32,7 +32,8 @@ def dashboard(
     env = dict(os.environ, **{"HOUSEVOICE_WORKSPACE": str(ws.root.resolve()),
                               "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"})
     command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.address", "127.0.0.1",
-               "--server.port", str(port), "--server.headless", "true", "--global.developmentMode", "false"]
+               "--server.port", str(port), "--server.headless", "true", "--global.developmentMode", "false",
+               "--client.toolbarMode", "viewer"]  # no Deploy button: the app serves private data
     console.print(f"dashboard for {ws.root} at {url}  (Ctrl+C stops it)")
     sys.stdout.flush()  # the URL must reach a pipe before the server blocks
     try:
