@@ -132,3 +132,40 @@ def test_large_frames_clean_in_slices_with_the_same_result():
         clean.CLEAN_CHUNK = saved
     assert sliced.to_list() == one.to_list()
     assert one[0] == "Post 0: see the docs and bold `Vec<T>`.\n\nNaïve café."
+
+
+def test_every_character_nfc_could_change_is_checked():
+    import unicodedata
+
+    from housevoice.curate.clean import _NOT_SURELY_NFC
+
+    chars = [chr(cp) for cp in range(0x110000) if not 0xD800 <= cp < 0xE000]
+    checked = pl.Series(chars).str.contains(_NOT_SURELY_NFC).to_list()
+    # Second halves of canonical pairs combine with the character before them.
+    second = {
+        int(d.split()[1], 16)
+        for c in chars
+        if (d := unicodedata.decomposition(c)) and not d.startswith("<") and len(d.split()) == 2
+    }
+    missed = [
+        f"U+{ord(c):04X}"
+        for c, ok in zip(chars, checked)
+        if not ok and (unicodedata.combining(c) or ord(c) in second or unicodedata.normalize("NFC", c) != c)
+    ]
+    assert missed == []
+
+
+def test_code_next_to_removed_links_and_tags_comes_back_in_place():
+    text = (
+        "[`a`]: https://x.org\n<b>`b`</b> and [`c[0]`](https://y.org) <a href=\"https://z.org\">`d`</a>\n"
+        "![`e`](img.png) &amp; `f &amp;`"
+    )
+    assert clean_text(text) == "`b` and `c[0]` `d`\n & `f &amp;`"
+
+
+def test_text_already_holding_private_use_characters_is_cleaned_the_same_way():
+    # Such texts cannot be masked (the marks could collide), so they take the slower guarded path.
+    plain = "See [docs](https://d.org) `[x](https://kept.org)` and <b>bold</b> &amp; more."
+    marked = plain + " \ue010"
+    assert clean_text(plain) == "See docs `[x](https://kept.org)` and bold & more."
+    assert clean_text(marked) == clean_text(plain) + " \ue010"

@@ -17,6 +17,7 @@ TRICKY = [
     "x\r\n\r\ny",
     "<|endoftext|> special in the middle",
     "\x00nul\x00 bytes",
+    "a \t b  c\t\td \u3000e\u00a0\u00a0f \n\n g",
     "```rust\nfn main() {\n    println!(\"hi\");\n}\n```\n\n- item\n  - nested",
 ]
 

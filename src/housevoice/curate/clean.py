@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import os
 import re
-import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -15,6 +14,7 @@ from pydantic import Field
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from housevoice.curate.base import FlaggerSettings
+from housevoice.curate.code_masks import python_per_row, rewrite_outside_code, where
 from housevoice.curate.markup import CODE, HTML_TAG, URL
 
 # Private-use marks around a replacement, so that code kept by the same regex can be told
@@ -170,34 +170,44 @@ def html_to_text(text: str, keep_links: bool = False) -> str:
 
 # ---- markdown with a few inline tags: only the known HTML vocabulary is touched -----------
 
-_CODE_RE = re.compile(CODE)
-_DROPPED_ELEMENTS = re.compile(r"<(script|style|iframe|noscript|object|svg|video|audio)\b.*?</\1\s*>", re.I | re.S)
-_LINK = re.compile(r"<a\s[^<>]*?href\s*=\s*[\"']([^\"']*)[\"'][^<>]*>(.*?)</a\s*>", re.I | re.S)
-_LIST_ITEM = re.compile(r"^[ \t]*<li\b[^<>]*>[ \t]*", re.I | re.M)
-_LINE_BREAK = re.compile(r"<br\s*/?>|</?(?:p|div|h[1-6]|ul|ol|table|tr|blockquote|details|summary|figure)\b[^<>]*>", re.I)
-_ANY_TAG = re.compile(HTML_TAG)
+# Hand-written because a markdown post is not an HTML document: a parser would eat generics like
+# Vec<T> and re-wrap paragraphs. Only known element names are touched. In polars' dialect (no
+# backreferences, no lookaround) `\b` after a tag name is "a non-word character, or the tag's end".
+_NOT_NAME = r"(?:[^\w<>][^<>]*)?>"
+_DROPPED = "|".join(
+    rf"{name}(?:[^\w].*?)?</{name}" for name in ("script", "style", "iframe", "noscript", "object", "svg", "video", "audio")
+)
+_LINK = r"(?is)<a\s[^<>]*?href\s*=\s*[\"']([^\"']*)[\"'][^<>]*>(.*?)</a\s*>"
+_LIST_ITEM = rf"(?im)^[ \t]*<li{_NOT_NAME}[ \t]*"
+_LINE_BREAK = rf"(?i)<br\s*/?>|</?(?:p|div|h[1-6]|ul|ol|table|tr|blockquote|details|summary|figure){_NOT_NAME}"
 
 
-def _inline_html_to_text(segment: str, keep_links: bool) -> str:
-    # Hand-written because a markdown post is not an HTML document: a parser would eat
-    # generics like Vec<T> and re-wrap paragraphs. Only known element names are touched.
-    segment = _DROPPED_ELEMENTS.sub("", segment)
-    segment = _LINK.sub((lambda m: f"[{m.group(2)}]({m.group(1)})") if keep_links else (lambda m: m.group(2)), segment)
-    segment = _LIST_ITEM.sub("- ", segment)
-    segment = _LINE_BREAK.sub("\n", segment)
-    segment = _ANY_TAG.sub("", segment.replace("\\<", "\x00")).replace("\x00", "\\<")
-    return html.unescape(segment)
+def _inline_html(text: pl.Expr, keep_links: bool, protect_code: bool = True) -> pl.Expr:
+    """Inline tags to text (links keep their text, list items become `- `, breaks newlines); no unescaping."""
+    text = _sub(text, rf"(?is)<(?:{_DROPPED})\s*>", "", protect_code)
+    text = _sub(text, _LINK, "[${2}](${1})" if keep_links else "${2}", protect_code)
+    text = _sub(text, _LIST_ITEM, "- ", protect_code)
+    text = _sub(text, _LINE_BREAK, "\n", protect_code)
+    # An escaped `\<` is text, not a tag.
+    text = text.str.replace_all("\\<", "\x00", literal=True)
+    return _sub(text, HTML_TAG, "", protect_code).str.replace_all("\x00", "\\<", literal=True)
 
 
-def outside_code(text: str, change) -> str:
-    """Apply `change` to every stretch of markdown text that is not a code block or span."""
-    parts, last = [], 0
-    for found in _CODE_RE.finditer(text):
-        parts.append(change(text[last : found.start()]))
-        parts.append(found.group())
-        last = found.end()
-    parts.append(change(text[last:]))
-    return "".join(parts)
+def _sub(expr: pl.Expr, pattern: str, template: str, protect_code: bool) -> pl.Expr:
+    """Replace `pattern` (outside code when protect_code) by `template`, whose `${n}` name the pattern's groups."""
+    if not protect_code:
+        return expr.str.replace_all(pattern, template)
+    shift = _code_groups()
+    shifted = re.sub(r"\$\{(\d+)\}", lambda m: f"${{{int(m.group(1)) + shift}}}", template)
+    # Code matches come out as OPEN code CLOSE + the template with empty groups, real matches as
+    # OPEN CLOSE + the template: marks tell the two apart, and the code's extra text goes.
+    empty = re.sub(r"\$\{\d+\}", "", template)
+    marked = expr.str.replace_all(_CODE_OR + pattern, f"{_OPEN}${{1}}{_CLOSE}{shifted}")
+    return (
+        marked.str.replace_all(_OPEN + _CLOSE, "", literal=True)
+        .str.replace_all(_CLOSE + empty, "", literal=True)
+        .str.replace_all(_OPEN, "", literal=True)
+    )
 
 
 # ---- tracking parameters on kept addresses ---------------------------------------------
@@ -249,15 +259,21 @@ def _replace_outside(expr: pl.Expr, pattern: str, replacement: str, protect_code
     return marked.str.replace_all(_OPEN + _CLOSE, replacement, literal=True).str.replace_all(f"[{_OPEN}{_CLOSE}]", "")
 
 
-def _without_shortcodes(text: pl.Expr) -> pl.Expr:
+def _without_shortcodes(texts: pl.Series) -> pl.Series:
+    """Shortcodes with content removed, [code] blocks fenced, the other shortcodes removed; each pass
+    only on the rows where its shortcode occurs (each pass guards against code, which is slow)."""
     names = "|".join(SHORTCODES_WITH_CONTENT)
-    text = _outside(text, rf"(?s:\[(?:{names})(?-u:\b)[^\]]*\].*?\[/(?:{names})\])")
-    code = r"(?s:\[(?:code|sourcecode)(?-u:\b)[^\]\n]*\]\n?(.*?)\n?\[/(?:code|sourcecode)\])"
-    text = text.str.replace_all(_CODE_OR + code, f"${{1}}{_OPEN}${{{_code_groups() + 1}}}{_CLOSE}")
-    text = text.str.replace_all(f"{_OPEN}{_CLOSE}", "", literal=True)
-    text = text.str.replace_all(_OPEN, "\n```\n", literal=True).str.replace_all(_CLOSE, "\n```\n", literal=True)
+    texts = where(texts, rf"\[/(?:{names})\]", lambda t: _outside(t, rf"(?s:\[(?:{names})(?-u:\b)[^\]]*\].*?\[/(?:{names})\])"))
+
+    def fence(text: pl.Expr) -> pl.Expr:
+        code = r"(?s:\[(?:code|sourcecode)(?-u:\b)[^\]\n]*\]\n?(.*?)\n?\[/(?:code|sourcecode)\])"
+        text = text.str.replace_all(_CODE_OR + code, f"${{1}}{_OPEN}${{{_code_groups() + 1}}}{_CLOSE}")
+        text = text.str.replace_all(f"{_OPEN}{_CLOSE}", "", literal=True)
+        return text.str.replace_all(_OPEN, "\n```\n", literal=True).str.replace_all(_CLOSE, "\n```\n", literal=True)
+
+    texts = where(texts, r"\[/(?:code|sourcecode)\]", fence)
     names = "|".join(re.escape(n) for n in sorted(SHORTCODES, key=len, reverse=True))
-    return _outside(text, rf"\[/?(?:{names})(?-u:\b)[^\]\n]*\]")
+    return where(texts, rf"\[/?(?:{names})(?-u:\b)", lambda t: _outside(t, rf"\[/?(?:{names})(?-u:\b)[^\]\n]*\]"))
 
 
 def _looks_like_html(text: pl.Expr, prose: pl.Expr | None = None) -> pl.Expr:
@@ -294,38 +310,6 @@ def _without_links(text: pl.Expr, settings: CleanSettings, protect_code: bool = 
     return outside(text, r" ?\(\)")
 
 
-# Stands in for each code block or span while prose is rewritten; the backtick keeps address
-# and word patterns stopping where they stopped at the code itself.
-_CODE_MARK = "`\ue002"
-
-
-def _where_code_masked(texts: pl.Series, pattern: str, change) -> pl.Series:
-    """Run `change(expr, protect_code)` on the rows where `pattern` occurs, with their code masked.
-
-    Masking once and running plain patterns is several times faster than guarding every pattern
-    with the code alternative; a row whose masks do not all survive is redone the guarded way.
-    """
-    rows = texts.str.contains(pattern).fill_null(False).arg_true()
-    if len(rows) == 0:
-        return texts
-    chosen = texts.gather(rows)
-    codes = chosen.str.extract_all(CODE).to_list()
-    masked = chosen.str.replace_all(_CODE_MARK, "", literal=True).str.replace_all(CODE, _CODE_MARK)
-    changed = pl.select(change(pl.lit(masked), False)).to_series().to_list()
-    redo = []
-    for i, (text, code) in enumerate(zip(changed, codes)):
-        parts = text.split(_CODE_MARK)
-        if len(parts) != len(code) + 1:
-            redo.append(i)
-            continue
-        changed[i] = "".join(piece for pair in zip(parts, [*code, ""]) for piece in pair)
-    if redo:
-        again = pl.select(change(pl.lit(chosen.gather(redo)), True)).to_series().to_list()
-        for i, text in zip(redo, again):
-            changed[i] = text
-    return texts.scatter(rows, pl.Series(changed, dtype=pl.String))
-
-
 def _tidy_whitespace(text: pl.Expr) -> pl.Expr:
     return (
         text.str.replace_all(r"(?m)[ \t]+$", "")
@@ -334,25 +318,23 @@ def _tidy_whitespace(text: pl.Expr) -> pl.Expr:
     )
 
 
-def _python_per_row(texts: pl.Series, mask: pl.Series, change) -> pl.Series:
-    rows = mask.fill_null(False).arg_true()
-    if len(rows) == 0:
-        return texts
-    return texts.scatter(rows, [change(t) for t in texts.gather(rows).to_list()])
+# Characters that NFC may change or combine with what precedes them: marks, and the
+# non-mark characters with NFC_Quick_Check No or Maybe (Hangul vowel and final jamo, singletons
+# such as the Ohm and Kelvin signs, CJK compatibility ideographs). A text without them is NFC.
+_NFC_CANDIDATES = (
+    "0374 037E 0387 0958-095F 09DC-09DD 09DF 0A33 0A36 0A59-0A5B 0A5E 0B5C-0B5D 0F43 0F4D 0F52 0F57 0F5C 0F69 "
+    "1161-1175 11A8-11C2 1F71 1F73 1F75 1F77 1F79 1F7B 1F7D 1FBB 1FBE 1FC9 1FCB 1FD3 1FDB 1FE3 1FEB 1FEE-1FEF "
+    "1FF9 1FFB 1FFD 2000-2001 2126 212A-212B 2329-232A 2ADC F900-FAD9 FB1D FB1F FB2A-FB4E 1D15E-1D164 "
+    "1D1BB-1D1C0 2F800-2FA1D"
+)
 
 
-def _nfc(text: str) -> str:
-    # The quick check is several times cheaper than normalising, and most texts already are NFC.
-    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+def _class_item(item: str) -> str:
+    low, _, high = item.partition("-")
+    return rf"\x{{{low}}}" + (rf"-\x{{{high}}}" if high else "")
 
 
-def _where(texts: pl.Series, pattern: str, change) -> pl.Series:
-    """Run the expression `change` only on the rows where `pattern` occurs (most rows have none)."""
-    rows = texts.str.contains(pattern).fill_null(False).arg_true()
-    if len(rows) == 0:
-        return texts
-    changed = pl.select(change(pl.lit(texts.gather(rows)))).to_series()
-    return texts.scatter(rows, changed)
+_NOT_SURELY_NFC = r"[\p{M}" + "".join(_class_item(item) for item in _NFC_CANDIDATES.split()) + "]"
 
 
 # Records cleaned at once: bounds the memory of the intermediate copies every pass makes.
@@ -385,14 +367,13 @@ def clean_texts(texts: pl.Series, settings: CleanSettings) -> pl.Series:
         .str.replace_all(r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F\uFFFD\ue000\ue001]", "")
         .str.replace_all("\u00a0", " ", literal=True)
     ).to_series()
-    texts = _python_per_row(texts, texts.str.contains(r"[^\x00-\x7F]"), _nfc)
+    texts = where(texts, _NOT_SURELY_NFC, lambda t: t.str.normalize("NFC"))
     if settings.remove_shortcodes:
-        names = "|".join(re.escape(n) for n in SHORTCODES + ("code", "sourcecode"))
-        texts = _where(texts, rf"\[/?(?:{names})(?-u:\b)", _without_shortcodes)
+        texts = _without_shortcodes(texts)
     if settings.remove_embeds:
         embed = r"(?m:^[ \t]*https?://\S+[ \t]*$)"
-        texts = _where(texts, embed, lambda t: _outside(t, embed))
-    texts = _where(texts, "<!--", lambda t: _outside(t, r"(?s:<!--.*?-->)"))
+        texts = where(texts, embed, lambda t: _outside(t, embed))
+    texts = where(texts, "<!--", lambda t: _outside(t, r"(?s:<!--.*?-->)"))
     if settings.html_to_text:
         # Python only where it is needed: HTML documents, and markdown with tags in it.
         # Without a `<` there is no tag: most markdown posts skip the scan.
@@ -405,18 +386,21 @@ def clean_texts(texts: pl.Series, settings: CleanSettings) -> pl.Series:
             name: pl.Series([False] * len(texts), dtype=pl.Boolean).scatter(rows, tagged[name].cast(pl.Boolean).fill_null(False))
             for name in ("is_html", "has_tags")
         }
-        texts = _python_per_row(texts, marked["is_html"], lambda t: html_to_text(t, keep_links))
-        texts = _python_per_row(
-            texts,
-            marked["has_tags"] & ~marked["is_html"],
-            lambda t: outside_code(t, lambda s: _inline_html_to_text(s, keep_links)),
-        )
+        texts = python_per_row(texts, marked["is_html"], lambda t: html_to_text(t, keep_links))
+        inline = (marked["has_tags"] & ~marked["is_html"]).fill_null(False)
+    else:
+        inline = pl.Series([False] * len(texts), dtype=pl.Boolean)
+    # Inline tags, then links: both outside code, with the code masked once for the two.
+    steps = [(inline, lambda t, guard: _inline_html(t, keep_links, guard), html.unescape)]
+    if not keep_links:
+        # Tagged rows too: unescaping may have written a bracket or an address.
+        links = texts.str.contains(r"\[|https?://|ftp:|mailto:").fill_null(False) | inline
+        steps.append((links, lambda t, guard: _without_links(t, settings, guard), None))
+    texts = rewrite_outside_code(texts, steps)
     if keep_links and settings.drop_tracking_params:
-        texts = _python_per_row(
+        texts = python_per_row(
             texts, texts.str.contains(_TRACKING), lambda t: _URL_RE.sub(lambda m: drop_tracking_params(m.group()), t)
         )
-    elif not keep_links:
-        texts = _where_code_masked(texts, r"\[|https?://|ftp:|mailto:", lambda t, guard: _without_links(t, settings, guard))
     return pl.select(_tidy_whitespace(pl.lit(texts))).to_series().alias("clean_text")
 
 

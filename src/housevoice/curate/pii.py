@@ -85,16 +85,26 @@ def _real_phone(phone: str) -> bool:
 
 def find_pii(text: str, author: str | None = None) -> dict[str, list[str]]:
     """Masked personal data found in `text`, by kind; code and web addresses are left out."""
-    found: dict[str, list[str]] = {}
     # Addresses inside web links are message ids and the like, not someone's mailbox.
     without_links = _URL_RE.sub(" ", text)
-    emails = [e for e in _EMAIL_RE.findall(without_links) if _personal_email(e)]
-    prose = _CODE_RE.sub(" ", without_links)
-    phones = [m.group() for m in _PHONE_RE.finditer(prose) if _real_phone(m.group())]
-    addresses = [m.group() for m in _ADDRESS_RE.finditer(prose)]
+    return _found(_EMAIL_RE.findall(without_links), _CODE_RE.sub(" ", without_links), author)
+
+
+def _found(
+    emails: list[str], prose: str, author: str | None, look_for: tuple[bool, bool, bool] = (True, True, True)
+) -> dict[str, list[str]]:
+    """What `find_pii` reports, from the emails outside links and the prose (no links, no code).
+
+    `look_for`: whether phones, street addresses and named contacts may occur at all (a cheaper
+    scan said so); the slow patterns run only where they may.
+    """
+    found: dict[str, list[str]] = {}
+    emails = [e for e in emails if _personal_email(e)]
+    phones = [m.group() for m in _PHONE_RE.finditer(prose) if _real_phone(m.group())] if look_for[0] else []
+    addresses = [m.group() for m in _ADDRESS_RE.finditer(prose)] if look_for[1] else []
     author_words = set((author or "").lower().replace("&", " ").replace(",", " ").split())
     names = []
-    for m in _NAMED_RE.finditer(prose):
+    for m in _NAMED_RE.finditer(prose) if look_for[2] else ():
         name = m.group(1) or m.group(2)
         words = name.lower().split()
         if words[-1] in _NOT_NAMES or set(words) <= author_words:
@@ -141,22 +151,23 @@ class PiiFlagger(Flagger):
         candidate = pl.col("text").str.contains(pattern)
         author = pl.col("author") if "author" in frame.columns else pl.lit(None, pl.String)
         without_links = pl.col("text").fill_null("").str.replace_all(URL, " ")
-        # Most candidates only hold email addresses: polars finds those, Python looks at the rest.
-        found = frame.filter(candidate).select(
-            "record_id",
-            pl.col("text"),
-            author.alias("a"),
-            emails=without_links.str.extract_all(EMAIL),
-            # Without its word boundaries (slow in polars) the pattern finds a superset; Python decides.
-            more=without_links.str.replace_all(CODE, " ").str.contains(f"{PHONE}|{ADDRESS}|{NAMED_CONTACT}".replace(r"\b", "")),
+        # Without their word boundaries (slow in polars) the patterns find a superset; Python decides.
+        loose = [pl.col("prose").str.contains(p.replace(r"\b", "")) for p in (PHONE, ADDRESS, NAMED_CONTACT)]
+        found = (
+            frame.lazy()
+            .filter(candidate)
+            .select(
+                "record_id", author.alias("a"), emails=without_links.str.extract_all(EMAIL),
+                prose=without_links.str.replace_all(CODE, " "),
+            )
+            .with_columns(phone=loose[0], address=loose[1], named=loose[2])
+            # Most candidates only hold email addresses: their prose need not reach Python.
+            .with_columns(prose=pl.when(pl.any_horizontal("phone", "address", "named")).then("prose"))
+            .collect()
         )
         rows = []
-        for record_id, text, byline, emails, more in found.iter_rows():
-            if more:
-                kinds = find_pii(text or "", byline)
-            else:
-                personal = [e for e in emails if _personal_email(e)]
-                kinds = {"email address": [mask_email(e) for e in dict.fromkeys(personal)]} if personal else {}
+        for record_id, byline, emails, prose, *look_for in found.iter_rows():
+            kinds = _found(emails, prose or "", byline, tuple(look_for))
             kinds = {k: v for k, v in kinds.items() if k in self.settings.kinds}
             if kinds:
                 rows.append((record_id, "pii", float(sum(len(v) for v in kinds.values())), describe(kinds)))

@@ -94,7 +94,8 @@ def prepare_frame(records: pl.DataFrame, config: Config, tokenizer_spec: str | N
 
 CALIBRATION_SAMPLE = 256
 # GPT-2's pre-tokenizer split in the regex dialect polars runs (no lookahead): a mark put before
-# the last whitespace of every run stands in for `\s+(?!\S)`.
+# the last whitespace of every run of two or more before a word stands in for `\s+(?!\S)`
+# (a single whitespace character splits the same way without it).
 _BYTE_LEVEL_PIECE = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}\x00]+|\s+"
 _PIECE_CHUNK = 2048
 
@@ -126,7 +127,7 @@ def _count_by_pieces(values: list[str], tokenizer) -> list[int]:
     for start in range(0, len(values), _PIECE_CHUNK):
         part = pl.Series(values[start : start + _PIECE_CHUNK], dtype=pl.String).fill_null("")
         pieces = (
-            pl.DataFrame({"row": pl.int_range(len(part), eager=True), "p": part.str.replace_all(r"\s\S", "\x00$0").str.extract_all(_BYTE_LEVEL_PIECE)})
+            pl.DataFrame({"row": pl.int_range(len(part), eager=True), "p": part.str.replace_all(r"(\s)(\s\S)", "${1}\x00${2}").str.extract_all(_BYTE_LEVEL_PIECE)})
             .explode("p")
             .drop_nulls("p")
             .with_columns(h=pl.col("p").hash(seed=3))

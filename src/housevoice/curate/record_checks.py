@@ -245,18 +245,33 @@ class NotProseFlagger(Flagger):
     def flag(self, frame: pl.DataFrame) -> FlagResult:
         s = self.settings
         raw, clean = pl.col("text").fill_null(""), pl.col("clean_text").fill_null("")
-        prose = clean.str.replace_all(FENCED_CODE, "")
-        raw_lines = (raw.str.count_matches(_LINE) - raw.str.count_matches(_REFERENCE_DEFINITION)).clip(lower_bound=1)
-        lines = prose.str.count_matches(_LINE)
-        shares = frame.select(
-            "record_id",
-            "kind",
-            lines=lines,
-            links=raw.str.count_matches(_LINK_LINE) / raw_lines,
-            code=pl.when(clean.str.strip_chars().str.len_chars() == 0).then(0.0)  # empty: too_short says it
-            .otherwise(1 - prose.str.len_chars() / clean.str.len_chars().clip(lower_bound=1)),
-            listed=(prose.str.count_matches(_TABLE_ROW) + prose.str.count_matches(_SHORT_ITEM)) / lines.clip(lower_bound=1),
-            sentences=prose.str.count_matches(_SENTENCE_LINE) / lines.clip(lower_bound=1),
+        # Each intermediate is computed once: eager `select` would redo a shared expression per use.
+        lines = pl.col("lines").clip(lower_bound=1)
+        shares = (
+            frame.lazy()
+            .select(
+                "record_id", "kind", raw=raw, clean_chars=clean.str.len_chars(),
+                empty=clean.str.strip_chars().str.len_chars() == 0, prose=clean.str.replace_all(FENCED_CODE, ""),
+            )
+            .with_columns(
+                raw_lines=(pl.col("raw").str.count_matches(_LINE) - pl.col("raw").str.count_matches(_REFERENCE_DEFINITION)).clip(lower_bound=1),
+                link_lines=pl.col("raw").str.count_matches(_LINK_LINE),
+                lines=pl.col("prose").str.count_matches(_LINE),
+                listed_lines=pl.col("prose").str.count_matches(_TABLE_ROW) + pl.col("prose").str.count_matches(_SHORT_ITEM),
+                sentence_lines=pl.col("prose").str.count_matches(_SENTENCE_LINE),
+                prose_chars=pl.col("prose").str.len_chars(),
+            )
+            .select(
+                "record_id",
+                "kind",
+                "lines",
+                links=pl.col("link_lines") / pl.col("raw_lines"),
+                code=pl.when(pl.col("empty")).then(0.0)  # empty: too_short says it
+                .otherwise(1 - pl.col("prose_chars") / pl.col("clean_chars").clip(lower_bound=1)),
+                listed=pl.col("listed_lines") / lines,
+                sentences=pl.col("sentence_lines") / lines,
+            )
+            .collect()
         )
         rows = []
         for record_id, kind, n_lines, links, code, listed, sentences in shares.iter_rows():

@@ -160,6 +160,33 @@ def sentence_skeletons(texts: pl.Series, rows: list[int]) -> pl.DataFrame:
 
 _MIN_SKELETON_WORDS = 5
 _END_CHARS = 1500
+# Most ends are found in a short slice; only the rows where it is not conclusive read _END_CHARS.
+_SHORT_END_CHARS = 500
+
+
+def _openings(texts: pl.Series, rows: list[int]) -> pl.DataFrame:
+    """Each row's first sentence skeleton within its first _END_CHARS characters.
+
+    With two sentences in the short slice the first is complete (only the slice's last piece can
+    be cut), so it is the same as in the long slice.
+    """
+    heads = sentence_skeletons(texts.str.slice(0, _SHORT_END_CHARS), rows)
+    sure = heads.filter((pl.col("pos") == 0) & (pl.col("n") > 1))
+    rest = sorted(set(rows) - set(sure["row"].to_list()))
+    again = sentence_skeletons(texts.str.slice(0, _END_CHARS), rest).filter(pl.col("pos") == 0)
+    return pl.concat([sure, again]).select("row", "sk", where=pl.lit("opening"))
+
+
+def _closings(texts: pl.Series, rows: list[int]) -> pl.DataFrame:
+    """Each row's last sentence skeleton within its last _END_CHARS characters, when it has two or more.
+
+    The short slice's last sentence is complete when another precedes it (only the first piece can be cut).
+    """
+    last = (pl.col("pos") == pl.col("n") - 1) & (pl.col("n") > 1)
+    sure = sentence_skeletons(texts.str.slice(-_SHORT_END_CHARS), rows).filter(last)
+    rest = sorted(set(rows) - set(sure["row"].to_list()))
+    again = sentence_skeletons(texts.str.slice(-_END_CHARS), rest).filter(last)
+    return pl.concat([sure, again]).select("row", "sk", where=pl.lit("closing"))
 
 
 def shared_openings_and_closings(
@@ -169,12 +196,7 @@ def shared_openings_and_closings(
     if not rows:
         return []
     # Only the ends of each text are read, so long posts cost no more than short ones.
-    heads = sentence_skeletons(texts.str.slice(0, _END_CHARS), rows)
-    tails = sentence_skeletons(texts.str.slice(-_END_CHARS), rows)
-    ends = pl.concat([
-        heads.filter(pl.col("pos") == 0).select("row", "sk", where=pl.lit("opening")),
-        tails.filter((pl.col("pos") == pl.col("n") - 1) & (pl.col("n") > 1)).select("row", "sk", where=pl.lit("closing")),
-    ])
+    ends = pl.concat([_openings(texts, rows), _closings(texts, rows)])
     ids = pl.DataFrame({"row": rows, "text_id": [text_ids[i] for i in rows]})
     groups = (
         ends.join(ids, on="row")
@@ -371,12 +393,19 @@ class TemplateFlagger(Flagger):
         dominant = [Counter(patterns[i] for i in m).most_common(1)[0][0] for m in families]
         keys = [(_key(p), _slots(p)) for p in dominant]
         grown = [list(m) for m in families]
+        # Families by word: one that a title decorates or shortens shares a word with it, so only
+        # those are compared (all of them, in family order, as the ranking below expects).
+        by_word: dict[str, list[int]] = defaultdict(list)
+        for f, (fkey, _) in enumerate(keys):
+            for word in fkey:
+                by_word[word].append(f)
         for i in rows:
             if i in placed:
                 continue
             key, slots = _key(patterns[i]), _slots(patterns[i])
             best = None
-            for f, (fkey, fslots) in enumerate(keys):
+            for f in sorted({f for word in key for f in by_word.get(word, ())}):
+                fkey, fslots = keys[f]
                 decorates = key > fkey and (not fslots or bool(fslots & slots)) and len(fkey) >= 2
                 shortens = key < fkey and len(key) >= 3
                 if decorates or shortens:
