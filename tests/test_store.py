@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import textwrap
 
 import polars as pl
@@ -99,5 +100,13 @@ def test_killed_writer_leaves_the_previous_table_intact(workspace):
     assert workspace.table_path("records").read_bytes() == before
     assert len(workspace.read_table("records")) == 3
     leftovers = [p for p in workspace.tables_dir.iterdir() if p.name != "records.parquet"]
-    assert all(p.name.startswith(".") and p.suffix == ".tmp" for p in leftovers)
+    assert leftovers and all(p.name.startswith(".") and p.suffix == ".tmp" for p in leftovers)
     assert os.path.exists(workspace.table_path("records"))
+
+    # the next write of the table tidies what the killed writer left, once it is clearly stale
+    fresh = workspace.tables_dir / ".records.fresh.tmp"
+    fresh.write_bytes(b"a write in progress")
+    for p in leftovers:
+        os.utime(p, (time.time() - 7200, time.time() - 7200))
+    workspace.write_table("records", workspace.read_table("records"))
+    assert not any(p.exists() for p in leftovers) and fresh.exists()

@@ -130,6 +130,7 @@ class Workspace:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+        _sweep_leftovers(path.parent, name)
         return path
 
     def append_table(self, name: str, rows: pl.DataFrame) -> Path:
@@ -180,3 +181,16 @@ def write_atomic(path: Path, data: bytes) -> None:
 def _fsync(path: str) -> None:
     with open(path, "rb") as fh:
         os.fsync(fh.fileno())
+
+
+LEFTOVER_AGE_S = 3600  # a write takes seconds: an hour-old temporary file is one a killed process left
+
+
+def _sweep_leftovers(folder: Path, name: str) -> None:
+    """Remove temporary files of this table that a killed writer left; never one a live writer may still use."""
+    import time
+
+    for tmp in folder.glob(f".{name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if time.time() - tmp.stat().st_mtime > LEFTOVER_AGE_S:
+                tmp.unlink()
