@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -242,6 +243,10 @@ _register_stage_commands()
 
 
 def main() -> None:
+    from housevoice.registry import is_main_process
+
+    if not is_main_process():  # every rank of a multi-process run prints the same report: rank 0 alone speaks
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
     try:
         rc = app(standalone_mode=False)  # with standalone_mode off, Ctrl-C comes back as 130
         if isinstance(rc, int) and rc != 0:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -69,6 +71,21 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def is_main_process() -> bool:
+    """Under torchrun or `accelerate launch` every rank runs the command; only rank 0 writes the registry."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def _main_rank_only(write):
+    """A registry write that the other ranks of a multi-process run skip (rank 0 makes it once)."""
+    @functools.wraps(write)
+    def guarded(self, *args, **kwargs):
+        if not is_main_process():
+            return kwargs.get("version_id") if write.__name__ == "create_version" else None
+        return write(self, *args, **kwargs)
+    return guarded
+
+
 def new_version_id(kind: str) -> str:
     return f"{kind}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
@@ -116,6 +133,7 @@ class Registry:
                 )
 
     # -- versions -------------------------------------------------------------------------
+    @_main_rank_only
     def create_version(self, kind: str, *, base_model: str | None, parent: str | None = None,
                        config: dict[str, Any] | None = None, dataset_hash: str | None = None,
                        version_id: str | None = None) -> str:
@@ -130,22 +148,26 @@ class Registry:
             )
         return version_id
 
+    @_main_rank_only
     def add_lineage(self, version_id: str, item_kind: str, item_ids: Iterable[str]) -> int:
         rows = [(version_id, item_kind, i) for i in item_ids]
         with self.connect() as conn:
             conn.executemany("INSERT OR IGNORE INTO lineage VALUES (?, ?, ?)", rows)
         return len(rows)
 
+    @_main_rank_only
     def finish_version(self, version_id: str, artifact_path: str) -> None:
         with self.connect() as conn:
             conn.execute("UPDATE versions SET status = 'ready', artifact_path = ? WHERE version_id = ?",
                          (artifact_path, version_id))
 
+    @_main_rank_only
     def fail_version(self, version_id: str, error: str) -> None:
         with self.connect() as conn:
             conn.execute("UPDATE versions SET status = 'failed', error = ? WHERE version_id = ? AND status = 'running'",
                          (error[:2000], version_id))
 
+    @_main_rank_only
     def restart_version(self, version_id: str) -> None:
         """A failed run that continues (--resume) is running again until it ends."""
         with self.connect() as conn:
@@ -211,6 +233,7 @@ class Registry:
             return [r[0] for r in conn.execute("SELECT version_id FROM lineage WHERE item_id = ?", (item_id,))]
 
     # -- evaluation and promotion ---------------------------------------------------------
+    @_main_rank_only
     def add_eval_results(self, version_id: str, suite: str, results: Iterable[dict[str, Any]],
                          details_path: str | None = None) -> int:
         self.get(version_id)
@@ -228,6 +251,7 @@ class Registry:
         with self.connect() as conn:
             return [dict(r) for r in conn.execute(query + " ORDER BY created_at, rowid", args)]
 
+    @_main_rank_only
     def record_promotion(self, version_id: str, action: str, actor: str, reason: str) -> None:
         """Append to the audit log and set the stages in one transaction."""
         self.get(version_id)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from housevoice.registry import Registry
+from housevoice.registry import Registry, is_main_process
 from housevoice.store import Workspace
 from housevoice.tune.datasets import preference_data
 from housevoice.tune.models import base_of, load_policy, ready_version
@@ -53,9 +53,10 @@ def run_dpo(workspace: Workspace | str | Path, policy: str, *, epochs: float | N
                              callbacks=[RichProgress(f"DPO {version_id}", console=Console(stderr=True))])
         trainer.remove_callback(PrinterCallback)
         result = trainer.train()
-        trainer.save_model(str(out))
-        tokenizer.save_pretrained(str(out))
-        shutil.rmtree(out / "checkpoints", ignore_errors=True)
+        trainer.save_model(str(out))  # rank 0 alone saves in a multi-process run
+        if is_main_process():
+            tokenizer.save_pretrained(str(out))
+            shutil.rmtree(out / "checkpoints", ignore_errors=True)
         registry.add_lineage(version_id, "pair", pairs.train_pair_ids)
         registry.finish_version(version_id, f"models/{version_id}")
     return DpoResult(version_id, len(pairs.train), out, time.perf_counter() - start,

@@ -10,11 +10,12 @@ from pathlib import Path
 from rich.console import Console
 
 from housevoice.errors import HousevoiceError
-from housevoice.registry import Registry
+from housevoice.registry import Registry, is_main_process
 from housevoice.store import Workspace
 from housevoice.tune.datasets import preference_data
 from housevoice.tune.models import base_of, load_policy, load_reward_model, load_tokenizer, resolve_base
-from housevoice.tune.runs import RichProgress, lora_config, quiet_libraries, save_for_loading, trainer_args, version_run
+from housevoice.tune.runs import (RichProgress, lora_config, quiet_libraries, save_for_loading, trainer_args, version_run,
+                                  wait_for_rank_0)
 from housevoice.tune.settings import tune_settings
 
 
@@ -82,7 +83,9 @@ def run_reward(workspace: Workspace | str | Path, *, base: str | None = None, fu
         if parent:  # the SFT policy, merged, is where the reward model starts
             policy, tokenizer = load_policy(ws, registry, parent)
             init = out / "init"
-            save_for_loading(policy, tokenizer, init)
+            if is_main_process():
+                save_for_loading(policy, tokenizer, init)
+            wait_for_rank_0()
             del policy
         tokenizer = load_tokenizer(init)
         model = load_reward_model(init, tokenizer)
@@ -97,10 +100,11 @@ def run_reward(workspace: Workspace | str | Path, *, base: str | None = None, fu
         model = trainer.model
         if hasattr(model, "merge_and_unload"):  # RLHF loads the reward model by path: it must be whole
             model = model.merge_and_unload()
-        save_for_loading(model, tokenizer, out)
-        shutil.rmtree(out / "checkpoints", ignore_errors=True)
-        if parent:
-            shutil.rmtree(init, ignore_errors=True)
+        if is_main_process():
+            save_for_loading(model, tokenizer, out)
+            shutil.rmtree(out / "checkpoints", ignore_errors=True)
+            if parent:
+                shutil.rmtree(init, ignore_errors=True)
         accuracy = pairwise_accuracy(model, tokenizer, pairs.held_out)
         if accuracy is not None:
             registry.add_eval_results(version_id, "reward", [

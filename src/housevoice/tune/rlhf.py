@@ -12,7 +12,7 @@ from rich.console import Console
 from transformers import TrainerCallback
 
 from housevoice.errors import HousevoiceError
-from housevoice.registry import Registry
+from housevoice.registry import Registry, is_main_process
 from housevoice.store import Workspace
 from housevoice.tune.models import artifact_dir, base_of, load_policy, ready_version
 from housevoice.tune.runs import RichProgress, lora_config, quiet_libraries, trainer_args, version_run
@@ -122,12 +122,14 @@ def run_rlhf(workspace: Workspace | str | Path, policy: str, reward: str, *, alg
         )
         trainer.remove_callback(PrinterCallback)
         trainer.train()
-        trainer.save_model(str(out))
-        tokenizer.save_pretrained(str(out))
-        shutil.rmtree(out / "checkpoints", ignore_errors=True)
+        trainer.save_model(str(out))  # rank 0 alone saves in a multi-process run
+        if is_main_process():
+            tokenizer.save_pretrained(str(out))
+            shutil.rmtree(out / "checkpoints", ignore_errors=True)
         csv_path = ws.reports_dir / f"{version_id}-rlhf.csv"
         png_path = ws.reports_dir / f"{version_id}-rlhf.png"
-        write_step_log(log.rows, csv_path, png_path, f"{version_id}: {settings.rl_algo.upper()} on {policy}")
+        if is_main_process():
+            write_step_log(log.rows, csv_path, png_path, f"{version_id}: {settings.rl_algo.upper()} on {policy}")
         registry.add_lineage(version_id, "pair", registry.lineage(reward, "pair"))
         registry.finish_version(version_id, f"models/{version_id}")
     return RlhfResult(version_id, settings.rl_algo, settings.rl_steps, len(prompts), csv_path, png_path, out,

@@ -29,6 +29,30 @@ def quiet_libraries() -> None:
     warnings.filterwarnings("ignore")
 
 
+def shared(value):
+    """Rank 0's value on every rank of a multi-process run (torchrun, accelerate launch); the value itself otherwise."""
+    import os
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return value
+    import torch
+    import torch.distributed as dist
+
+    if not dist.is_initialized():  # the trainer finds this group and uses it
+        dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def wait_for_rank_0() -> None:
+    """In a multi-process run, the other ranks wait here until rank 0 arrives (after it wrote a file they read)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+
+
 @contextmanager
 def version_run(registry, kind: str, *, base_model: str | None, parent: str | None = None,
                 config: dict | None = None, dataset_hash: str | None = None,
@@ -40,9 +64,12 @@ def version_run(registry, kind: str, *, base_model: str | None, parent: str | No
     """
     from filelock import Timeout
 
-    from housevoice.registry import new_version_id
+    from housevoice.registry import is_main_process, new_version_id
 
-    version_id = resume_version or new_version_id(kind)
+    version_id = shared(resume_version or new_version_id(kind))
+    if not is_main_process():  # the other ranks of a multi-process run train; rank 0 registers and saves
+        yield version_id
+        return
     run_lock = registry.run_lock(version_id)
     try:
         run_lock.acquire(timeout=0)

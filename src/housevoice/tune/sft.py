@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from housevoice.errors import HousevoiceError
-from housevoice.registry import Registry
+from housevoice.registry import Registry, is_main_process
 from housevoice.store import Workspace
 from housevoice.tune.datasets import sft_data
 from housevoice.tune.models import flash_attention, load_causal_lm, load_tokenizer, resolve_base
@@ -112,9 +112,10 @@ def run_sft(workspace: Workspace | str | Path, base: str, *, full: bool = False,
         trainer = build_sft_trainer(model, tokenizer, data.rows, settings, out / "checkpoints", full=full,
                                     max_length=context, description=f"SFT {version_id}")
         result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-        trainer.save_model(str(out))
-        tokenizer.save_pretrained(str(out))
-        shutil.rmtree(out / "checkpoints", ignore_errors=True)
+        trainer.save_model(str(out))  # rank 0 alone saves in a multi-process run; the others wait here
+        if is_main_process():
+            tokenizer.save_pretrained(str(out))
+            shutil.rmtree(out / "checkpoints", ignore_errors=True)
         registry.add_lineage(version_id, "record", data.record_ids)
         registry.finish_version(version_id, f"models/{version_id}")
     return SftResult(version_id, len(data.rows), len(data.record_ids), out, time.perf_counter() - start,
