@@ -80,9 +80,7 @@ def _main_rank_only(write):
     """A registry write that the other ranks of a multi-process run skip (rank 0 makes it once)."""
     @functools.wraps(write)
     def guarded(self, *args, **kwargs):
-        if not is_main_process():
-            return kwargs.get("version_id") if write.__name__ == "create_version" else None
-        return write(self, *args, **kwargs)
+        return write(self, *args, **kwargs) if is_main_process() else None
     return guarded
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
@@ -188,8 +189,6 @@ LEFTOVER_AGE_S = 3600  # a write takes seconds: an hour-old temporary file is on
 
 def _sweep_leftovers(folder: Path, name: str) -> None:
     """Remove temporary files of this table that a killed writer left; never one a live writer may still use."""
-    import time
-
     for tmp in folder.glob(f".{name}.*.tmp"):
         with contextlib.suppress(OSError):
             if time.time() - tmp.stat().st_mtime > LEFTOVER_AGE_S:

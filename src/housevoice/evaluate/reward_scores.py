@@ -63,11 +63,11 @@ def score_texts(model, tokenizer, prompts: list[str], responses: list[str], *, b
     return scores
 
 
-def load_scorer(ws: Workspace, registry: Registry, reward_version: str):
+def load_scorer(ws: Workspace, version: dict):
     """(model, tokenizer) of a ready reward version, on the GPU when there is one."""
-    from housevoice.tune.models import artifact_dir, device, load_reward_model, load_tokenizer, ready_version
+    from housevoice.tune.models import artifact_dir, device, load_reward_model, load_tokenizer
 
-    path = artifact_dir(ws, ready_version(registry, reward_version, ("reward",)))
+    path = artifact_dir(ws, version)
     tokenizer = load_tokenizer(path)
     return load_reward_model(path, tokenizer).to(device()), tokenizer
 
@@ -85,7 +85,7 @@ def score_samples(workspace: Workspace | str | Path, reward_version: str, *, ver
     registry = Registry(ws)
     from housevoice.tune.models import ready_version
 
-    ready_version(registry, reward_version, ("reward",))
+    scorer = ready_version(registry, reward_version, ("reward",))
     samples = ws.read_table("samples")
     if versions:
         for v in versions:
@@ -99,7 +99,7 @@ def score_samples(workspace: Workspace | str | Path, reward_version: str, *, ver
     todo = samples if again else samples.join(done.select("sample_id"), on="sample_id", how="anti")
     scored_rows = pl.DataFrame(schema=SAMPLE_SCORES)
     if not todo.is_empty():
-        model, tokenizer = load_scorer(ws, registry, reward_version)
+        model, tokenizer = load_scorer(ws, scorer)
         total, seen = todo.height, 0
 
         def step(k: int) -> None:
