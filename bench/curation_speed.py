@@ -9,8 +9,9 @@ new record takes a random post, shuffles its paragraphs, swaps about a third of 
 words from the corpus vocabulary and gets a new id, date and title (the original title with
 about a third of its words swapped too, so titles vary as a real blog's do); 5% are light edits
 (3% of words) of another new record, so the duplicate finder has real work.
-"pipeline" is what `housevoice curate` runs: `prepare_frame` (cleaners, token counts) and every
-default flagger (`build_flaggers(Config())`, stale before 2020-01-01), timed step by step;
+"pipeline" is what `housevoice curate` runs (`curate_frame`): the cleaners, then token counts and
+every default flagger (`build_flaggers(Config())`, stale before 2020-01-01) side by side, each
+step timed on its own (steps after cleaning overlap, so they add up to more than "flag s");
 "flaggers" runs the duplicate and template flaggers alone on raw text; "datatrove" is
 datatrove's own MinHash dedup pipeline on the smallest size.
 """
@@ -123,26 +124,22 @@ def measure(n: int, mode: str) -> dict:
     if mode == "datatrove":
         return {**datatrove_dedup(records), "records": n, "mb": mb}
     from housevoice.config import Config
-    from housevoice.curate.pipeline import prepare_frame, run_flaggers
+    from housevoice.curate.pipeline import curate_frame, run_flaggers
 
     start = time.perf_counter()
-    steps = {}
     if mode == "pipeline":
-        notes: list[str] = []
-        frame = prepare_frame(records, Config(), None, notes)
-        steps["prepare (clean + tokens)"] = round(time.perf_counter() - start, 2)
-        flaggers = _flaggers(mode)
+        _, rows, _, timings, _ = curate_frame(records, Config(), _flaggers(mode))
+        cleaned = start + timings[0].seconds
     else:
         # The duplicate and template flaggers alone: raw text stands in for clean_text.
         frame = records.with_columns(clean_text=pl.col("text"), n_tokens=pl.col("text").str.len_chars() // 4)
-        flaggers = _flaggers(mode)
-    cleaned = time.perf_counter()
-    rows, _, timings = run_flaggers(frame, flaggers)
-    steps.update({t.name: round(t.seconds, 2) for t in timings})
+        cleaned = time.perf_counter()
+        rows, _, timings = run_flaggers(frame, _flaggers(mode))
     end = time.perf_counter()
     return {
         "records": n, "mb": mb, "clean_s": cleaned - start, "flag_s": end - cleaned, "total_s": end - start,
-        "flags": rows.height, "steps": steps, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "flags": rows.height, "steps": {t.name: round(t.seconds, 2) for t in timings},
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 

@@ -169,3 +169,9 @@ def test_text_already_holding_private_use_characters_is_cleaned_the_same_way():
     marked = plain + " \ue010"
     assert clean_text(plain) == "See docs `[x](https://kept.org)` and bold & more."
     assert clean_text(marked) == clean_text(plain) + " \ue010"
+
+
+def test_a_numeric_reference_to_a_private_use_character_does_not_swallow_code():
+    # Unescaping writes the character the code masks are made of; that row is redone guarded.
+    text = "Use `x` here <b>bold</b> &#57360; and `y` end"
+    assert clean_text(text) == "Use `x` here bold \ue010 and `y` end"

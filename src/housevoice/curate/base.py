@@ -50,6 +50,8 @@ class Flagger:
     name: ClassVar[str]
     flag_names: ClassVar[tuple[str, ...]]
     Settings: ClassVar[type[FlaggerSettings]] = FlaggerSettings
+    # Whether `flag` reads `n_tokens`: the others may run while tokens are still being counted.
+    reads_tokens: ClassVar[bool] = False
 
     def __init__(self, settings: FlaggerSettings | None = None):
         self.settings = settings if settings is not None else self.Settings()

@@ -24,48 +24,66 @@ def outside_code(text: str, change) -> str:
 
 # While prose is rewritten each code block or span is a backtick and one private-use character
 # of its own (its number), so codes come back in place even where a pattern removed others.
-_WRAP_OPEN, _WRAP_CLOSE = "\ue003", "\ue004"
+# No rewrite starts or ends between a backtick and what follows it, so no mark is split.
 _MARK_BASE, _MARK_LIMIT = 0xE010, 0xF8FF
+_MARKS = pl.Series("mark", [chr(c) for c in range(_MARK_BASE, _MARK_LIMIT + 1)], dtype=pl.String)
 # Texts already holding our marks are rewritten the guarded way instead.
 _MARK_CHARS = "[\ue003\ue004\ue010-\uf8ff]"
-_LOW_MARK, _HIGH_MARK = chr(_MARK_BASE), chr(_MARK_LIMIT)
+_OPEN, _CLOSE = "\ue003", "\ue004"
 
 
-def _mask(wrapped: str) -> tuple[str, list[str]] | None:
-    """Text whose code is wrapped in marks -> (text with numbered code marks, the codes)."""
-    parts = wrapped.split(_WRAP_OPEN)
-    if len(parts) == 1:
-        return wrapped, []
-    if len(parts) - 1 > _MARK_LIMIT - _MARK_BASE:
-        return None
-    out, codes = [parts[0]], []
-    for n, part in enumerate(parts[1:]):
-        code, _, rest = part.partition(_WRAP_CLOSE)
-        codes.append(code)
-        out.append(f"`{chr(_MARK_BASE + n)}{rest}")
-    return "".join(out), codes
+def mask_code(texts: pl.Series) -> tuple[pl.Series, pl.DataFrame, pl.Series]:
+    """(texts with each code block or span as a numbered mark, the codes as rows (row, n, code), rows masked).
 
-
-def _unmask(text: str, codes: list[str]) -> str:
-    """The codes put back in place of their marks.
-
-    No rewrite can split a mark: none starts or ends between a backtick and what follows it.
+    Rows that cannot be masked (they hold our mark characters, or too many codes) are left out.
     """
-    if not codes:
-        return text
-    pieces = text.split("`")
-    out = [pieces[0]]
-    for piece in pieces[1:]:
-        if piece and _LOW_MARK <= piece[0] <= _HIGH_MARK:
-            out.append(codes[ord(piece[0]) - _MARK_BASE])
-            out.append(piece[1:])
-        else:
-            out.append("`")
-            out.append(piece)
-    return "".join(out)
+    frame = pl.DataFrame({"text": texts}).select(
+        row=pl.int_range(pl.len()),
+        safe=~pl.col("text").str.contains(_MARK_CHARS),
+        pieces=pl.col("text").str.replace_all(CODE, f"{_OPEN}${{0}}{_CLOSE}").str.split(_OPEN),
+    )
+    frame = frame.with_columns(safe=pl.col("safe") & (pl.col("pieces").list.len() <= len(_MARKS)))
+    # Piece 0 is prose; every later piece is a code, its closing mark, then prose.
+    long = (
+        frame.filter("safe")
+        .select("row", "pieces", n=pl.int_ranges(-1, pl.col("pieces").list.len() - 1))
+        .explode(["pieces", "n"])
+        .with_columns(split=pl.col("pieces").str.splitn(_CLOSE, 2))
+        .select(
+            "row",
+            "n",
+            code=pl.when(pl.col("n") >= 0).then(pl.col("split").struct.field("field_0")),
+            text=pl.when(pl.col("n") >= 0)
+            .then(pl.concat_str(pl.lit("`"), pl.lit(_MARKS).gather(pl.col("n").clip(0, len(_MARKS) - 1)), pl.col("split").struct.field("field_1")))
+            .otherwise(pl.col("pieces")),
+        )
+    )
+    joined = long.group_by("row", maintain_order=True).agg(pl.col("text").str.join(""))
+    masked = pl.Series([""] * len(texts), dtype=pl.String).scatter(joined["row"], joined["text"])
+    return masked, long.filter(pl.col("n") >= 0).select("row", "n", "code"), frame["safe"]
 
 
-_MARKS = re.compile(_MARK_CHARS).findall
+def unmask_code(masked: pl.Series, codes: pl.DataFrame) -> pl.Series:
+    """The codes (rows of `mask_code`) put back in place of their marks; a mark a rewrite removed takes its code with it."""
+    numbers = pl.DataFrame({"first": _MARKS, "n": pl.int_range(len(_MARKS), eager=True)})
+    joined = (
+        pl.DataFrame({"row": pl.int_range(len(masked), eager=True), "piece": masked.str.split("`")})
+        .explode("piece")
+        .with_columns(start=pl.col("row").is_first_distinct(), first=pl.col("piece").str.slice(0, 1))
+        .join(numbers, on="first", how="left", maintain_order="left")
+        .join(codes, on=["row", "n"], how="left", maintain_order="left")
+        .select(
+            "row",
+            piece=pl.when(pl.col("start"))
+            .then(pl.col("piece"))
+            .when(pl.col("code").is_not_null())
+            .then(pl.concat_str(pl.col("code"), pl.col("piece").str.slice(1)))
+            .otherwise(pl.concat_str(pl.lit("`"), pl.col("piece"))),
+        )
+        .group_by("row", maintain_order=True)
+        .agg(pl.col("piece").str.join(""))
+    )
+    return pl.Series([""] * len(masked), dtype=pl.String).scatter(joined["row"], joined["piece"])
 
 
 def rewrite_outside_code(texts: pl.Series, steps: list[tuple[pl.Series, object, object]]) -> pl.Series:
@@ -82,35 +100,29 @@ def rewrite_outside_code(texts: pl.Series, steps: list[tuple[pl.Series, object, 
     if len(positions) == 0:
         return texts
     chosen = texts.gather(positions)
-    unsafe = chosen.str.contains(_MARK_CHARS).fill_null(False).to_list()
-    wrapped = chosen.str.replace_all(CODE, f"{_WRAP_OPEN}${{0}}{_WRAP_CLOSE}").to_list()
-    masked, codes = [], []
-    for text, bad in zip(wrapped, unsafe):
-        done = None if bad else _mask(text)
-        masked.append(done[0] if done else "")
-        codes.append(done[1] if done else None)
-    redo: set[int] = {i for i, code in enumerate(codes) if code is None}
+    masked, codes, safe = mask_code(chosen)
     for rows, change, python_step in steps:
-        mine = [i for i in rows.gather(positions).fill_null(False).arg_true().to_list() if i not in redo]
-        if not mine:
+        mine = (rows.gather(positions).fill_null(False) & safe).arg_true()
+        if len(mine) == 0:
             continue
-        done = pl.select(change(pl.lit(pl.Series([masked[i] for i in mine], dtype=pl.String)), False)).to_series().to_list()
-        for i, text in zip(mine, done):
-            if python_step is not None:
-                stepped = python_step(text)
-                # A numeric character reference may have written one of our marks: redo that row.
-                if stepped != text and "&#" in text and len(_MARKS(stepped)) != len(_MARKS(text)):
-                    redo.add(i)
-                text = stepped
-            masked[i] = text
-    changed = [None if i in redo else _unmask(text, code) for i, (text, code) in enumerate(zip(masked, codes))]
-    if redo:
-        again = chosen.gather(sorted(redo))
+        done = pl.select(change(pl.lit(masked.gather(mine)), False)).to_series()
+        if python_step is not None:
+            stepped = pl.Series([python_step(t) for t in done.to_list()], dtype=pl.String)
+            # A numeric character reference may have written one of our marks: redo that row.
+            wrote_mark = done.str.contains("&#", literal=True) & (
+                stepped.str.count_matches(_MARK_CHARS) != done.str.count_matches(_MARK_CHARS)
+            )
+            safe = safe.scatter(mine, safe.gather(mine) & ~wrote_mark)
+            done = stepped
+        masked = masked.scatter(mine, done)
+    out = unmask_code(masked, codes)
+    redo = (~safe).arg_true()
+    if len(redo):
+        again = chosen.gather(redo)
         for rows, change, python_step in steps:
-            again = _where_guarded(again, rows.gather(positions).gather(sorted(redo)), change, python_step)
-        for i, text in zip(sorted(redo), again.to_list()):
-            changed[i] = text
-    return texts.scatter(positions, pl.Series(changed, dtype=pl.String))
+            again = _where_guarded(again, rows.gather(positions).gather(redo), change, python_step)
+        out = out.scatter(redo, again)
+    return texts.scatter(positions, out)
 
 
 def _where_guarded(texts: pl.Series, rows: pl.Series, change, python_step) -> pl.Series:

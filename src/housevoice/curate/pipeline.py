@@ -5,8 +5,10 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,15 +83,19 @@ def prepare_frame(records: pl.DataFrame, config: Config, tokenizer_spec: str | N
     from housevoice.curate.clean import clean_frame
 
     frame = clean_frame(records, clean_settings(config))
+    counts, note = _frame_token_counts(frame, config, tokenizer_spec)
+    if notes is not None and note:
+        notes.append(note)
+    return frame.with_columns(pl.Series("n_tokens", counts, dtype=pl.Int64))
+
+
+def _frame_token_counts(frame: pl.DataFrame, config: Config, tokenizer_spec: str | None) -> tuple[list[int], str]:
     length = config.curate.flagger_settings("length")
-    counts, note = token_counts(
+    return token_counts(
         frame["clean_text"], tokenizer_spec,
         limits=(length.get("min_tokens", 20), length.get("max_tokens", 4096)),
         exact_all=length.get("exact_counts") == "all",
     )
-    if notes is not None and note:
-        notes.append(note)
-    return frame.with_columns(pl.Series("n_tokens", counts, dtype=pl.Int64))
 
 
 CALIBRATION_SAMPLE = 256
@@ -202,25 +208,90 @@ class StepTiming:
     flags: int
 
 
-def run_flaggers(
-    frame: pl.DataFrame, flaggers: list[Flagger], progress: Callable[[str], None] | None = None
-) -> tuple[pl.DataFrame, pl.DataFrame, list[StepTiming]]:
-    """Run every flagger over the frame: (flag rows, extra columns keyed by record_id, timings)."""
-    flag_frames = []
+def _run_one(
+    flagger: Flagger, frame: pl.DataFrame, progress: Callable[[str], None] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame | None, StepTiming]:
+    if progress:
+        progress(flagger.name)
+    start = time.perf_counter()
+    result: FlagResult = flagger.flag(frame)
+    flags = result.flags.select(FLAG_ROWS.names()).cast(dict(FLAG_ROWS))
+    return flags, result.columns, StepTiming(flagger.name, time.perf_counter() - start, len(flags))
+
+
+def _gather(frame: pl.DataFrame, done: list[tuple[pl.DataFrame, pl.DataFrame | None, StepTiming]]):
+    """The flaggers' outputs (in config order) as one flag table, one column table, the timings."""
     columns = frame.select("record_id")
-    timings = []
-    for flagger in flaggers:
-        if progress:
-            progress(flagger.name)
-        start = time.perf_counter()
-        result: FlagResult = flagger.flag(frame)
-        flags = result.flags.select(FLAG_ROWS.names()).cast(dict(FLAG_ROWS))
-        flag_frames.append(flags)
-        if result.columns is not None and result.columns.width > 1:
-            columns = columns.join(result.columns.unique("record_id", keep="first"), on="record_id", how="left")
-        timings.append(StepTiming(flagger.name, time.perf_counter() - start, len(flags)))
-    all_flags = pl.concat(flag_frames) if flag_frames else pl.DataFrame(schema=FLAG_ROWS)
-    return all_flags, columns, timings
+    for _, extra, _ in done:
+        if extra is not None and extra.width > 1:
+            columns = columns.join(extra.unique("record_id", keep="first"), on="record_id", how="left")
+    all_flags = pl.concat([flags for flags, _, _ in done]) if done else pl.DataFrame(schema=FLAG_ROWS)
+    return all_flags, columns, [timing for _, _, timing in done]
+
+
+def _workers(workers: int | None) -> int:
+    return max(1, workers or len(os.sched_getaffinity(0)))
+
+
+def run_flaggers(
+    frame: pl.DataFrame,
+    flaggers: list[Flagger],
+    progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, list[StepTiming]]:
+    """Run every flagger over the frame: (flag rows, extra columns keyed by record_id, timings).
+
+    Flaggers run side by side, `workers` at once (default: the CPUs this process may use):
+    most of their work is polars, which lets go of Python's lock. Output is in config order;
+    each timing is that flagger's own wall time, so timings overlap.
+    """
+    with ThreadPoolExecutor(_workers(workers)) as pool:
+        jobs = [pool.submit(_run_one, flagger, frame, progress) for flagger in flaggers]
+        return _gather(frame, [job.result() for job in jobs])
+
+
+def curate_frame(
+    records: pl.DataFrame,
+    config: Config,
+    flaggers: list[Flagger],
+    tokenizer_spec: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, list[StepTiming], list[str]]:
+    """Clean the records, then count tokens and run the flaggers side by side.
+
+    Returns (frame with clean_text and n_tokens, flag rows, extra columns, timings, notes); the
+    timings start with "clean" and "tokens". Flaggers that read `n_tokens` wait for the count.
+    """
+    from housevoice.curate.clean import clean_frame
+
+    if progress:
+        progress("cleaning text")
+    start = time.perf_counter()
+    frame = clean_frame(records, clean_settings(config), workers)
+    cleaned = StepTiming("clean", time.perf_counter() - start, 0)
+
+    def count() -> tuple[list[int], str, StepTiming]:
+        begin = time.perf_counter()
+        counts, note = _frame_token_counts(frame, config, tokenizer_spec)
+        return counts, note, StepTiming("tokens", time.perf_counter() - begin, 0)
+
+    def with_tokens(flagger: Flagger):
+        counts, _, _ = tokens.result()
+        return _run_one(flagger, frame.with_columns(pl.Series("n_tokens", counts, dtype=pl.Int64)), progress)
+
+    with ThreadPoolExecutor(_workers(workers)) as pool:
+        # Submitted first, so a worker holds it before any flagger can wait on it.
+        tokens = pool.submit(count)
+        jobs = [
+            pool.submit(with_tokens, flagger) if flagger.reads_tokens else pool.submit(_run_one, flagger, frame, progress)
+            for flagger in flaggers
+        ]
+        done = [job.result() for job in jobs]
+        counts, note, counted = tokens.result()
+    flags, columns, timings = _gather(frame, done)
+    frame = frame.with_columns(pl.Series("n_tokens", counts, dtype=pl.Int64))
+    return frame, flags, columns, [cleaned, counted, *timings], [note] if note else []
 
 
 def route_records(record_ids: pl.Series, flags: pl.DataFrame, routes: dict[str, str]) -> pl.DataFrame:
@@ -273,12 +344,8 @@ def curate(
     for flagger in flaggers:
         if hasattr(flagger, "attach_workspace"):
             flagger.attach_workspace(ws)  # flaggers that learn from earlier decisions
-    if progress:
-        progress("cleaning text and counting tokens")
     tokenizer = ws.config.curate.flagger_settings("length").get("tokenizer") if "length" in ws.config.curate.flaggers else None
-    notes: list[str] = []
-    frame = prepare_frame(records, ws.config, tokenizer, notes)
-    flags, columns, timings = run_flaggers(frame, flaggers, progress)
+    frame, flags, columns, timings, notes = curate_frame(records, ws.config, flaggers, tokenizer, progress)
     routes = route_records(frame["record_id"], flags, ws.config.curate.routes)
     flag_lists = (
         flags.group_by("record_id", maintain_order=True)

@@ -96,6 +96,7 @@ class LengthFlagger(Flagger):
     name = "length"
     flag_names = ("too_long", "too_short")
     Settings = LengthSettings
+    reads_tokens = True
 
     def flag(self, frame: pl.DataFrame) -> FlagResult:
         s = self.settings
