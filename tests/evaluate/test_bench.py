@@ -87,3 +87,14 @@ def test_metric_rows_keep_stderr_and_n_and_skip_lengths():
     })
     assert rows == [{"metric": "housevoice_mc/acc", "value": 0.25, "stderr": 0.05, "n": 70},
                     {"metric": "heldout_perplexity/word_perplexity", "value": 12.5, "stderr": None, "n": 3}]
+
+
+def test_bench_outside_a_git_checkout_prints_nothing_from_git(eval_ws, tmp_path, monkeypatch, capfd):
+    # lm-eval runs `git describe` in the working directory; its complaint belongs in the run's log.
+    from housevoice.evaluate.bench import evaluate_bench
+
+    monkeypatch.chdir(tmp_path)
+    capfd.readouterr()
+    evaluate_bench(eval_ws["root"], eval_ws["sft"], tasks=["housevoice_mc"], limit=2)
+    err = capfd.readouterr().err
+    assert "fatal" not in err and "git" not in err

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
@@ -23,7 +22,7 @@ _MONTHS = (
     "january february march april may june july august september october november december"
 ).split()
 # Specifics two copies of one text agree on: numbers, versions, dates, months.
-_SPECIFIC = re.compile(r"\b\d[\w]*(?:[.\-/]\d+)*\b|\b(?:" + "|".join(_MONTHS) + r")\b", re.IGNORECASE)
+_SPECIFIC_PATTERN = r"\b\d\w*(?:[.\-/]\d+)*\b|\b(?:" + "|".join(_MONTHS) + r")\b"
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -51,11 +50,13 @@ class DuplicateSettings(FlaggerSettings):
     seed: int = Field(42, description="MinHash seed.")
 
 
-def exact_key(texts: pl.Expr) -> pl.Expr:
+def exact_key(texts: pl.Series) -> pl.Series:
     """The text after Unicode NFC and collapsing whitespace, hashed: equal keys are exact duplicates."""
-    texts = texts.fill_null("")
-    # NFC only where combining marks are (decomposed accents): normalising every text costs seconds per 100 MB.
-    texts = pl.when(texts.str.contains(r"\p{M}")).then(texts.str.normalize("NFC")).otherwise(texts)
+    from housevoice.curate.clean import _NOT_SURELY_NFC
+    from housevoice.curate.code_masks import where
+
+    # NFC only where a character NFC could change is (normalising every text costs seconds per 100 MB).
+    texts = where(texts.fill_null(""), _NOT_SURELY_NFC, lambda t: t.str.normalize("NFC"))
     # Only whitespace runs that are not already one space are rewritten: far fewer replacements.
     return texts.str.replace_all(r"[^\S ]\s*| \s+", " ").str.strip_chars().hash(seed=7)
 
@@ -120,8 +121,15 @@ def shingle_hashes(texts: pl.Series, k: int) -> tuple[np.ndarray, np.ndarray]:
     return out, offsets
 
 
-def _specifics(text: str | None) -> set[str]:
-    return {m.lower().rstrip(".") for m in _SPECIFIC.findall(re.sub(_URL, " ", text or ""))}
+def _specifics_of(texts: pl.Series) -> list[set[str]]:
+    """`_specifics` of many texts in one polars pass."""
+    found = (
+        texts.fill_null("")
+        .str.replace_all(_URL, " ")
+        .str.extract_all(f"(?i){_SPECIFIC_PATTERN}")
+        .list.eval(pl.element().str.to_lowercase().str.strip_chars_end("."))
+    )
+    return [set(values or ()) for values in found.to_list()]
 
 
 def _agree(a: set[str], b: set[str], min_overlap: float) -> bool:
@@ -180,7 +188,7 @@ class DuplicateFlagger(Flagger):
         text_col = "clean_text" if "clean_text" in frame.columns else "text"
         texts = frame[text_col]
         nonempty = frame.select(pl.col("text").fill_null("").str.contains(r"\S")).to_series().to_numpy()
-        raw_key = frame.select(exact_key(pl.col("text"))).to_series().to_numpy()
+        raw_key = exact_key(frame["text"]).to_numpy()
         clusters = _Clusters(n)
         edges: dict[tuple[int, int], float] = {}
         # Exact duplicates: byte-level copies after NFC and whitespace collapse.
@@ -198,12 +206,14 @@ class DuplicateFlagger(Flagger):
         digests, sizes = self._digests(texts, s)
         candidates = self._candidates(digests, sizes, raw_key, nonempty, s)
         shingles = self._shingle_sets(texts, sorted({r for pair in candidates for r in pair}), s)
-        titles = frame["title"].to_list() if "title" in frame.columns else [None] * n
-        specifics: dict[int, set[str]] = {}
+        titles = frame["title"] if "title" in frame.columns else pl.Series([None] * n, dtype=pl.String)
+        rows = sorted(shingles)
+        specifics = dict(zip(rows, _specifics_of(texts.gather(rows))))
+        title_specifics = dict(zip(rows, _specifics_of(titles.gather(rows))))
         for a, b in candidates:
             if clusters.find(a) == clusters.find(b):
                 continue
-            score = self._verify(texts, titles, shingles, specifics, a, b, s)
+            score = self._verify(shingles, specifics, title_specifics, a, b, s)
             if score is not None:
                 clusters.union(a, b)
                 edges[(a, b)] = score
@@ -281,9 +291,9 @@ class DuplicateFlagger(Flagger):
                 sets[r] = np.unique(hashes[int(offsets[i]) : int(offsets[i + 1])])
         return sets
 
-    def _verify(self, texts, titles, shingles, specifics, a: int, b: int, s: DuplicateSettings) -> float | None:
+    def _verify(self, shingles, specifics, title_specifics, a: int, b: int, s: DuplicateSettings) -> float | None:
         """Exact shared-phrase share, or None when the pair is two instances of a series rather than copies."""
-        ta, tb = _specifics(titles[a]), _specifics(titles[b])
+        ta, tb = title_specifics[a], title_specifics[b]
         # Titles naming different versions, dates or months name different documents.
         if ta and tb and ta != tb:
             return None
@@ -293,9 +303,6 @@ class DuplicateFlagger(Flagger):
         share = len(np.intersect1d(sa, sb, assume_unique=True)) / min(len(sa), len(sb))
         if share < s.min_containment:
             return None
-        for r in (a, b):
-            if r not in specifics:
-                specifics[r] = _specifics(texts[r])
         if not _agree(specifics[a], specifics[b], s.min_specifics_overlap):
             return None
         return share

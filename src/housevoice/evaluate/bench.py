@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import socket
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,14 +147,28 @@ def _language_model(ws: Workspace, registry: Registry, version_id: str, *, backe
     return HFLM(pretrained=model.to(device()).eval(), tokenizer=tokenizer, batch_size=batch_size)
 
 
-def _simple_evaluate(lm, tasks: list[str], task_manager, limit: int | None, standard: list[str], log: Path) -> dict:
-    import contextlib
+@contextlib.contextmanager
+def _stderr_to(sink):
+    """Python's and the process's stderr into `sink` (lm-eval runs `git describe`, whose complaint
+    outside a git checkout would otherwise reach the terminal)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        os.dup2(sink.fileno(), 2)
+        with contextlib.redirect_stderr(sink):
+            yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
 
+
+def _simple_evaluate(lm, tasks: list[str], task_manager, limit: int | None, standard: list[str], log: Path) -> dict:
     import lm_eval
 
     try:
         # lm-eval's progress bars cannot be switched off from outside; they go to the run's log instead
-        with open(log, "a", encoding="utf-8") as sink, contextlib.redirect_stderr(sink):
+        with open(log, "a", encoding="utf-8") as sink, _stderr_to(sink):
             results = lm_eval.simple_evaluate(model=lm, tasks=tasks, task_manager=task_manager, limit=limit,
                                               log_samples=False, bootstrap_iters=1000, verbosity="ERROR")
     except Exception as exc:  # the hub and datasets clients raise many types for "offline" and "not cached"
