@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -110,6 +109,19 @@ def _describe(error: dict) -> str:
     if error["type"] == "extra_forbidden":
         return f"unknown key '{key}'"
     return f"'{key}' = {value!r}: {msg}"
+
+
+def table_error(table: str, exc: ValidationError, keys: Any = None) -> ConfigError:
+    """A settings table's first validation error as one line: `[table] unknown key 'k'` or `[table] k = value: why`.
+
+    `keys`: the table's known keys, listed after an unknown one.
+    """
+    e = exc.errors()[0]
+    key = ".".join(str(p) for p in e["loc"])
+    if e["type"] == "extra_forbidden":
+        known = f"; keys: {', '.join(keys)}" if keys else ""
+        return ConfigError(f"[{table}] unknown key '{key}'{known}")
+    return ConfigError(f"[{table}] {key} = {e.get('input')!r}: {e['msg']}")
 
 
 def parse_config(data: dict[str, Any], path: Path | str = "housevoice.toml") -> Config:

@@ -15,9 +15,8 @@ from typing import Any
 import polars as pl
 from pydantic import ValidationError
 
-from housevoice.config import Config
+from housevoice.config import Config, table_error
 from housevoice.curate.base import FLAG_ROWS, Flagger, FlagResult
-from housevoice.errors import ConfigError
 from housevoice.schema import CURATED, FLAG
 from housevoice.store import Workspace
 
@@ -46,14 +45,6 @@ def flagger_class(name: str) -> type[Flagger]:
     raise LookupError(f"no flagger named {name!r} in {module.__name__}")
 
 
-def _settings_error(name: str, exc: ValidationError) -> ConfigError:
-    e = exc.errors()[0]
-    key = ".".join(str(p) for p in e["loc"])
-    if e["type"] == "extra_forbidden":
-        return ConfigError(f"[curate.{name}] unknown key '{key}'")
-    return ConfigError(f"[curate.{name}] {key} = {e.get('input')!r}: {e['msg']}")
-
-
 def build_flaggers(config: Config, overrides: dict[str, dict[str, Any]] | None = None) -> list[Flagger]:
     """The configured flaggers, in config order, each with its validated settings."""
     overrides = overrides or {}
@@ -64,7 +55,7 @@ def build_flaggers(config: Config, overrides: dict[str, dict[str, Any]] | None =
         try:
             settings = cls.Settings.model_validate(raw)
         except ValidationError as exc:
-            raise _settings_error(name, exc) from None
+            raise table_error(f"curate.{name}", exc) from None
         flaggers.append(cls(settings))
     return flaggers
 
@@ -75,7 +66,7 @@ def clean_settings(config: Config):
     try:
         return CleanSettings.model_validate(config.curate.flagger_settings("clean"))
     except ValidationError as exc:
-        raise _settings_error("clean", exc) from None
+        raise table_error("curate.clean", exc) from None
 
 
 def prepare_frame(records: pl.DataFrame, config: Config, tokenizer_spec: str | None, notes: list[str] | None = None) -> pl.DataFrame:

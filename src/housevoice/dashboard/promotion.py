@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from housevoice.errors import ConfigError, HousevoiceError, WorkspaceError
+from housevoice.config import table_error
+from housevoice.errors import HousevoiceError, WorkspaceError
 from housevoice.registry import Registry
 from housevoice.store import Workspace
 
@@ -56,11 +57,7 @@ def validate_table(data: dict[str, Any]) -> PromotionGates:
     try:
         return PromotionGates.model_validate(data or {})
     except ValidationError as exc:
-        e = exc.errors()[0]
-        key = ".".join(str(p) for p in e["loc"])
-        if e["type"] == "extra_forbidden":
-            raise ConfigError(f"[promote] unknown key '{key}'; keys: {', '.join(PromotionGates.model_fields)}") from None
-        raise ConfigError(f"[promote] {key} = {e.get('input')!r}: {e['msg']}") from None
+        raise table_error("promote", exc, PromotionGates.model_fields) from None
 
 
 def promotion_gates(ws: Workspace) -> PromotionGates:

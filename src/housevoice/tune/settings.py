@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from housevoice.errors import ConfigError
+from housevoice.config import table_error
 
 
 class TuneSettings(BaseModel):
@@ -73,11 +73,7 @@ def tune_settings(ws, **overrides: Any) -> TuneSettings:
     try:
         return TuneSettings.model_validate(data)
     except ValidationError as exc:
-        e = exc.errors()[0]
-        key = ".".join(str(p) for p in e["loc"])
-        if e["type"] == "extra_forbidden":
-            raise ConfigError(f"[tune] unknown key '{key}'") from None
-        raise ConfigError(f"[tune] {key} = {e.get('input')!r}: {e['msg']}") from None
+        raise table_error("tune", exc) from None
 
 
 def validate_table(data: dict[str, Any]) -> TuneSettings:
