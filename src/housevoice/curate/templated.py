@@ -92,12 +92,10 @@ def readable_pattern(title: str) -> str:
     return " ".join(words)
 
 
-def boilerplate_shares(texts: pl.Series, rows: list[int], family: list[int], min_words: int, min_members: int) -> dict[int, float]:
-    """Per row: share of its lines (digits masked) that also occur in `min_members` rows of its family."""
-    if not rows:
-        return {}
-    lines = (
-        pl.DataFrame({"row": rows, "family": family, "text": texts.gather(rows).fill_null("")})
+def line_hashes(texts: pl.Series, rows: list[int], min_words: int) -> pl.DataFrame:
+    """(row, text): the distinct lines of each row with `min_words` words or more, digits and markup aside, hashed."""
+    return (
+        pl.DataFrame({"row": rows, "text": texts.gather(rows).fill_null("")}, schema={"row": pl.Int64, "text": pl.String})
         .with_columns(pl.col("text").str.split("\n"))
         .explode("text")
         .filter(pl.col("text").str.len_bytes() >= 2 * min_words)
@@ -107,6 +105,13 @@ def boilerplate_shares(texts: pl.Series, rows: list[int], family: list[int], min
         .with_columns(pl.col("text").hash())
         .unique(["row", "text"])
     )
+
+
+def boilerplate_shares(lines: pl.DataFrame, rows: list[int], family: list[int], min_members: int) -> dict[int, float]:
+    """Per row: share of its lines (`line_hashes` rows) that also occur in `min_members` rows of its family."""
+    if not rows:
+        return {}
+    lines = lines.join(pl.DataFrame({"row": rows, "family": family}, schema={"row": pl.Int64, "family": pl.Int64}), on="row")
     shared = lines.group_by("family", "text").agg(pl.len().alias("n"))
     per_row = (
         lines.join(shared, on=["family", "text"])
@@ -333,7 +338,7 @@ class TemplateFlagger(Flagger):
             families += self._leading_word_families(rows, patterns, families, text_ids, s)
         dominants = [Counter(patterns[i] for i in members).most_common(1)[0][0] for members in families]
         # Only titles without numbers or dates need the body to back them up.
-        share = self._shares(frame[text_col], [m for m, d in zip(families, dominants) if not _slots(d)], s)
+        share, lines = self._shares(frame[text_col], [m for m, d in zip(families, dominants) if not _slots(d)], s)
         series: list[Series] = []
         for members, dominant in zip(families, dominants):
             if not _slots(dominant) and sorted(share[i] for i in members)[len(members) // 2] < s.min_boilerplate_share:
@@ -343,7 +348,7 @@ class TemplateFlagger(Flagger):
         if s.body_boilerplate:
             texts = frame[text_col].fill_null("")
             series = join_by_boilerplate(series, texts, eligible, rows, patterns, titles, text_ids, s.min_members)
-        share = self._shares(frame[text_col], [x.members for x in series], s)
+        share, _ = self._shares(frame[text_col], [x.members for x in series], s, lines)
         ids = frame["record_id"].to_list()
         flags, columns = [], []
         for x in series:
@@ -359,10 +364,16 @@ class TemplateFlagger(Flagger):
         )
 
     @staticmethod
-    def _shares(texts: pl.Series, families: list[list[int]], s: TemplateSettings) -> dict[int, float]:
+    def _shares(
+        texts: pl.Series, families: list[list[int]], s: TemplateSettings, lines: pl.DataFrame | None = None
+    ) -> tuple[dict[int, float], pl.DataFrame]:
+        """Boilerplate share per member, and the line hashes read (pass them back: rows are read once)."""
         member_rows = [i for members in families for i in members]
         family_of = [f for f, members in enumerate(families) for _ in members]
-        return boilerplate_shares(texts, member_rows, family_of, s.min_line_words, s.min_members)
+        known = set() if lines is None else set(lines["row"].to_list())
+        found = line_hashes(texts, sorted(set(member_rows) - known), s.min_line_words)
+        lines = found if lines is None else pl.concat([lines, found])
+        return boilerplate_shares(lines, member_rows, family_of, s.min_members), lines
 
     def _title_families(self, rows, patterns, text_ids, s: TemplateSettings) -> list[list[int]]:
         """Titles with the same words once slots are masked (word order and punctuation aside)."""
@@ -393,18 +404,26 @@ class TemplateFlagger(Flagger):
         dominant = [Counter(patterns[i] for i in m).most_common(1)[0][0] for m in families]
         keys = [(_key(p), _slots(p)) for p in dominant]
         grown = [list(m) for m in families]
-        # Families by word: one that a title decorates or shortens shares a word with it, so only
-        # those are compared (all of them, in family order, as the ranking below expects).
+        # A title decorates a family whose words it all has, so that family is found through its
+        # rarest word; a title shortens a family that has all its words, so through the title's word
+        # with the fewest families. Only those are compared, in family order, as the ranking expects.
         by_word: dict[str, list[int]] = defaultdict(list)
         for f, (fkey, _) in enumerate(keys):
             for word in fkey:
                 by_word[word].append(f)
+        by_rarest: dict[str, list[int]] = defaultdict(list)
+        for f, (fkey, _) in enumerate(keys):
+            if len(fkey) >= 2:
+                by_rarest[min(fkey, key=lambda w: (len(by_word[w]), w))].append(f)
         for i in rows:
             if i in placed:
                 continue
             key, slots = _key(patterns[i]), _slots(patterns[i])
+            candidates = {f for word in key for f in by_rarest.get(word, ())}
+            if len(key) >= 3:
+                candidates.update(min((by_word.get(word, ()) for word in key), key=len))
             best = None
-            for f in sorted({f for word in key for f in by_word.get(word, ())}):
+            for f in sorted(candidates):
                 fkey, fslots = keys[f]
                 decorates = key > fkey and (not fslots or bool(fslots & slots)) and len(fkey) >= 2
                 shortens = key < fkey and len(key) >= 3
