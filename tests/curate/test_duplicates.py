@@ -74,6 +74,16 @@ def test_keeper_is_the_earliest_published_not_the_first_ingested():
     assert result.columns.height == 3
 
 
+@pytest.mark.parametrize("cleaned", [True, False], ids=["key from the cleaners", "raw frame"])
+def test_exact_copies_differing_in_unicode_form_and_whitespace_are_exact_duplicates(cleaned):
+    text = "\n\n".join(PARAGRAPHS) + "\n\nCafé au lait."
+    copy = text.replace("é", "e\u0301").replace("\n\n", "  \r\n\r\n ")
+    frame = frame_of([{"text": text}, {"text": copy}, {"text": text.replace("lait", "miel")}])
+    if not cleaned:
+        frame = frame.drop("text_key")
+    assert flags_of(DuplicateFlagger().flag(frame)) == {"r1": "exact_duplicate", "r2": "near_duplicate"}
+
+
 def test_two_release_notes_from_one_template_are_not_duplicates():
     def notes(version: str, date: str, change: str) -> str:
         return (

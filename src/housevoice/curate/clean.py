@@ -341,8 +341,22 @@ _NOT_SURELY_NFC = r"[\p{M}" + "".join(_class_item(item) for item in _NFC_CANDIDA
 CLEAN_CHUNK = 2048
 
 
+def text_key(texts: pl.Series, *, normalized: bool = False) -> pl.Series:
+    """The text after Unicode NFC and collapsing whitespace, hashed: equal keys are exact duplicates.
+
+    normalized: the texts are NFC already (the cleaners normalise them first and keep this key).
+    """
+    texts = texts.fill_null("")
+    if not normalized:
+        # NFC only where a character NFC could change is (normalising every text costs seconds per 100 MB).
+        texts = where(texts, _NOT_SURELY_NFC, lambda t: t.str.normalize("NFC"))
+    # Only whitespace runs that are not already one space are rewritten: far fewer replacements.
+    return texts.str.replace_all(r"[^\S ]\s*| \s+", " ").str.strip_chars().hash(seed=7).alias("text_key")
+
+
 def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, workers: int | None = None) -> pl.DataFrame:
-    """`frame` (with a `text` column) plus `clean_text`, after the configured cleaners.
+    """`frame` (with a `text` column) plus `clean_text`, after the configured cleaners, and `text_key`
+    (`text_key` of the raw text, computed on the way: the duplicate finder's exact key).
 
     The texts are cleaned in chunks, `workers` at once (default: the CPUs this process may use):
     polars lets go of Python's lock, so the vectorised passes of the chunks run side by side.
@@ -351,15 +365,21 @@ def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, work
     workers = workers or len(os.sched_getaffinity(0))
     texts = frame["text"]
     if frame.height <= CLEAN_CHUNK:
-        return frame.with_columns(clean_text=clean_texts(texts, settings))
+        cleaned, keys = _clean(texts, settings)
+        return frame.with_columns(cleaned, keys)
     parts = [texts.slice(start, CLEAN_CHUNK) for start in range(0, frame.height, CLEAN_CHUNK)]
     with ThreadPoolExecutor(max(1, workers)) as pool:
-        cleaned = list(pool.map(clean_texts, parts, [settings] * len(parts)))
-    return frame.with_columns(clean_text=pl.concat(cleaned))
+        done = list(pool.map(_clean, parts, [settings] * len(parts)))
+    return frame.with_columns(pl.concat([c for c, _ in done]), pl.concat([k for _, k in done]))
 
 
 def clean_texts(texts: pl.Series, settings: CleanSettings) -> pl.Series:
-    """The texts after the configured cleaners, in order (what `clean_frame` runs per worker)."""
+    """The texts after the configured cleaners, in order."""
+    return _clean(texts, settings)[0]
+
+
+def _clean(texts: pl.Series, settings: CleanSettings) -> tuple[pl.Series, pl.Series]:
+    """(clean_text, text_key) of the texts: what `clean_frame` runs per worker."""
     keep_links = settings.urls == "keep"
     texts = pl.select(
         texts.fill_null("")
@@ -368,6 +388,7 @@ def clean_texts(texts: pl.Series, settings: CleanSettings) -> pl.Series:
         .str.replace_all("\u00a0", " ", literal=True)
     ).to_series()
     texts = where(texts, _NOT_SURELY_NFC, lambda t: t.str.normalize("NFC"))
+    keys = text_key(texts, normalized=True)
     if settings.remove_shortcodes:
         texts = _without_shortcodes(texts)
     if settings.remove_embeds:
@@ -401,7 +422,7 @@ def clean_texts(texts: pl.Series, settings: CleanSettings) -> pl.Series:
         texts = python_per_row(
             texts, texts.str.contains(_TRACKING), lambda t: _URL_RE.sub(lambda m: drop_tracking_params(m.group()), t)
         )
-    return pl.select(_tidy_whitespace(pl.lit(texts))).to_series().alias("clean_text")
+    return pl.select(_tidy_whitespace(pl.lit(texts))).to_series().alias("clean_text"), keys
 
 
 def clean_text(text: str, settings: CleanSettings | None = None) -> str:

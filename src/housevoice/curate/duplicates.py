@@ -13,6 +13,7 @@ import rensa
 from pydantic import Field
 
 from housevoice.curate.base import FLAG_ROWS, Flagger, FlaggerSettings, FlagResult
+from housevoice.curate.clean import text_key
 
 # Links carry tracking parameters and change between copies; their text survives in clean_text.
 _URL = r"https?://\S+"
@@ -48,17 +49,6 @@ class DuplicateSettings(FlaggerSettings):
     )
     chunk_rows: int = Field(4096, ge=64, description="Texts shingled at once (bounds memory on large corpora).")
     seed: int = Field(42, description="MinHash seed.")
-
-
-def exact_key(texts: pl.Series) -> pl.Series:
-    """The text after Unicode NFC and collapsing whitespace, hashed: equal keys are exact duplicates."""
-    from housevoice.curate.clean import _NOT_SURELY_NFC
-    from housevoice.curate.code_masks import where
-
-    # NFC only where a character NFC could change is (normalising every text costs seconds per 100 MB).
-    texts = where(texts.fill_null(""), _NOT_SURELY_NFC, lambda t: t.str.normalize("NFC"))
-    # Only whitespace runs that are not already one space are rewritten: far fewer replacements.
-    return texts.str.replace_all(r"[^\S ]\s*| \s+", " ").str.strip_chars().hash(seed=7)
 
 
 def _tokens(texts: pl.Series) -> pl.Series:
@@ -188,7 +178,7 @@ class DuplicateFlagger(Flagger):
         text_col = "clean_text" if "clean_text" in frame.columns else "text"
         texts = frame[text_col]
         nonempty = frame.select(pl.col("text").fill_null("").str.contains(r"\S")).to_series().to_numpy()
-        raw_key = exact_key(frame["text"]).to_numpy()
+        raw_key = (frame["text_key"] if "text_key" in frame.columns else text_key(frame["text"])).to_numpy()
         clusters = _Clusters(n)
         edges: dict[tuple[int, int], float] = {}
         # Exact duplicates: byte-level copies after NFC and whitespace collapse.
