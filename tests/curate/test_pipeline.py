@@ -162,3 +162,18 @@ def test_dev_corpus_meets_the_quality_bar(workspace, shared_data):
     assert res["html"]["f1"] >= 0.98
     assert res["url"]["f1"] >= 0.99
     assert res["stale_flag"]["f1"] == 1.0
+
+
+def test_flaggers_side_by_side_find_what_they_find_one_at_a_time(small_corpus):
+    # curate runs flaggers beside the cleaners and each other; the result must not depend on it.
+    from housevoice.curate.pipeline import build_flaggers, curate_frame, prepare_frame
+
+    config, records = small_corpus.config, small_corpus.read_table("records")
+    flaggers = build_flaggers(config, {"stale": {"before": "2020-01-01"}})
+    frame = prepare_frame(records, config, None)
+    one_by_one = pl.concat([flagger.flag(frame).flags for flagger in flaggers]).sort("record_id", "name", "detail")
+    side_frame, side_flags, _, timings, _ = curate_frame(records, config, flaggers, workers=2)
+    assert side_flags.sort("record_id", "name", "detail").equals(one_by_one.cast(dict(side_flags.schema)))
+    assert side_frame.select("record_id", "clean_text", "n_tokens").equals(frame.select("record_id", "clean_text", "n_tokens"))
+    assert [t.name for t in timings] == ["clean", "tokens", *[f.name for f in flaggers]]
+    assert {"html", "url", "stale", "too_long", "exact_duplicate"} <= set(side_flags["name"])

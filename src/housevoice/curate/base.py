@@ -50,7 +50,9 @@ class Flagger:
     name: ClassVar[str]
     flag_names: ClassVar[tuple[str, ...]]
     Settings: ClassVar[type[FlaggerSettings]] = FlaggerSettings
-    # Whether `flag` reads `n_tokens`: the others may run while tokens are still being counted.
+    # What `flag` reads beyond the records' own columns: flaggers that read neither `clean_text`
+    # nor `n_tokens` run while the text is cleaned, the others once it is (and the count is done).
+    reads_clean_text: ClassVar[bool] = True
     reads_tokens: ClassVar[bool] = False
 
     def __init__(self, settings: FlaggerSettings | None = None):

@@ -93,6 +93,7 @@ class HtmlFlagger(Flagger):
     name = "html"
     flag_names = ("html",)
     Settings = HtmlSettings
+    reads_clean_text = False
 
     def flag(self, frame: pl.DataFrame) -> FlagResult:
         found = (
@@ -128,6 +129,7 @@ class UrlFlagger(Flagger):
     name = "url"
     flag_names = ("url",)
     Settings = UrlSettings
+    reads_clean_text = False
 
     def flag(self, frame: pl.DataFrame) -> FlagResult:
         n = self.settings.max_examples

@@ -143,6 +143,7 @@ class PiiFlagger(Flagger):
     name = "pii"
     flag_names = ("pii",)
     Settings = PiiSettings
+    reads_clean_text = False
 
     def flag(self, frame: pl.DataFrame) -> FlagResult:
         # A cheap vectorised pass finds the few records worth a closer look.

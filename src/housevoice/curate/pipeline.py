@@ -8,7 +8,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -249,18 +249,14 @@ def curate_frame(
     progress: Callable[[str], None] | None = None,
     workers: int | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, list[StepTiming], list[str]]:
-    """Clean the records, then count tokens and run the flaggers side by side.
+    """Clean the records, count tokens and run the flaggers, side by side where they can be.
 
-    Returns (frame with clean_text and n_tokens, flag rows, extra columns, timings, notes); the
-    timings start with "clean" and "tokens". Flaggers that read `n_tokens` wait for the count.
+    Flaggers that read only the records run while the text is cleaned; the others start once it
+    is, beside the token count (those reading `n_tokens` wait for it). Returns (frame with
+    clean_text and n_tokens, flag rows in config order, extra columns, timings, notes); the timings
+    start with "clean" and "tokens" and overlap.
     """
     from housevoice.curate.clean import clean_frame
-
-    if progress:
-        progress("cleaning text")
-    start = time.perf_counter()
-    frame = clean_frame(records, clean_settings(config), workers)
-    cleaned = StepTiming("clean", time.perf_counter() - start, 0)
 
     def count() -> tuple[list[int], str, StepTiming]:
         begin = time.perf_counter()
@@ -271,14 +267,23 @@ def curate_frame(
         counts, _, _ = tokens.result()
         return _run_one(flagger, frame.with_columns(pl.Series("n_tokens", counts, dtype=pl.Int64)), progress)
 
+    jobs: dict[int, Future] = {}
     with ThreadPoolExecutor(_workers(workers)) as pool:
-        # Submitted first, so a worker holds it before any flagger can wait on it.
+        # Flaggers of the raw records start at once; cleaning runs beside them on its own threads.
+        for n, flagger in enumerate(flaggers):
+            if not flagger.reads_clean_text and not flagger.reads_tokens:
+                jobs[n] = pool.submit(_run_one, flagger, records, progress)
+        if progress:
+            progress("cleaning text")
+        start = time.perf_counter()
+        frame = clean_frame(records, clean_settings(config), workers)
+        cleaned = StepTiming("clean", time.perf_counter() - start, 0)
+        # Submitted before any flagger that waits on it, so a worker holds it first.
         tokens = pool.submit(count)
-        jobs = [
-            pool.submit(with_tokens, flagger) if flagger.reads_tokens else pool.submit(_run_one, flagger, frame, progress)
-            for flagger in flaggers
-        ]
-        done = [job.result() for job in jobs]
+        for n, flagger in enumerate(flaggers):
+            if n not in jobs:
+                jobs[n] = pool.submit(with_tokens, flagger) if flagger.reads_tokens else pool.submit(_run_one, flagger, frame, progress)
+        done = [jobs[n].result() for n in range(len(flaggers))]
         counts, note, counted = tokens.result()
     flags, columns, timings = _gather(frame, done)
     frame = frame.with_columns(pl.Series("n_tokens", counts, dtype=pl.Int64))

@@ -41,6 +41,7 @@ class StaleFlagger(Flagger):
     name = "stale"
     flag_names = ("stale",)
     Settings = StaleSettings
+    reads_clean_text = False
 
     def __init__(self, settings: StaleSettings | None = None, now: datetime | None = None):
         super().__init__(settings)
@@ -152,6 +153,7 @@ class OffAuthorFlagger(Flagger):
     name = "off_author"
     flag_names = ("off_author",)
     Settings = OffAuthorSettings
+    reads_clean_text = False
 
     def _verdict(self, byline: str | None) -> tuple[float, str] | None:
         target = self.settings.target
@@ -203,6 +205,7 @@ class NotPublishedFlagger(Flagger):
     name = "not_published"
     flag_names = ("not_published",)
     Settings = NotPublishedSettings
+    reads_clean_text = False
 
     def flag(self, frame: pl.DataFrame) -> FlagResult:
         status = pl.col("status").str.strip_chars().str.to_lowercase()
