@@ -233,6 +233,10 @@ url = "keep"           # URLs are replaced in clean_text; the flag says they wer
 [curate.off_author]
 # target = "Jane Doe"        # records not written by this author get `off_author`
 
+[curate.duplicates]
+# min_words = 20             # shorter texts are never duplicates ("Thank you." twice is not a copy)
+# min_containment = 0.45     # share of the shorter text's 5-word phrases found in the other
+
 [curate.length]
 # tokenizer = "path/to/tokenizer.json or a model folder"   # default: the bundled tokenizer
 min_tokens = 20

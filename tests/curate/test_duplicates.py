@@ -159,3 +159,19 @@ def test_dev_corpus_duplicate_pairs_f1_and_one_keeper_per_cluster(dev_corpus):
     near_truth = {lab["id"] for lab in labels if lab.get("near_dup_of")}
     near_flagged = {rid for rid, names in flagged.items() if "near_duplicate" in names}
     assert len(near_flagged & near_truth) / len(near_truth) >= 0.95
+
+
+def test_short_lines_said_twice_are_not_duplicates():
+    # Podcast turns repeat ("Yeah.", "Thanks so much for having us."): a common phrase, not a copy.
+    long = "\n\n".join(PARAGRAPHS)
+    frame = frame_of([
+        {"text": "Yeah.", "kind": "transcript_turn"},
+        {"text": "Yeah.", "kind": "transcript_turn"},
+        {"text": "Thanks so much for having us, it was great.", "kind": "transcript_turn"},
+        {"text": "Thanks so much for having us, it was great fun.", "kind": "transcript_turn"},
+        {"text": long},
+        {"text": long},
+    ])
+    assert flags_of(DuplicateFlagger().flag(frame)) == {"r5": "exact_duplicate"}
+    short = DuplicateFlagger(DuplicateFlagger.Settings(min_words=1)).flag(frame)
+    assert flags_of(short) == {"r1": "exact_duplicate", "r3": "near_duplicate", "r5": "exact_duplicate"}

@@ -29,6 +29,12 @@ _MULT = np.uint64(0x9E3779B97F4A7C15)
 
 class DuplicateSettings(FlaggerSettings):
     shingle_words: int = Field(5, ge=1, le=20, description="Words per shingle (phrase) compared between texts.")
+    min_words: int = Field(
+        20,
+        ge=1,
+        description="Texts with fewer words (after cleaning) are never called duplicates: a short line said twice "
+        "('Thank you.', 'Yeah.') is a common phrase, not a copy (and length's too_short flags such texts anyway).",
+    )
     num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations per text.")
     band_rows: int = Field(2, ge=1, le=16, description="MinHash values per LSH band; fewer rows find less similar pairs.")
     min_containment: float = Field(
@@ -70,13 +76,14 @@ def _token_hashes(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def shingle_hashes(texts: pl.Series, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Hashes of every k-word shingle of each text, flat, with row offsets (texts shorter than k: one shingle)."""
+def shingle_hashes(texts: pl.Series, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hashes of every k-word shingle of each text, flat, with row offsets (texts shorter than k: one shingle),
+    and the words of each text."""
     token_hash, lengths = _token_hashes(texts)
     n_shingles = np.where(lengths >= k, lengths - k + 1, np.minimum(lengths, 1))
     offsets = np.concatenate(([0], np.cumsum(n_shingles))).astype(np.uint64)
     if len(token_hash) == 0:
-        return np.zeros(0, np.uint64), offsets
+        return np.zeros(0, np.uint64), offsets, lengths
     # Rolling hash over the flat word stream, then keep the windows that start and end in one text.
     padded = np.concatenate((token_hash, np.zeros(k - 1, np.uint64)))
     window = np.zeros(len(token_hash), np.uint64)
@@ -108,7 +115,7 @@ def shingle_hashes(texts: pl.Series, k: int) -> tuple[np.ndarray, np.ndarray]:
             pos = r
         pieces.append(out[long_offsets[pos] :])
         out = np.concatenate(pieces)
-    return out, offsets
+    return out, offsets, lengths
 
 
 def _specifics_of(texts: pl.Series) -> list[set[str]]:
@@ -177,13 +184,14 @@ class DuplicateFlagger(Flagger):
             return FlagResult(pl.DataFrame(schema=FLAG_ROWS), pl.DataFrame(schema={"record_id": pl.String, "dup_group": pl.String}))
         text_col = "clean_text" if "clean_text" in frame.columns else "text"
         texts = frame[text_col]
-        nonempty = frame.select(pl.col("text").fill_null("").str.contains(r"\S")).to_series().to_numpy()
         raw_key = (frame["text_key"] if "text_key" in frame.columns else text_key(frame["text"])).to_numpy()
+        digests, sizes, words = self._digests(texts, s)
+        eligible = words >= s.min_words
         clusters = _Clusters(n)
         edges: dict[tuple[int, int], float] = {}
         # Exact duplicates: byte-level copies after NFC and whitespace collapse.
         exact = (
-            pl.DataFrame({"key": raw_key, "row": np.arange(n), "ok": nonempty})
+            pl.DataFrame({"key": raw_key, "row": np.arange(n), "ok": eligible})
             .filter("ok")
             .group_by("key")
             .agg(pl.col("row").min().alias("first"), pl.col("row"))
@@ -193,8 +201,7 @@ class DuplicateFlagger(Flagger):
             for r in rows:
                 if r != first:
                     clusters.union(first, r)
-        digests, sizes = self._digests(texts, s)
-        candidates = self._candidates(digests, sizes, raw_key, nonempty, s)
+        candidates = self._candidates(digests, sizes, raw_key, eligible, s)
         shingles = self._shingle_sets(texts, sorted({r for pair in candidates for r in pair}), s)
         titles = frame["title"] if "title" in frame.columns else pl.Series([None] * n, dtype=pl.String)
         rows = sorted(shingles)
@@ -207,12 +214,14 @@ class DuplicateFlagger(Flagger):
             if score is not None:
                 clusters.union(a, b)
                 edges[(a, b)] = score
-        return self._result(frame, clusters, edges, raw_key, nonempty)
+        return self._result(frame, clusters, edges, raw_key)
 
-    def _digests(self, texts: pl.Series, s: DuplicateSettings) -> tuple[np.ndarray, np.ndarray]:
-        blocks, sizes = [], []
+    def _digests(self, texts: pl.Series, s: DuplicateSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """MinHash digests, distinct shingles and words of every text."""
+        blocks, sizes, words = [], [], []
         for start in range(0, len(texts), s.chunk_rows):
-            hashes, offsets = shingle_hashes(texts.slice(start, s.chunk_rows), s.shingle_words)
+            hashes, offsets, lengths = shingle_hashes(texts.slice(start, s.chunk_rows), s.shingle_words)
+            words.append(lengths)
             if len(hashes) == 0:
                 hashes, offsets = np.zeros(1, np.uint64), np.concatenate(([0], np.ones(len(offsets) - 1, np.uint64)))
             matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, s.num_perm, s.seed)
@@ -223,15 +232,15 @@ class DuplicateFlagger(Flagger):
             size = np.zeros(len(counts), np.int64)
             size[distinct["o"].to_numpy()] = distinct["h"].to_numpy()
             sizes.append(size)
-        return np.vstack(blocks), np.concatenate(sizes)
+        return np.vstack(blocks), np.concatenate(sizes), np.concatenate(words)
 
-    def _candidates(self, digests, sizes, raw_key, nonempty, s: DuplicateSettings):
+    def _candidates(self, digests, sizes, raw_key, eligible, s: DuplicateSettings):
         """Row pairs sharing an LSH band whose estimated containment can reach the threshold, most similar first."""
         n, perms = digests.shape
         rows_per_band = s.band_rows
         bands = perms // rows_per_band
         # One row per distinct exact text: copies are already joined, and must not flood buckets.
-        keep = pl.DataFrame({"k": raw_key, "row": np.arange(n), "ok": nonempty}).filter("ok").unique("k", keep="first")["row"].to_numpy()
+        keep = pl.DataFrame({"k": raw_key, "row": np.arange(n), "ok": eligible}).filter("ok").unique("k", keep="first")["row"].to_numpy()
         keep = np.sort(keep)
         if len(keep) < 2:
             return []
@@ -276,7 +285,7 @@ class DuplicateFlagger(Flagger):
         sets: dict[int, np.ndarray] = {}
         for start in range(0, len(rows), s.chunk_rows):
             part = rows[start : start + s.chunk_rows]
-            hashes, offsets = shingle_hashes(texts.gather(part), s.shingle_words)
+            hashes, offsets, _ = shingle_hashes(texts.gather(part), s.shingle_words)
             for i, r in enumerate(part):
                 sets[r] = np.unique(hashes[int(offsets[i]) : int(offsets[i + 1])])
         return sets
@@ -297,7 +306,7 @@ class DuplicateFlagger(Flagger):
             return None
         return share
 
-    def _result(self, frame, clusters: _Clusters, edges, raw_key, nonempty) -> FlagResult:
+    def _result(self, frame, clusters: _Clusters, edges, raw_key) -> FlagResult:
         n = frame.height
         roots = np.array([clusters.find(i) for i in range(n)])
         members: dict[int, list[int]] = {}
