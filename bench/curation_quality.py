@@ -1,8 +1,10 @@
 """Curation quality on a labelled corpus folder (records.jsonl + labels.jsonl), scored by score_curation.py.
 
-Usage: python bench/curation_quality.py CORPUS_DIR [--stale-before 2020-01-01] [--scorer PATH]
+Usage: python bench/curation_quality.py CORPUS_DIR [CORPUS_DIR ...] [--stale-before 2020-01-01] [--scorer PATH]
 Runs the real commands (`housevoice init`, `ingest`, `curate`) in a temporary workspace, then
 prints the scorer's table: precision / recall / F1 per flag, duplicate and template pairs.
+Several folders are curated as one corpus (a blog and its podcast, say); a label one folder
+lacks (transcripts carry no `has_html`) counts as absent for its records.
 """
 
 from __future__ import annotations
@@ -26,22 +28,45 @@ def run(*args: str) -> str:
     return proc.stdout
 
 
+def _merged(folders: list[Path], tmp: Path) -> tuple[Path, Path]:
+    """records.jsonl and labels.jsonl of one folder, or of several joined (labels a folder lacks as null)."""
+    if len(folders) == 1:
+        return folders[0] / "records.jsonl", folders[0] / "labels.jsonl"
+    labels = [[json.loads(line) for line in (f / "labels.jsonl").open(encoding="utf-8") if line.strip()] for f in folders]
+    keys = list(dict.fromkeys(k for rows in labels for row in rows for k in row))
+    records, merged = tmp / "records.jsonl", tmp / "labels.jsonl"
+    with records.open("w", encoding="utf-8") as out:
+        for folder in folders:
+            out.write((folder / "records.jsonl").read_text(encoding="utf-8").rstrip("\n") + "\n")
+    with merged.open("w", encoding="utf-8") as out:
+        for rows in labels:
+            for row in rows:
+                out.write(json.dumps({k: row.get(k) for k in keys}) + "\n")
+    return records, merged
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("corpus", type=Path)
+    ap.add_argument("corpus", type=Path, nargs="+")
     ap.add_argument("--stale-before", default="2020-01-01")
     ap.add_argument("--scorer", type=Path, default=DEFAULT_SCORER)
     ap.add_argument("--keep", type=Path, help="keep the workspace here instead of a temporary folder")
     args = ap.parse_args()
-    records, labels = args.corpus / "records.jsonl", args.corpus / "labels.jsonl"
-    for path in (records, labels, args.scorer):
-        if not path.is_file():
-            sys.exit(f"missing {path}")
-    target = None
-    voice = args.corpus / "voice.json"
-    if voice.is_file():
-        target = json.loads(voice.read_text()).get("target_author")
+    for folder in args.corpus:
+        for path in (folder / "records.jsonl", folder / "labels.jsonl"):
+            if not path.is_file():
+                sys.exit(f"missing {path}")
+    if not args.scorer.is_file():
+        sys.exit(f"missing {args.scorer}")
+    targets = {
+        json.loads((folder / "voice.json").read_text()).get("target_author")
+        for folder in args.corpus
+        if (folder / "voice.json").is_file()
+    }
+    # One target author only when every folder that names one names the same.
+    target = targets.pop() if len(targets) == 1 else None
     with tempfile.TemporaryDirectory() as tmp:
+        records, labels = _merged(args.corpus, Path(tmp))
         ws = args.keep or Path(tmp) / "ws"
         run("init", str(ws))
         run("ingest", str(ws), str(records))
@@ -51,7 +76,7 @@ def main() -> None:
             curate_args += ["--target-author", target]
         run(*curate_args)
         seconds = time.perf_counter() - start
-        print(f"corpus {args.corpus}: curated in {seconds:.1f} s (command wall time, imports included)")
+        print(f"corpus {' + '.join(map(str, args.corpus))}: curated in {seconds:.1f} s (command wall time, imports included)")
         proc = subprocess.run([sys.executable, str(args.scorer), str(ws), str(labels), "--stale-before", args.stale_before],
                               capture_output=True, text=True)
         print(proc.stdout, end="")

@@ -164,6 +164,29 @@ def test_dev_corpus_meets_the_quality_bar(workspace, shared_data):
     assert res["stale_flag"]["f1"] == 1.0
 
 
+def test_blog_with_its_podcast_keeps_the_duplicate_and_template_figures(workspace, shared_data, tmp_path):
+    """The dev corpus with the podcast turns of dev-transcripts curated as one corpus: short turns
+    said again ("Yeah.") are not duplicates, and turns sharing an episode title are no series."""
+    import subprocess
+    import sys
+
+    folders = [shared_data / "dev-corpus", shared_data / "dev-transcripts"]
+    ingest_sources(workspace, [f / "records.jsonl" for f in folders])
+    curate(workspace, stale_before="2020-01-01")
+    rows = [json.loads(line) for f in folders for line in (f / "labels.jsonl").open(encoding="utf-8")]
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    labels = _jsonl(tmp_path / "labels.jsonl", [{k: row.get(k) for k in keys} for row in rows])
+    scorer = shared_data.parent / "tools" / "score_curation.py"
+    proc = subprocess.run([sys.executable, str(scorer), str(workspace.root), str(labels), "--stale-before", "2020-01-01", "--json"],
+                          capture_output=True, text=True, check=True)
+    res = json.loads(proc.stdout)
+    assert res["dup_pairs"]["f1"] >= 0.97
+    assert res["templated_flag"]["f1"] >= 0.95 and res["template_pairs"]["f1"] >= 0.90
+    turns = workspace.read_table("records").filter(pl.col("kind") == "transcript_turn").select("record_id")
+    flagged = workspace.read_table("curated").join(turns, on="record_id").explode("flags").unnest("flags")
+    assert not set(flagged["name"].drop_nulls()) & {"exact_duplicate", "near_duplicate", "templated"}
+
+
 def test_flaggers_side_by_side_find_what_they_find_one_at_a_time(small_corpus):
     # curate runs flaggers beside the cleaners and each other; the result must not depend on it.
     from housevoice.curate.pipeline import build_flaggers, curate_frame, prepare_frame
