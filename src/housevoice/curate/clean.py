@@ -356,7 +356,7 @@ def text_key(texts: pl.Series, *, normalized: bool = False) -> pl.Series:
 
 def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, workers: int | None = None) -> pl.DataFrame:
     """`frame` (with a `text` column) plus `clean_text`, after the configured cleaners, and `text_key`
-    (`text_key` of the raw text, computed on the way: the duplicate finder's exact key).
+    (the duplicate finder's exact key, taken from the NFC text the cleaners make on the way).
 
     The texts are cleaned in chunks, `workers` at once (default: the CPUs this process may use):
     polars lets go of Python's lock, so the vectorised passes of the chunks run side by side.

@@ -43,7 +43,8 @@ def mask_code(texts: pl.Series) -> tuple[pl.Series, pl.DataFrame, pl.Series]:
         pieces=pl.col("text").str.replace_all(CODE, f"{_OPEN}${{0}}{_CLOSE}").str.split(_OPEN),
     )
     frame = frame.with_columns(safe=pl.col("safe") & (pl.col("pieces").list.len() <= len(_MARKS)))
-    # Piece 0 is prose; every later piece is a code, its closing mark, then prose.
+    # Piece 0 is prose (n = -1); every later piece is a code, its closing mark, then prose.
+    # (Both branches of `when` are evaluated, so the prose rows' -1 is clipped before the gather.)
     long = (
         frame.filter("safe")
         .select("row", "pieces", n=pl.int_ranges(-1, pl.col("pieces").list.len() - 1))

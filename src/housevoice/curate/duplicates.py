@@ -119,7 +119,7 @@ def shingle_hashes(texts: pl.Series, k: int) -> tuple[np.ndarray, np.ndarray, np
 
 
 def _specifics_of(texts: pl.Series) -> list[set[str]]:
-    """`_specifics` of many texts in one polars pass."""
+    """Numbers, versions, dates and months of each text (web addresses aside), lower case, in one polars pass."""
     found = (
         texts.fill_null("")
         .str.replace_all(_URL, " ")
