@@ -16,6 +16,9 @@ def test_init_writes_a_commented_config_that_parses(workspace):
     assert config.workspace.version == 1
     assert config.curate.routes["exact_duplicate"] == "drop"
     assert config.curate.flagger_settings("length")["max_tokens"] == 4096
+    assert config.curate.route_of("too_short", "transcript_turn") == "drop"
+    assert config.curate.route_of("too_short", "post") == config.curate.route_of("too_short") == "review"
+    assert config.curate.route_of("no_such_flag", "post") == "review"
 
 
 @pytest.mark.parametrize(
@@ -26,6 +29,7 @@ def test_init_writes_a_commented_config_that_parses(workspace):
         ("[ingest]\nspeed = 2\n", "unknown key 'ingest.speed'"),
         ("[curate]\nflaggers = [\"html\", \"magic\"]\n", "unknown flagger 'magic'"),
         ("[curate.routes]\nhtml = \"delete\"\n", "'curate.routes.html' = 'delete'"),
+        ("[curate.kind_routes.page]\nnot_prose = \"bin\"\n", "'curate.kind_routes.page.not_prose' = 'bin'"),
         ("[workspace]\nversion = 7\n", "workspace version 7 is not supported"),
         ("this is = = not toml", "not valid TOML"),
     ],

@@ -45,6 +45,11 @@ DEFAULT_ROUTES: dict[str, Route] = {
     "url": "keep",
 }
 
+# Routes that differ for one kind of record. A transcript turn under the minimum length ("Yeah.",
+# "Sure.", "Thanks for having me.") teaches no voice, and a conversation has hundreds of them:
+# a rule drops them (still reviewable) instead of filling the review queue.
+DEFAULT_KIND_ROUTES: dict[str, dict[str, Route]] = {"transcript_turn": {"too_short": "drop"}}
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -71,6 +76,15 @@ class CurateConfig(_Strict):
 
     flaggers: list[str] = Field(default_factory=lambda: list(DEFAULT_FLAGGERS))
     routes: dict[str, Route] = Field(default_factory=lambda: dict(DEFAULT_ROUTES))
+    kind_routes: dict[str, dict[str, Route]] = Field(
+        default_factory=lambda: {kind: dict(table) for kind, table in DEFAULT_KIND_ROUTES.items()},
+        description="per record kind, routes that replace [curate.routes] for that kind",
+    )
+
+    def route_of(self, flag: str, kind: str | None = None) -> Route:
+        """Where a flag sends a record of this kind: its kind's route, else the flag's, else review."""
+        by_kind = self.kind_routes.get(kind or "", {})
+        return by_kind.get(flag) or self.routes.get(flag, "review")
 
     def flagger_settings(self, name: str) -> dict[str, Any]:
         extra = self.model_extra or {}
@@ -222,6 +236,10 @@ not_prose = "review"
 reviewer_pattern = "review"
 html = "keep"          # HTML is cleaned out of clean_text; the flag says it was there
 url = "keep"           # URLs are replaced in clean_text; the flag says they were there
+
+[curate.kind_routes.transcript_turn]
+# Routes for one kind of record (post, page, newsletter, transcript_turn) that replace the ones above.
+too_short = "drop"     # "Yeah." and "Sure." teach no voice; a conversation has hundreds of them
 
 [curate.clean]
 # urls = "link_text"         # link_text: keep a link's words, drop its address; placeholder; keep

@@ -12,6 +12,7 @@ from housevoice.curate.pipeline import curate, explain_record, route_records
 from housevoice.curate.report import write_report
 from housevoice.errors import ConfigError, HousevoiceError
 from housevoice.ingest import ingest_sources
+from housevoice.label.decisions import record_rule_decisions
 
 PROSE = (
     "We spent the spring rethinking how the compiler reports errors, and what we learned surprised us. "
@@ -89,6 +90,42 @@ def test_strictest_route_wins_and_unknown_flags_go_to_review():
     routes = route_records(pl.Series(["a", "b", "c", "d"]), flags, {"url": "keep", "exact_duplicate": "drop"})
     assert routes["route"].to_list() == ["drop", "review", "keep", "keep"]
     assert routes["rule"][0] == "exact_duplicate → drop"
+
+
+def test_a_kind_can_route_a_flag_its_own_way():
+    flags = pl.DataFrame({"record_id": ["turn", "post", "post"], "name": ["too_short", "too_short", "url"],
+                          "score": [1.0] * 3, "detail": ["x"] * 3})
+    routes = route_records(pl.Series(["turn", "post"]), flags, {"too_short": "review", "url": "keep"},
+                           pl.Series(["transcript_turn", "post"]), {"transcript_turn": {"too_short": "drop"}})
+    assert routes["route"].to_list() == ["drop", "review"]
+    assert routes["rule"].to_list() == ["too_short → drop (transcript_turn)", "too_short → review"]
+
+
+def test_short_transcript_turns_are_dropped_by_rule_and_long_ones_kept(tmp_path, workspace):
+    turns = tmp_path / "episode.md"
+    turns.write_text(
+        "**Ana Ruiz:** " + PROSE + "\n\n**Bo Chen:** Yeah.\n\n**Ana Ruiz:** Sure.\n\n**Bo Chen:** "
+        + "I came to the project from support, so I read error messages all day long before I wrote any. "
+        "What I remember is how people felt when a message talked down to them: they gave up, they filed "
+        "a ticket, and they waited for someone to explain what the tool could have said in the first place.\n"
+    )
+    ingest_sources(workspace, [turns], fmt="transcript")
+    curate(workspace)
+    rows = _curated(workspace)
+    routes = {k.rsplit("#", 1)[-1]: r["route"] for k, r in rows.items()}
+    assert routes == {"turn-0": "keep", "turn-1": "drop", "turn-2": "drop", "turn-3": "keep"}
+    info = explain_record(workspace, next(k for k in rows if k.endswith("turn-1")))
+    assert info["rule"] == 'too_short → drop ([curate.kind_routes.transcript_turn] too_short = "drop")'
+    # The rule's decision is logged under the flag that decided it.
+    record_rule_decisions(workspace)
+    origins = dict(workspace.read_table("decisions").select("record_id", "origin").iter_rows())
+    assert origins[info["record"]["record_id"]] == "rule:too_short"
+    # A workspace that routes them to review again gets them back in the queue.
+    config = workspace.root / "housevoice.toml"
+    config.write_text(config.read_text().replace('too_short = "drop"', 'too_short = "review"'))
+    ws = type(workspace).open(workspace.root)
+    curate(ws)
+    assert _curated(ws)[next(k for k in rows if k.endswith("turn-2"))]["route"] == "review"
 
 
 def test_explain_prints_every_flag_and_the_rule(small_corpus, cli):

@@ -290,16 +290,37 @@ def curate_frame(
     return frame, flags, columns, [cleaned, counted, *timings], [note] if note else []
 
 
-def route_records(record_ids: pl.Series, flags: pl.DataFrame, routes: dict[str, str]) -> pl.DataFrame:
-    """record_id -> route (the strictest route among its flags; unlisted flags go to review) and the rule."""
+def route_records(
+    record_ids: pl.Series,
+    flags: pl.DataFrame,
+    routes: dict[str, str],
+    kinds: pl.Series | None = None,
+    kind_routes: dict[str, dict[str, str]] | None = None,
+) -> pl.DataFrame:
+    """record_id -> route (the strictest route among its flags; unlisted flags go to review) and the rule.
+
+    `kinds` (the records' kinds, aligned with record_ids) and `kind_routes` route a flag of one
+    kind differently; the rule then names the kind.
+    """
     ranked = flags.with_columns(
-        pl.col("name").replace_strict(routes, default="review").alias("route"),
-    ).with_columns(pl.col("route").replace_strict(ROUTE_ORDER, return_dtype=pl.Int8).alias("rank"))
+        pl.col("name").replace_strict(routes, default="review").alias("route"), pl.lit("").alias("for_kind")
+    )
+    if kinds is not None and kind_routes:
+        kind_of = pl.DataFrame({"record_id": record_ids, "kind": kinds.cast(pl.String)})
+        ranked = ranked.join(kind_of, on="record_id", how="left", maintain_order="left")
+        for kind, table in kind_routes.items():
+            for name, route in table.items():
+                hit = (pl.col("kind") == kind) & (pl.col("name") == name)
+                ranked = ranked.with_columns(
+                    pl.when(hit).then(pl.lit(route)).otherwise("route").alias("route"),
+                    pl.when(hit).then(pl.lit(f" ({kind})")).otherwise("for_kind").alias("for_kind"),
+                )
+    ranked = ranked.with_columns(pl.col("route").replace_strict(ROUTE_ORDER, return_dtype=pl.Int8).alias("rank"))
     worst = (
         ranked.sort(["record_id", "rank"], descending=[False, True])
         .group_by("record_id", maintain_order=True)
         .first()
-        .select("record_id", "route", pl.format("{} → {}", "name", "route").alias("rule"))
+        .select("record_id", "route", pl.format("{} → {}{}", "name", "route", "for_kind").alias("rule"))
     )
     out = pl.DataFrame({"record_id": record_ids}).join(worst, on="record_id", how="left")
     return out.with_columns(pl.col("route").fill_null("keep"), pl.col("rule").fill_null("no flags → keep"))
@@ -342,7 +363,8 @@ def curate(
             flagger.attach_workspace(ws)  # flaggers that learn from earlier decisions
     tokenizer = ws.config.curate.flagger_settings("length").get("tokenizer") if "length" in ws.config.curate.flaggers else None
     frame, flags, columns, timings, notes = curate_frame(records, ws.config, flaggers, tokenizer, progress)
-    routes = route_records(frame["record_id"], flags, ws.config.curate.routes)
+    kinds = frame["kind"] if "kind" in frame.columns else None
+    routes = route_records(frame["record_id"], flags, ws.config.curate.routes, kinds, ws.config.curate.kind_routes)
     flag_lists = (
         flags.group_by("record_id", maintain_order=True)
         .agg(pl.struct("name", "score", "detail").alias("flags"))
@@ -391,12 +413,13 @@ def explain_record(workspace: Workspace | str, record: str) -> dict[str, Any]:
     if cur.is_empty():
         raise HousevoiceError(f"record {rec['record_id']} was ingested after the last curation", hint="run `housevoice curate` again")
     row = cur.row(0, named=True)
-    routes = ws.config.curate.routes
-    flags = [{**f, "route": routes.get(f["name"], "review")} for f in row["flags"]]
+    cfg = ws.config.curate
+    kind = rec.get("kind")
+    flags = [{**f, "route": cfg.route_of(f["name"], kind)} for f in row["flags"]]
     rule = max(flags, key=lambda f: ROUTE_ORDER[f["route"]]) if flags else None
-    return {
-        "record": rec,
-        "curated": row,
-        "flags": flags,
-        "rule": f"{rule['name']} → {rule['route']} ([curate.routes] {rule['name']} = \"{rule['route']}\")" if rule else "no flags → keep",
-    }
+    if rule is None:
+        said = "no flags → keep"
+    else:
+        table = f"curate.kind_routes.{kind}" if rule["name"] in cfg.kind_routes.get(kind or "", {}) else "curate.routes"
+        said = f"{rule['name']} → {rule['route']} ([{table}] {rule['name']} = \"{rule['route']}\")"
+    return {"record": rec, "curated": row, "flags": flags, "rule": said}

@@ -83,6 +83,13 @@ def _table(headers: list[str], rows: list[list]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _route_text(config, name: str) -> str:
+    """A flag's route, and where a kind routes it otherwise: `review (drop for transcript_turn)`."""
+    route = config.route_of(name)
+    other = [f"{table[name]} for {kind}" for kind, table in config.kind_routes.items() if table.get(name, route) != route]
+    return f"{route} ({'; '.join(other)})" if other else route
+
+
 def write_report(workspace: Workspace | str) -> ReportSummary:
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     if not ws.has_table("curated"):
@@ -104,7 +111,7 @@ def write_report(workspace: Workspace | str) -> ReportSummary:
     for name, n in flag_counts.iter_rows():
         ex = examples.filter(pl.col("name") == name)
         sample = "; ".join(f"{t or '(untitled)'}: {d}" for t, d in zip(ex["title"], ex["detail"]))
-        flag_rows.append([name, n, ws.config.curate.routes.get(name, "review"), sample[:400]])
+        flag_rows.append([name, n, _route_text(ws.config.curate, name), sample[:400]])
 
     def clusters(column: str, limit: int = 10) -> list[list]:
         groups = frame.filter(pl.col(column).is_not_null()).group_by(column).agg(

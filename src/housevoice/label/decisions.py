@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
+from housevoice.config import CurateConfig
 from housevoice.schema import DECISIONS
 from housevoice.store import Workspace
 
@@ -33,12 +34,14 @@ def latest_decisions(workspace: Workspace | Path | str) -> pl.DataFrame:
     )
 
 
-def _rule_rows(curated: pl.DataFrame, routes: dict[str, str]) -> pl.DataFrame:
+def _rule_rows(curated: pl.DataFrame, records: pl.DataFrame, config: CurateConfig) -> pl.DataFrame:
     """keep -> approve, drop -> reject, named after the flag that decided it (`rule:no_flags` when none)."""
-    decided = curated.filter(pl.col("route").is_in(["keep", "drop"]))
+    decided = curated.filter(pl.col("route").is_in(["keep", "drop"])).join(
+        records.select("record_id", "kind"), on="record_id", how="left", maintain_order="left"
+    )
     names = []
-    for route, flags in zip(decided["route"], decided["flags"].to_list(), strict=True):
-        match = [f["name"] for f in flags or [] if routes.get(f["name"], "review") == route]
+    for route, kind, flags in zip(decided["route"], decided["kind"], decided["flags"].to_list(), strict=True):
+        match = [f["name"] for f in flags or [] if config.route_of(f["name"], kind) == route]
         names.append(match[0] if match else ("no_flags" if not flags else route))
     return decided.select(
         "record_id",
@@ -52,7 +55,7 @@ def record_rule_decisions(workspace: Workspace | Path | str) -> int:
     if not ws.has_table("curated"):
         return 0
     with ws.lock():
-        rules = _rule_rows(ws.read_table("curated"), ws.config.curate.routes)
+        rules = _rule_rows(ws.read_table("curated"), ws.read_table("records"), ws.config.curate)
         log = ws.read_table("decisions").filter(pl.col("origin").str.starts_with("rule:"))
         last = log.group_by("record_id", maintain_order=True).last().select("record_id", "decision", "origin")
         new = rules.join(last, on=["record_id", "decision", "origin"], how="anti")
