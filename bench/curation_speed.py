@@ -156,9 +156,12 @@ def datatrove_dedup(records: pl.DataFrame) -> dict:
     try:
         import spacy  # noqa: F401  (datatrove splits words with spacy's tokenizers)
     except ImportError:
-        return {"error": "datatrove's MinHash needs spacy to split words, and spacy is not installed (pip install spacy)"}
+        return {"error": "datatrove's MinHash needs spacy to split words, and spacy is not installed (pip install -e '.[bench]')"}
     docs = [Document(text=t, id=i) for i, t in zip(records["record_id"], records["text"])]
-    config = MinhashConfig()
+    from datatrove.utils.hashing import HashConfig
+
+    # datatrove's default xxhash path hands str to xxhash, which 4.x refuses; sha1 encodes first.
+    config = MinhashConfig(hash_config=HashConfig(hash_fc="sha1", precision=64))
     start = time.perf_counter()
     try:
         with tempfile.TemporaryDirectory() as tmp:
