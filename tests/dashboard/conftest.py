@@ -53,29 +53,16 @@ def _last_line(proc) -> str:
     return proc.stdout.strip().splitlines()[-1].strip()
 
 
-def _scores(root: Path, base_model: str, versions: list[str]) -> str:
-    """Voice and benchmark scores for the base model and each version.
-
-    Through `housevoice evaluate` when this build has it; otherwise written with the registry's
-    own API, as evaluate would write them.
-    """
+def _scores(root: Path, versions: list[str]) -> str:
+    """Voice and benchmark scores of each version (and of its base model) through `housevoice evaluate`."""
     from housevoice.registry import Registry
     from housevoice.store import Workspace
 
-    registry = Registry(Workspace.open(root))
-    if run_cli("evaluate", "--help").returncode == 0:
-        for version in versions:
-            run_cli("evaluate", "voice", root, "--version", version, check=True)
-            run_cli("evaluate", "bench", root, "--version", version, "--tasks", "housevoice_mc", "--limit", "8", check=True)
-        bases = registry.versions(kind="base")
-        return bases[-1]["version_id"] if bases else ""
-    base = registry.create_version("base", base_model=base_model)
-    for i, version in enumerate([base, *versions]):
-        registry.add_eval_results(version, "voice", [
-            {"metric": "mean", "value": 0.40 + 0.11 * i}, {"metric": "std", "value": 0.1}, {"metric": "n", "value": 8}])
-        registry.add_eval_results(version, "lm-eval", [
-            {"metric": "arc_easy/acc", "value": 0.300 - 0.004 * i, "stderr": 0.02, "n": 100}])
-    return base
+    for version in versions:
+        run_cli("evaluate", "voice", root, "--version", version, check=True)
+        run_cli("evaluate", "bench", root, "--version", version, "--tasks", "housevoice_mc", "--limit", "8", check=True)
+    bases = Registry(Workspace.open(root)).versions(kind="base")
+    return bases[-1]["version_id"] if bases else ""
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +83,7 @@ def built_workspace(tmp_path_factory) -> dict:
     second = _last_line(run_cli("tune", "sft", root, "--base", model, "--epochs", "2", check=True))
     run_cli("tune", "sample", root, "--versions", first, second, "--n", "1", "--limit", "3",
             "--max-new-tokens", "10", check=True)
-    base = _scores(root, str(model), [first, second])
+    base = _scores(root, [first, second])
     reward = _reward(root, top)
     return {"root": root, "first": first, "second": second, "base": base, "reward": reward}
 
