@@ -120,11 +120,18 @@ def write_report(workspace: Workspace | str) -> ReportSummary:
         return [[g, n, " · ".join(t or "(untitled)" for t in titles)] for g, n, titles in groups.iter_rows()]
 
     kept = frame.filter(pl.col("route") == "keep")
+    per_kind = (
+        frame.group_by(pl.col("kind").fill_null("(none)"))
+        .agg(pl.len().alias("records"), *[(pl.col("route") == r).sum().alias(r) for r in ("keep", "review", "drop")])
+        .sort("records", descending=True)
+    )
     sections = [
         f"<h1>Curation report — {html.escape(ws.config.workspace.name)}</h1>",
         f"<p class='lead'>{len(frame)} records: <b>{routes.get('keep', 0)}</b> keep, "
         f"<b>{routes.get('review', 0)}</b> for people to review, <b>{routes.get('drop', 0)}</b> dropped by a rule "
         f"(still reviewable). Records kept hold {int(kept['n_tokens'].sum() or 0):,} tokens. Nothing was deleted.</p>",
+        "<h2>Routes per kind of record</h2>",
+        _table(["kind", "records", "keep", "review", "drop"], [list(row) for row in per_kind.iter_rows()]),
         "<h2>What curation found</h2>",
         _table(["flag", "records", "route", "examples"], flag_rows),
         *[f"<img src='{p.name}' alt='{p.stem}'>" for p in plots],
@@ -146,5 +153,9 @@ def write_report(workspace: Workspace | str) -> ReportSummary:
     page = f"<!doctype html><html><head><meta charset='utf-8'><title>housevoice curation report</title><style>{style}</style></head><body>{''.join(sections)}</body></html>"
     html_path = out / "curation.html"
     write_atomic(html_path, page.encode("utf-8"))
-    write_atomic(out / "curation.json", json.dumps({"routes": routes, "flags": dict(flag_counts.iter_rows())}, indent=2).encode())
+    write_atomic(out / "curation.json", json.dumps({
+        "routes": routes,
+        "flags": dict(flag_counts.iter_rows()),
+        "kinds": {row["kind"]: {k: v for k, v in row.items() if k != "kind"} for row in per_kind.iter_rows(named=True)},
+    }, indent=2).encode())
     return ReportSummary(html_path=html_path, plots=plots)
