@@ -381,12 +381,14 @@ def clean_texts(texts: pl.Series, settings: CleanSettings) -> pl.Series:
 def _clean(texts: pl.Series, settings: CleanSettings) -> tuple[pl.Series, pl.Series]:
     """(clean_text, text_key) of the texts: what `clean_frame` runs per worker."""
     keep_links = settings.urls == "keep"
-    texts = pl.select(
-        texts.fill_null("")
-        .str.replace_all(r"\r\n?", "\n")
+    # Line ends, control characters and no-break spaces: one scan finds the few rows that have any.
+    texts = where(
+        texts.fill_null(""),
+        r"[\r\x00-\x08\x0B\x0C\x0E-\x1F\x7F\u00a0\uFFFD\ue000\ue001]",
+        lambda t: t.str.replace_all(r"\r\n?", "\n")
         .str.replace_all(r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F\uFFFD\ue000\ue001]", "")
-        .str.replace_all("\u00a0", " ", literal=True)
-    ).to_series()
+        .str.replace_all("\u00a0", " ", literal=True),
+    )
     texts = where(texts, _NOT_SURELY_NFC, lambda t: t.str.normalize("NFC"))
     keys = text_key(texts, normalized=True)
     if settings.remove_shortcodes:
