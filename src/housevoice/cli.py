@@ -196,7 +196,9 @@ def report(workspace: WorkspaceArg) -> None:
 
     result = write_report(workspace)
     console.print(f"wrote {result.html_path} and {len(result.plots)} plots")
-    console.print(f"next: open {result.html_path.resolve().as_uri()}, then have people review the records routed to review")
+    from housevoice.status import workspace_status
+
+    console.print(f"next: open {result.html_path.resolve().as_uri()}; then {workspace_status(workspace).next_step}")
 
 
 @app.command()

@@ -53,5 +53,34 @@ def workspace_status(workspace: Workspace | str) -> WorkspaceStatus:
     elif not (ws.reports_dir / "curation.html").exists():
         st.next_step = f"housevoice report {ws_arg}"
     else:
-        st.next_step = f"review the {st.routes.get('review', 0)} records routed to review (see reports/curation.html)"
+        st.next_step = _after_curation(ws, ws_arg)
     return st
+
+
+def _after_curation(ws: Workspace, ws_arg: str) -> str:
+    """The next step once the report is written: review, tune, evaluate, then compare and promote."""
+    from housevoice.label.decisions import decision_summary
+
+    if not ws.has_table("decisions"):
+        decisions = None
+    else:
+        decisions = decision_summary(ws)
+    waiting = decisions.awaiting_review if decisions else ws.read_table("curated").filter(pl.col("route") == "review").height
+    if waiting:
+        return (
+            f"housevoice label review push {ws_arg}, then `pull` once people decided  "
+            f"({waiting} {'record' if waiting == 1 else 'records'} routed to review "
+            f"{'awaits' if waiting == 1 else 'await'} a person's decision)"
+        )
+    versions = []
+    if ws.registry_path.exists():
+        from housevoice.registry import Registry
+
+        registry = Registry(ws)
+        versions = [v for v in registry.versions(status="ready") if v["kind"] in ("sft", "rlhf", "dpo")]
+    if not versions:
+        return f"housevoice tune sft {ws_arg} --base MODEL  (nothing awaits review: train a first version)"
+    newest = versions[-1]["version_id"]
+    if not registry.eval_results(newest):
+        return f"housevoice evaluate voice {ws_arg} --version {newest}  (the newest version has no scores yet)"
+    return f"housevoice dashboard {ws_arg}  (compare versions side by side, promote one)"

@@ -242,3 +242,34 @@ def test_flaggers_side_by_side_find_what_they_find_one_at_a_time(small_corpus):
     assert side_frame.select("record_id", "clean_text", "n_tokens").equals(frame.select("record_id", "clean_text", "n_tokens"))
     assert [t.name for t in timings] == ["clean", "tokens", *[f.name for f in flaggers]]
     assert {"html", "url", "stale", "too_long", "exact_duplicate"} <= set(side_flags["name"])
+
+
+def test_status_walks_the_loop_after_curation(small_corpus):
+    from datetime import UTC
+
+    from housevoice.registry import Registry
+    from housevoice.schema import DECISIONS
+    from housevoice.status import workspace_status
+
+    curate(small_corpus, target_author="Ana Ruiz", stale_before="2015-01-01")
+    assert workspace_status(small_corpus).next_step.startswith("housevoice report")
+    write_report(small_corpus)
+    review = small_corpus.read_table("curated").filter(pl.col("route") == "review")["record_id"].to_list()
+    assert review
+    step = workspace_status(small_corpus).next_step
+    assert step.startswith("housevoice label review push") and f"({len(review)} records routed to review await" in step
+    assert len(review) > 1
+    # A person decides all but one: that one still waits.
+    rows = pl.DataFrame({"record_id": review, "decision": "approve", "edited_text": None, "comment": "",
+                         "reviewer": "ana", "decided_at": datetime(2026, 1, 2, tzinfo=UTC),
+                         "origin": [f"label-studio:1/{i}" for i in range(len(review))]}, schema=DECISIONS)
+    small_corpus.append_table("decisions", rows.head(len(review) - 1))
+    assert "(1 record routed to review awaits a person's decision)" in workspace_status(small_corpus).next_step
+    small_corpus.append_table("decisions", rows.tail(1))
+    assert workspace_status(small_corpus).next_step.startswith("housevoice tune sft")
+    registry = Registry(small_corpus)
+    version = registry.create_version("sft", base_model="tiny")
+    registry.finish_version(version, "models/x")
+    assert workspace_status(small_corpus).next_step.startswith(f"housevoice evaluate voice {small_corpus.root} --version {version}")
+    registry.add_eval_results(version, "voice", [{"metric": "mean", "value": 0.5}])
+    assert workspace_status(small_corpus).next_step.startswith("housevoice dashboard")
