@@ -83,8 +83,14 @@ class CurateConfig(_Strict):
 
     def route_of(self, flag: str, kind: str | None = None) -> Route:
         """Where a flag sends a record of this kind: its kind's route, else the flag's, else review."""
+        return self.route_rule(flag, kind)[0]
+
+    def route_rule(self, flag: str, kind: str | None = None) -> tuple[Route, str]:
+        """(route, the settings table that decided it: `curate.kind_routes.KIND` or `curate.routes`)."""
         by_kind = self.kind_routes.get(kind or "", {})
-        return by_kind.get(flag) or self.routes.get(flag, "review")
+        if flag in by_kind:
+            return by_kind[flag], f"curate.kind_routes.{kind}"
+        return self.routes.get(flag, "review"), "curate.routes"
 
     def flagger_settings(self, name: str) -> dict[str, Any]:
         extra = self.model_extra or {}

@@ -61,11 +61,7 @@ def _after_curation(ws: Workspace, ws_arg: str) -> str:
     """The next step once the report is written: review, tune, evaluate, then compare and promote."""
     from housevoice.label.decisions import decision_summary
 
-    if not ws.has_table("decisions"):
-        decisions = None
-    else:
-        decisions = decision_summary(ws)
-    waiting = decisions.awaiting_review if decisions else ws.read_table("curated").filter(pl.col("route") == "review").height
+    waiting = decision_summary(ws).awaiting_review
     if waiting:
         return (
             f"housevoice label review push {ws_arg}, then `pull` once people decided  "

@@ -8,6 +8,7 @@ from datetime import datetime
 import polars as pl
 import pytest
 
+from housevoice.config import CurateConfig
 from housevoice.curate.pipeline import curate, explain_record, route_records
 from housevoice.curate.report import write_report
 from housevoice.errors import ConfigError, HousevoiceError
@@ -87,7 +88,8 @@ def test_routes_follow_the_config(small_corpus):
 def test_strictest_route_wins_and_unknown_flags_go_to_review():
     flags = pl.DataFrame({"record_id": ["a", "a", "b", "c"], "name": ["url", "exact_duplicate", "mystery", "url"],
                           "score": [1.0] * 4, "detail": ["x"] * 4})
-    routes = route_records(pl.Series(["a", "b", "c", "d"]), flags, {"url": "keep", "exact_duplicate": "drop"})
+    config = CurateConfig(routes={"url": "keep", "exact_duplicate": "drop"})
+    routes = route_records(pl.Series(["a", "b", "c", "d"]), flags, config)
     assert routes["route"].to_list() == ["drop", "review", "keep", "keep"]
     assert routes["rule"][0] == "exact_duplicate → drop"
 
@@ -95,8 +97,8 @@ def test_strictest_route_wins_and_unknown_flags_go_to_review():
 def test_a_kind_can_route_a_flag_its_own_way():
     flags = pl.DataFrame({"record_id": ["turn", "post", "post"], "name": ["too_short", "too_short", "url"],
                           "score": [1.0] * 3, "detail": ["x"] * 3})
-    routes = route_records(pl.Series(["turn", "post"]), flags, {"too_short": "review", "url": "keep"},
-                           pl.Series(["transcript_turn", "post"]), {"transcript_turn": {"too_short": "drop"}})
+    config = CurateConfig(routes={"too_short": "review", "url": "keep"}, kind_routes={"transcript_turn": {"too_short": "drop"}})
+    routes = route_records(pl.Series(["turn", "post"]), flags, config, pl.Series(["transcript_turn", "post"]))
     assert routes["route"].to_list() == ["drop", "review"]
     assert routes["rule"].to_list() == ["too_short → drop (transcript_turn)", "too_short → review"]
 

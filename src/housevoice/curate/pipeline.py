@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 from pydantic import ValidationError
 
-from housevoice.config import Config, table_error
+from housevoice.config import Config, CurateConfig, table_error
 from housevoice.curate.base import FLAG_ROWS, Flagger, FlagResult
 from housevoice.schema import CURATED, FLAG
 from housevoice.store import Workspace
@@ -291,31 +291,28 @@ def curate_frame(
 
 
 def route_records(
-    record_ids: pl.Series,
-    flags: pl.DataFrame,
-    routes: dict[str, str],
-    kinds: pl.Series | None = None,
-    kind_routes: dict[str, dict[str, str]] | None = None,
+    record_ids: pl.Series, flags: pl.DataFrame, config: CurateConfig, kinds: pl.Series | None = None
 ) -> pl.DataFrame:
-    """record_id -> route (the strictest route among its flags; unlisted flags go to review) and the rule.
+    """record_id -> route (the strictest route among its flags, by `config.route_of`) and the rule.
 
-    `kinds` (the records' kinds, aligned with record_ids) and `kind_routes` route a flag of one
-    kind differently; the rule then names the kind.
+    `kinds`: the records' kinds, aligned with record_ids; a rule from a kind's own table names the kind.
     """
-    ranked = flags.with_columns(
-        pl.col("name").replace_strict(routes, default="review").alias("route"), pl.lit("").alias("for_kind")
+    kind_of = pl.DataFrame(
+        {"record_id": record_ids, "kind": kinds.cast(pl.String) if kinds is not None else None},
+        schema={"record_id": pl.String, "kind": pl.String},
     )
-    if kinds is not None and kind_routes:
-        kind_of = pl.DataFrame({"record_id": record_ids, "kind": kinds.cast(pl.String)})
-        ranked = ranked.join(kind_of, on="record_id", how="left", maintain_order="left")
-        for kind, table in kind_routes.items():
-            for name, route in table.items():
-                hit = (pl.col("kind") == kind) & (pl.col("name") == name)
-                ranked = ranked.with_columns(
-                    pl.when(hit).then(pl.lit(route)).otherwise("route").alias("route"),
-                    pl.when(hit).then(pl.lit(f" ({kind})")).otherwise("for_kind").alias("for_kind"),
-                )
-    ranked = ranked.with_columns(pl.col("route").replace_strict(ROUTE_ORDER, return_dtype=pl.Int8).alias("rank"))
+    ranked = flags.join(kind_of, on="record_id", how="left", maintain_order="left")
+    # Few distinct (flag, kind) pairs: each is routed once, by the config's own rule.
+    pairs = ranked.select("name", "kind").unique().rows()
+    decided = [(name, kind, *config.route_rule(name, kind)) for name, kind in pairs]
+    rules = pl.DataFrame(
+        [(name, kind, route, f" ({kind})" if table != "curate.routes" else "") for name, kind, route, table in decided],
+        schema={"name": pl.String, "kind": pl.String, "route": pl.String, "for_kind": pl.String},
+        orient="row",
+    )
+    ranked = ranked.join(rules, on=["name", "kind"], how="left", nulls_equal=True, maintain_order="left").with_columns(
+        pl.col("route").replace_strict(ROUTE_ORDER, return_dtype=pl.Int8).alias("rank")
+    )
     worst = (
         ranked.sort(["record_id", "rank"], descending=[False, True])
         .group_by("record_id", maintain_order=True)
@@ -364,7 +361,7 @@ def curate(
     tokenizer = ws.config.curate.flagger_settings("length").get("tokenizer") if "length" in ws.config.curate.flaggers else None
     frame, flags, columns, timings, notes = curate_frame(records, ws.config, flaggers, tokenizer, progress)
     kinds = frame["kind"] if "kind" in frame.columns else None
-    routes = route_records(frame["record_id"], flags, ws.config.curate.routes, kinds, ws.config.curate.kind_routes)
+    routes = route_records(frame["record_id"], flags, ws.config.curate, kinds)
     flag_lists = (
         flags.group_by("record_id", maintain_order=True)
         .agg(pl.struct("name", "score", "detail").alias("flags"))
@@ -420,6 +417,6 @@ def explain_record(workspace: Workspace | str, record: str) -> dict[str, Any]:
     if rule is None:
         said = "no flags → keep"
     else:
-        table = f"curate.kind_routes.{kind}" if rule["name"] in cfg.kind_routes.get(kind or "", {}) else "curate.routes"
+        table = cfg.route_rule(rule["name"], kind)[1]
         said = f"{rule['name']} → {rule['route']} ([{table}] {rule['name']} = \"{rule['route']}\")"
     return {"record": rec, "curated": row, "flags": flags, "rule": said}
