@@ -173,3 +173,37 @@ def test_a_numeric_reference_to_a_private_use_character_does_not_swallow_code():
     # Unescaping writes the character the code masks are made of; that row is redone guarded.
     text = "Use `x` here <b>bold</b> &#57360; and `y` end"
     assert clean_text(text) == "Use `x` here bold \ue010 and `y` end"
+
+
+HUGO = (
+    'Intro\n\n{{< youtube w7Ft2ymGmfc >}}\n\n{{% notice info %}}Mind the gap.{{% /notice %}}\n\n'
+    '{{< highlight go "linenos=table" >}}\nfunc main() {}\n{{< /highlight >}}\n\n'
+    '{{< figure\n  src="x.png"\n  caption="a > b"\n>}}\nLast words.'
+)
+
+
+def test_static_site_template_tags_go_and_keep_what_they_wrap():
+    assert clean_text(HUGO) == "Intro\n\nMind the gap.\n\n```go\nfunc main() {}\n```\n\nLast words."
+    jekyll = (
+        "See [the post]({% post_url 2010-07-21-name %}) and ![x]({{ site.baseurl }}/img.png) here.\n\n"
+        '{% include figure.html image="a.png" %}\n\n{% highlight ruby %}\nputs 1\n{% endhighlight %}\n\n'
+        "{% comment %}draft note{% endcomment %}Done {{ page.title | upcase }}."
+    )
+    assert clean_text(jekyll) == "See the post and here.\n\n```ruby\nputs 1\n```\n\nDone."
+    zola_and_go = '{{ youtube(id="abc") }}\n\nText {% note(kind="x") %}kept{% end %} here.\n\n{{code "a.go" `/func/` `/^}/`}}'
+    assert clean_text(zola_and_go) == "Text kept here."
+
+
+def test_template_tags_in_code_stray_braces_and_the_setting_off_are_left_alone():
+    in_code = "```\n{{< youtube x >}}\n{% raw %}\n```\nand `{% raw %}` and `{{< y >}}`"
+    assert clean_text(in_code) == in_code
+    # A `{%` in prose does not reach over a blank line to a later `%}`; a lone `{{ x }}` mid-sentence is text.
+    assert clean_text("A 50% {% stray\n\nnext paragraph %} stays.") == "A 50% {% stray\n\nnext paragraph %} stays."
+    assert clean_text("Vue writes {{ message }} inline.") == "Vue writes {{ message }} inline."
+    kept = clean_text(HUGO, CleanSettings(remove_template_tags=False))
+    assert "{{< youtube w7Ft2ymGmfc >}}" in kept and "{{< /highlight >}}" in kept
+
+
+def test_what_is_removed_mid_line_leaves_one_space_and_code_keeps_its_spacing():
+    text = "See ![x](/a.png) here, <b>bold</b>  <img src='a'> ok.\n\n```\nx  =  1\n```\n\nand `a  b`  c"
+    assert clean_text(text) == "See here, bold ok.\n\n```\nx  =  1\n```\n\nand `a  b` c"

@@ -162,3 +162,24 @@ def test_transcripts_in_a_folder_of_posts_are_read_as_turns(tmp_path):
     assert kinds[0] == ("post", "post.md")
     assert [k for k, _ in kinds[1:]] == ["transcript_turn"] * 4
     assert ("transcript_turn", "episode-12.md#turn-0") in kinds
+
+
+def test_a_post_without_a_date_takes_the_one_in_its_path(tmp_path):
+    write(tmp_path, "site/_posts/2019-07-04-summer-fair.md", "---\ntitle: Summer fair\n---\nStalls and music.\n")
+    write(tmp_path, "site/2024/05/17/bundle/index.md", "# Page bundle\n\nText.\n")
+    write(tmp_path, "site/_posts/2018-02-01-dated.md", "---\ndate: 2021-06-01\n---\nThe front matter wins.\n")
+    write(tmp_path, "site/notes/2024-13-45-not-a-date.md", "Nothing to take.\n")
+    write(tmp_path, "site/notes/2023-02-30-no-such-day.md", "Nor here.\n")
+    _, pairs = read_source(tmp_path / "site")
+    docs = {doc.source_key: doc for _, doc in pairs}
+    assert docs["_posts/2019-07-04-summer-fair.md"].published_at == datetime(2019, 7, 4)
+    assert docs["_posts/2019-07-04-summer-fair.md"].meta["date_from"] == "path"
+    assert docs["2024/05/17/bundle/index.md"].published_at == datetime(2024, 5, 17)
+    assert docs["_posts/2018-02-01-dated.md"].published_at == datetime(2021, 6, 1)
+    assert "date_from" not in docs["_posts/2018-02-01-dated.md"].meta
+    assert docs["notes/2024-13-45-not-a-date.md"].published_at is None
+    assert docs["notes/2023-02-30-no-such-day.md"].published_at is None
+    # Without a title or heading, a Jekyll file name gives its slug, not its date.
+    write(tmp_path, "other/_posts/2020-01-05-hello-world.md", "Just text.\n")
+    [(_, doc)] = read_source(tmp_path / "other")[1]
+    assert doc.title == "hello-world"

@@ -180,6 +180,59 @@ def test_otter_export_turns_with_start_times_and_title():
     assert result.skipped == {"transcription service footer": 1, "text before the first speaker": 1}
 
 
+def test_plain_name_colon_lines_become_turns_and_a_title_line_is_not_a_speaker(tmp_path):
+    path = write(
+        tmp_path, "ep7.txt",
+        "Episode 7: Planting season\n\nMaya Chen: Welcome back to the show.\nLuis Ortega: Thanks for having me.\n"
+        "Maya Chen: Let's start with the garden.\nIt has grown a lot.\n\nLuis Ortega: It has.\n",
+    )
+    assert plain_transcript.sniff(path, head(path)) and not markdown.sniff(path, head(path))
+    result = read(plain_transcript, path)
+    docs = result.documents
+    assert [d.author for d in docs] == ["Maya Chen", "Luis Ortega", "Maya Chen", "Luis Ortega"]
+    assert docs[2].text == "Let's start with the garden.\nIt has grown a lot."
+    assert {d.title for d in docs} == {"Episode 7: Planting season"}
+    assert result.skipped == {"text before the first speaker": 1}
+
+
+def test_times_before_or_after_the_name_are_start_times(tmp_path):
+    rev = write(
+        tmp_path, "rev.txt",
+        "Maya Chen (00:00:01):\nWelcome back.\n\nLuis Ortega (00:00:05):\nThanks.\n\n"
+        "Maya Chen (00:01:10):\nSo, the garden.\n\nLuis Ortega (00:02:00):\nYes.\n",
+    )
+    descript = write(
+        tmp_path, "descript.txt",
+        "[00:00:01] Speaker 1: Hi there.\n[00:00:04] Speaker 2: Hello.\n[00:00:09] Speaker 1: How are you?\n"
+        "[00:00:12] Speaker 2: Fine.\n",
+    )
+    rev_docs = read(plain_transcript, rev).documents
+    assert [(d.author, d.text, d.meta["start"]) for d in rev_docs][:2] == [
+        ("Maya Chen", "Welcome back.", "00:00:01.000"), ("Luis Ortega", "Thanks.", "00:00:05.000")
+    ]
+    descript_docs = read(plain_transcript, descript).documents
+    assert [d.author for d in descript_docs] == ["Speaker 1", "Speaker 2", "Speaker 1", "Speaker 2"]
+    assert descript_docs[3].meta["start"] == "00:00:12.000" and descript_docs[3].text == "Fine."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # labels of prose, not speakers
+        "# Release notes\n\nNote: a draft.\n\nWe shipped.\n\nUpdate: fixed.\n\nStep 1: install.\n\nStep 2: run.\n",
+        "Q: What is it?\nA: A tool.\nQ: Why?\nA: Because.\n",
+        # a dialogue quoted in a long post
+        "Intro.\n\n" + "Prose paragraph.\n\n" * 8 + "Jane Smith: one.\nJohn Doe: two.\nJane Smith: three.\nJohn Doe: four.\n",
+        # each name once
+        "Alice: a.\nBob: b.\nCarol: c.\nDave: d.\n",
+    ],
+)
+def test_posts_with_a_few_name_colon_lines_stay_posts(tmp_path, text):
+    path = write(tmp_path, "post.md", text)
+    assert not plain_transcript.sniff(path, head(path))
+    assert markdown.sniff(path, head(path))
+
+
 def test_markdown_heading_above_the_first_speaker_is_the_title(tmp_path):
     path = write(
         tmp_path, "ep3.md",

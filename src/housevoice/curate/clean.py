@@ -47,6 +47,12 @@ class CleanSettings(FlaggerSettings):
     remove_shortcodes: bool = Field(
         True, description="remove WordPress shortcodes such as [caption]…[/caption], [gallery] and [embed]…[/embed]"
     )
+    remove_template_tags: bool = Field(
+        True,
+        description="remove static-site template tags: Hugo shortcodes ({{< youtube id >}}, {{% notice %}}…{{% /notice %}} keeps "
+        "its text), Jekyll/Liquid tags ({% include x.html %}, {{ site.baseurl }}), Zola shortcodes ({{ youtube(id=…) }}) and "
+        "template actions alone on a line; {% highlight %} and {{< highlight >}} blocks become fenced code",
+    )
     remove_embeds: bool = Field(True, description="remove a web address alone on its line (WordPress shows it as an embed)")
     html_to_text: bool = Field(True, description="turn HTML markup into plain text with paragraphs, lists and code blocks")
 
@@ -276,6 +282,42 @@ def _without_shortcodes(texts: pl.Series) -> pl.Series:
     return where(texts, rf"\[/?(?:{names})(?-u:\b)", lambda t: _outside(t, rf"\[/?(?:{names})(?-u:\b)[^\]\n]*\]"))
 
 
+# Static-site generators' template tags. A tag may run over a few lines, never over a blank one
+# (a stray `{%` in prose must not swallow the paragraphs after it).
+_TAG_BODY = r"(?:[^\n]|\n[^\n])*?\n?"
+_HIGHLIGHT = (
+    rf"\{{%-?\s*highlight\s+([\w+#.-]*){_TAG_BODY}-?%\}}\n?((?s:.*?))\n?\{{%-?\s*endhighlight\s*-?%\}}"
+    rf"|\{{\{{<\s*highlight\s+([\w+#.-]*){_TAG_BODY}>\}}\}}\n?((?s:.*?))\n?\{{\{{<\s*/highlight\s*>\}}\}}"
+)
+_TEMPLATE_TAGS = "|".join(
+    (
+        rf"\{{%-?\s*comment\s*-?%\}}(?s:.*?)\{{%-?\s*endcomment\s*-?%\}}",  # Liquid comments go with their text
+        rf"\{{\{{[<%]{_TAG_BODY}[>%]\}}\}}",  # Hugo shortcodes; paired ones keep what they wrap
+        rf"\{{%{_TAG_BODY}%\}}",  # Liquid, Jekyll and Zola block tags
+        r"[ \t]?\{\{-?\s*(?:site|page|post|layout|include|paginator|jekyll|content)(?:\.[\w.-]*)?(?:\s*\|[^}\n]*)?\s*-?\}\}",
+        r"\{\{\s*[A-Za-z_][\w-]*\([^)\n]*\)\s*\}\}",  # Zola shortcode calls
+        r"(?m:^[ \t]*\{\{[^\n]*\}\}[ \t]*$)",  # a template action alone on its line
+    )
+)
+
+
+def _without_template_tags(texts: pl.Series) -> pl.Series:
+    """Hugo, Jekyll/Liquid, Zola and Go template tags removed outside code; highlight blocks fenced."""
+
+    def fence(text: pl.Expr) -> pl.Expr:
+        shift = _code_groups()
+        # A code match keeps its code (group 1) and leaves OPEN "\n" CLOSE, which goes; a block
+        # becomes OPEN lang "\n" code CLOSE, then a fence around it.
+        text = text.str.replace_all(
+            _CODE_OR + _HIGHLIGHT, f"${{1}}{_OPEN}${{{shift + 1}}}${{{shift + 3}}}\n${{{shift + 2}}}${{{shift + 4}}}{_CLOSE}"
+        )
+        text = text.str.replace_all(f"{_OPEN}\n{_CLOSE}", "", literal=True)
+        return text.str.replace_all(_OPEN, "\n```", literal=True).str.replace_all(_CLOSE, "\n```\n", literal=True)
+
+    texts = where(texts, r"\{[{%]-?\s*<?\s*highlight\s", fence)
+    return where(texts, r"\{[{%]", lambda t: _outside(t, _TEMPLATE_TAGS))
+
+
 def _looks_like_html(text: pl.Expr, prose: pl.Expr | None = None) -> pl.Expr:
     """Mostly HTML block markup (or WordPress blocks), as opposed to markdown with a few tags.
 
@@ -393,6 +435,8 @@ def _clean(texts: pl.Series, settings: CleanSettings) -> tuple[pl.Series, pl.Ser
     keys = text_key(texts, normalized=True)
     if settings.remove_shortcodes:
         texts = _without_shortcodes(texts)
+    if settings.remove_template_tags:
+        texts = _without_template_tags(texts)
     if settings.remove_embeds:
         embed = r"(?m:^[ \t]*https?://\S+[ \t]*$)"
         texts = where(texts, embed, lambda t: _outside(t, embed))
@@ -419,6 +463,10 @@ def _clean(texts: pl.Series, settings: CleanSettings) -> tuple[pl.Series, pl.Ser
         # Tagged rows too: unescaping may have written a bracket or an address.
         links = texts.str.contains(r"\[|https?://|ftp:|mailto:").fill_null(False) | inline
         steps.append((links, lambda t, guard: _without_links(t, settings, guard), None))
+    # What went from mid-line (an image, a tag, an address) leaves two spaces: one is enough.
+    # Masked rows only: there code is a mark, so its own spacing stays as it is.
+    touched = steps[-1][0]
+    steps.append((touched, lambda t, guard: t if guard else t.str.replace_all(r"([^ \n]) {2,}", "${1} "), None))
     texts = rewrite_outside_code(texts, steps)
     if keep_links and settings.drop_tracking_params:
         texts = python_per_row(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from pathlib import Path
 
 from housevoice.ingest import plain_transcript, srt, webvtt
@@ -10,6 +12,9 @@ from housevoice.ingest.front_matter import first_heading, post_fields, split_fro
 from housevoice.ingest.text_decoding import head_text, read_text
 
 FORMAT = "markdown"
+# A date in the file's path, as static-site generators write it: Jekyll's `_posts/2020-01-05-slug.md`,
+# `2024/05/17/slug/index.md` (Hugo page bundles, Zola, Eleventy).
+_PATH_DATE = re.compile(r"(?:^|[/_-])((?:19|20)\d{2})[-/](0[1-9]|1[0-2])[-/](0[1-9]|[12]\d|3[01])(?=[/_.-]|$)")
 SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".txt", ".text")
 
 
@@ -26,8 +31,21 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
         notes.append(f"{path}: no text after the front matter; nothing read")
         return ReadResult(documents=[], skipped={"no text": 1}, notes=notes)
     post = post_fields(matter, path, notes)
-    title = post.pop("title") or first_heading(matter.body) or path.stem
+    if post["published_at"] is None:
+        post["published_at"] = _date_in_path(key)
+        if post["published_at"] is not None:
+            post["meta"]["date_from"] = "path"
+    title = post.pop("title") or first_heading(matter.body) or _PATH_DATE.sub("", path.stem).strip("-_ ") or path.stem
     kind = post.pop("kind") or "post"
     post["meta"]["format"] = "text" if path.suffix.lower() in (".txt", ".text") else "markdown"
     document = Document(source_key=key, text=matter.body, kind=kind, title=title, **post)
     return ReadResult(documents=[document], notes=notes)
+
+
+def _date_in_path(key: str) -> datetime | None:
+    for year, month, day in reversed(_PATH_DATE.findall(key.replace("\\", "/"))):
+        try:
+            return datetime(int(year), int(month), int(day))
+        except ValueError:  # 2023-02-30
+            continue
+    return None

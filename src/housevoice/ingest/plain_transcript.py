@@ -1,7 +1,9 @@
 """Plain-text transcripts -> one document per speaker turn.
 
-Two styles: show notes with `**Name:** text` paragraphs, and auto-transcription exports
-(Otter and the like) with a `Name  0:25` line above each block of text.
+Three styles: show notes with `**Name:** text` paragraphs; auto-transcription exports (Otter
+and the like) with a `Name  0:25` line above each block of text; and plain `Name: text` lines,
+with a time before the name (`[00:01:02] Name: text`, Descript) or after it
+(`Name (00:01:02): text`, Rev; the text may start on the next line).
 """
 
 from __future__ import annotations
@@ -32,6 +34,21 @@ _TIMESTAMP = re.compile(r"^\\?\[(?P<time>\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)\\?\
 _HEADER = re.compile(
     r"^(?P<name>[^\W\d_][\w.'’-]*(?: [\w.'’-]+){0,4})[ \t]+(?P<time>\d{1,2}:\d{2}(?::\d{2})?)[ \t]*$"
 )
+_TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
+# `Name: text`, `NAME: text`, `[00:01:02] Name: text`, `Name (00:01:02):`: up to four words,
+# each capitalized or a number (`Speaker 1`, `Dr. Jane Smith`).
+_PLAIN_LABEL = re.compile(
+    rf"^(?:[\[(](?P<time_before>{_TIME})[\])][ \t]*)?"
+    r"(?P<name>[^\W\d_a-z][\w.'’-]*(?:[ \t](?:[^\W_a-z][\w.'’-]*|\d+)){0,3})"
+    rf"(?:[ \t]*[\[(](?P<time_after>{_TIME})[\])])?[ \t]*:(?:[ \t]+|$)"
+)
+# Labels that head a line of prose, not a speaker (a post with a few of them is not a transcript).
+_NOT_SPEAKERS = {
+    "note", "notes", "update", "updated", "edit", "example", "warning", "tip", "step", "source", "sources",
+    "question", "answer", "q", "a", "tl;dr", "tldr", "ps", "p.s", "p.s.", "important", "summary",
+    "caution", "disclaimer", "hint", "info", "todo", "fixme", "see also", "related", "credit", "credits",
+    "photo", "image", "via", "date", "time", "location", "where", "when", "what", "who", "why", "how",
+}
 # The line such services put under the last block; it is nobody's speech.
 _SERVICE_FOOTER = re.compile(r"\n[ \t]*Transcribed by https?://\S+[ \t]*$", re.IGNORECASE)
 _ATX_TITLE = re.compile(r"^#[ \t]+\S")
@@ -54,7 +71,39 @@ def transcript_style(text: str) -> str | None:
         return "speaker_paragraphs"
     if len(_header_lines(text.split("\n"))) >= 2:
         return "speaker_headers"
+    if _looks_like_plain_labels(text, paragraphs):
+        return "speaker_lines"
     return None
+
+
+def _plain_labels(lines: list[str]) -> list[tuple[int, re.Match]]:
+    """(index, match) of each line that opens with a plain `Name:` label of a speaker, from the
+    first label whose name comes back (`Episode 7: Title` above the talk is its title)."""
+    found = []
+    for i, line in enumerate(lines):
+        match = _PLAIN_LABEL.match(line.strip())
+        if match and match["name"].lower().rstrip(".") not in _NOT_SPEAKERS:
+            # A label with nothing after it needs a time and text on the next line (Rev's style).
+            if line.strip()[match.end():].strip() or (
+                (match["time_before"] or match["time_after"]) and i + 1 < len(lines) and lines[i + 1].strip()
+            ):
+                found.append((i, match))
+    names = [m["name"] for _, m in found]
+    recurring = next((n for n, name in enumerate(names) if names.count(name) > 1), len(found))
+    return found[recurring:]
+
+
+def _looks_like_plain_labels(text: str, paragraphs: list[str]) -> bool:
+    """Half the lines or paragraphs open with a label, at least two speakers, one of them twice."""
+    lines = text.split("\n")
+    labels = _plain_labels(lines)
+    if len(labels) < 4:
+        return False
+    names = [m["name"] for _, m in labels]
+    if len(set(names)) < 2 or max(names.count(n) for n in set(names)) < 2:
+        return False
+    nonblank = sum(1 for line in lines if line.strip())
+    return len(labels) >= 0.5 * min(nonblank, len(paragraphs))
 
 
 def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> ReadResult:
@@ -68,6 +117,8 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
     skipped: dict[str, int] = {}
     if style == "speaker_paragraphs":
         heading, utterances, before = _labelled_paragraphs(lines, offset)
+    elif style == "speaker_lines":
+        heading, utterances, before = _labelled_lines(lines, offset)
     else:
         heading, utterances, before = _headed_blocks(lines, offset)
         if utterances and _SERVICE_FOOTER.search(utterances[-1].text):
@@ -164,6 +215,32 @@ def _headed_blocks(lines: list[str], offset: int) -> tuple[str | None, list[Utte
                 text="\n".join(lines[index + 1 : end]).strip(),
                 line=offset + index + 1,
                 start=clock_from_text(match["time"]),
+            )
+        )
+    return heading, utterances, len(preamble)
+
+
+def _labelled_lines(lines: list[str], offset: int) -> tuple[str | None, list[Utterance], int]:
+    """One utterance per `Name:` line and the lines under it (a blank line keeps the paragraph
+    break); the title (first line above the first label) and how many paragraphs came before."""
+    labels = _plain_labels(lines)
+    first = labels[0][0]
+    preamble = [p for _, p in _paragraphs(lines[:first], offset)]
+    heading = None
+    if preamble:
+        first_line = preamble[0].split("\n")[0]
+        heading = first_heading(first_line) if _ATX_TITLE.match(first_line) else first_line.strip()
+    utterances: list[Utterance] = []
+    for position, (index, match) in enumerate(labels):
+        end = labels[position + 1][0] if position + 1 < len(labels) else len(lines)
+        body = "\n".join([lines[index].strip()[match.end():], *lines[index + 1 : end]]).strip()
+        time = match["time_before"] or match["time_after"]
+        utterances.append(
+            Utterance(
+                speaker=match["name"].strip(),
+                text=re.sub(r"\n[ \t]*\n\s*", "\n\n", body),
+                line=offset + index + 1,
+                start=clock_from_text(time) if time else None,
             )
         )
     return heading, utterances, len(preamble)

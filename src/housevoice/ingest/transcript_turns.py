@@ -13,7 +13,7 @@ from housevoice.errors import SourceError
 from housevoice.ingest.base import Document
 
 SPEAKER_FORMATS_HINT = (
-    "label speakers as `**Name:** text` paragraphs, `Name  0:25` lines above the text, "
+    "label speakers as `**Name:** text` paragraphs, `Name: text` lines, `Name  0:25` lines above the text, "
     "`<v Name>` voice tags or `Name: ` at the start of cues; "
     "or credit every turn to one speaker with --map author=NAME"
 )
