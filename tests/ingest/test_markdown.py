@@ -183,3 +183,10 @@ def test_a_post_without_a_date_takes_the_one_in_its_path(tmp_path):
     write(tmp_path, "other/_posts/2020-01-05-hello-world.md", "Just text.\n")
     [(_, doc)] = read_source(tmp_path / "other")[1]
     assert doc.title == "hello-world"
+
+
+def test_authors_under_by_or_creator_are_read(tmp_path):
+    by = read(write(tmp_path, "go.md", "---\ntitle: Go 1.21 is released!\nby:\n- Eli Bendersky\n- Ana Lee\n---\nText.\n"))
+    assert by.documents[0].author == "Eli Bendersky & Ana Lee"
+    creator = read(write(tmp_path, "c.md", "---\ncreator: Noor Haddad\n---\nText.\n"))
+    assert creator.documents[0].author == "Noor Haddad"

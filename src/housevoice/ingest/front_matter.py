@@ -16,6 +16,8 @@ from markdown_it import MarkdownIt
 from housevoice.errors import SourceError
 from housevoice.ingest.base import parse_datetime
 
+# Where static-site generators keep the author: Jekyll/Hugo/Zola `author(s)`, Go's blog `by`.
+AUTHOR_KEYS = ("authors", "author", "by", "byline", "creator")
 DATE_KEYS = ("date", "published", "published_at", "pubDate", "pubdate", "datetime", "created", "created_at")
 URL_KEYS = ("url", "permalink", "link", "canonical_url")
 KINDS = ("post", "page", "newsletter")
@@ -81,7 +83,7 @@ def post_fields(matter: FrontMatter, path: Path, notes: list[str]) -> dict[str, 
     meta: dict[str, Any] = {}
     if fields:
         meta["front_matter"] = fields
-    authors = _names(fields.get("authors")) or _names(fields.get("author"))
+    authors = next((names for key in AUTHOR_KEYS if (names := _names(fields.get(key)))), [])
     if len(authors) > 1:
         meta["authors"] = authors
     for name in ("tags", "categories"):
