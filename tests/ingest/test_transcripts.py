@@ -282,6 +282,16 @@ def test_formats_are_sniffed_on_content_not_suffix(tmp_path):
         assert not markdown.sniff(path, head(path))
 
 
+def test_a_post_of_bold_who_where_why_paragraphs_is_not_a_transcript(tmp_path):
+    path = write(
+        tmp_path, "survey.md",
+        "**Who:** everyone who uses the tool.\n\n**Where:** the form below.\n\n**Why:** we read every answer.\n\n"
+        "**Who:** companies too.\n\n**Where:** the second form.\n\n**Why:** to plan.\n",
+    )
+    assert not plain_transcript.sniff(path, head(path))
+    assert markdown.sniff(path, head(path))
+
+
 def test_a_post_with_one_bold_label_is_not_a_transcript(tmp_path):
     path = write(
         tmp_path, "update.md",

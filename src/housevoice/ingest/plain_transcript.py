@@ -48,6 +48,8 @@ _NOT_SPEAKERS = {
     "question", "answer", "q", "a", "tl;dr", "tldr", "ps", "p.s", "p.s.", "important", "summary",
     "caution", "disclaimer", "hint", "info", "todo", "fixme", "see also", "related", "credit", "credits",
     "photo", "image", "via", "date", "time", "location", "where", "when", "what", "who", "why", "how",
+    "topics", "links", "sponsor", "sponsors", "resources", "timestamps", "show notes", "episode", "featuring",
+    "transcript", "bonus", "fun fact", "pro tip", "reminder", "heads up", "deadline", "cost", "price",
 }
 # The line such services put under the last block; it is nobody's speech.
 _SERVICE_FOOTER = re.compile(r"\n[ \t]*Transcribed by https?://\S+[ \t]*$", re.IGNORECASE)
@@ -66,7 +68,7 @@ def sniff(path: Path, head: bytes) -> bool:
 def transcript_style(text: str) -> str | None:
     """`speaker_paragraphs`, `speaker_headers`, or None when the text is not a transcript."""
     paragraphs = [p for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
-    labels = sum(1 for p in paragraphs if _LABEL.match(p.lstrip()))
+    labels = sum(1 for p in paragraphs if (m := _LABEL.match(p.lstrip())) and not _is_prose_label(m["name"]))
     if labels >= 2 and labels / len(paragraphs) >= MIN_LABEL_SHARE:
         return "speaker_paragraphs"
     if len(_header_lines(text.split("\n"))) >= 2:
@@ -76,13 +78,17 @@ def transcript_style(text: str) -> str | None:
     return None
 
 
+def _is_prose_label(name: str) -> bool:
+    return name.strip().lower().rstrip(".") in _NOT_SPEAKERS
+
+
 def _plain_labels(lines: list[str]) -> list[tuple[int, re.Match]]:
     """(index, match) of each line that opens with a plain `Name:` label of a speaker, from the
     first label whose name comes back (`Episode 7: Title` above the talk is its title)."""
     found = []
     for i, line in enumerate(lines):
         match = _PLAIN_LABEL.match(line.strip())
-        if match and match["name"].lower().rstrip(".") not in _NOT_SPEAKERS:
+        if match and not _is_prose_label(match["name"]):
             # A label with nothing after it needs a time and text on the next line (Rev's style).
             if line.strip()[match.end():].strip() or (
                 (match["time_before"] or match["time_after"]) and i + 1 < len(lines) and lines[i + 1].strip()
