@@ -207,3 +207,16 @@ def test_template_tags_in_code_stray_braces_and_the_setting_off_are_left_alone()
 def test_what_is_removed_mid_line_leaves_one_space_and_code_keeps_its_spacing():
     text = "See ![x](/a.png) here, <b>bold</b>  <img src='a'> ok.\n\n```\nx  =  1\n```\n\nand `a  b`  c"
     assert clean_text(text) == "See here, bold ok.\n\n```\nx  =  1\n```\n\nand `a  b` c"
+
+
+def test_links_wrapped_over_lines_or_holding_brackets_keep_only_their_text():
+    text = (
+        "See [the open source\nrelease](https://go.dev/x) and [atomic.Pointer[T]](https://pkg.go.dev/a) "
+        "or [the\nnotes][1] ok ![an\nimage](a.png).\n\n[1]: https://x.org\n\nA [b]\n\n[c](https://u.org) x[i]"
+    )
+    assert clean_text(text) == "See the open source\nrelease and atomic.Pointer[T] or the\nnotes ok.\n\nA [b]\n\nc x[i]"
+
+
+def test_character_references_in_markdown_become_characters_but_not_in_code():
+    text = "Caf&eacute; &ndash; it&#8217;s &#x2019;fine&#x2019;, `&amp;` stays\n\n```\n&lt;b&gt;\n```"
+    assert clean_text(text) == "Café – it’s ’fine’, `&amp;` stays\n\n```\n&lt;b&gt;\n```"

@@ -101,6 +101,19 @@ def test_two_release_notes_from_one_template_are_not_duplicates():
     assert DuplicateFlagger().flag(frame).flags.is_empty()
 
 
+def test_a_second_call_is_not_a_copy_of_the_first_but_a_repost_of_it_is():
+    text = "\n\n".join(PARAGRAPHS)
+    second = text.replace("this spring", "this spring, and the second round is open")
+    frame = frame_of([
+        {"text": text, "title": "Call for gardeners", "published_at": datetime(2020, 5, 1)},
+        {"text": second, "title": "Second call for gardeners", "published_at": datetime(2020, 6, 1)},
+        {"text": second, "title": "Repost: Second call for gardeners", "published_at": datetime(2021, 6, 1)},
+        {"text": text + "\n\nUpdated.", "title": "Call for gardeners (updated)", "published_at": datetime(2020, 7, 1)},
+    ])
+    # Title ordinals name another document; the reposts keep theirs and are still copies.
+    assert flags_of(DuplicateFlagger().flag(frame)) == {"r2": "exact_duplicate", "r3": "near_duplicate"}
+
+
 def test_empty_texts_missing_titles_and_huge_text_do_not_crash():
     huge = ("word " * 1_000_000)[:5_000_000]
     frame = frame_of([{"text": ""}, {"text": "", "title": None}, {"text": "   "}, {"text": huge}, {"text": "Yes."}])

@@ -336,13 +336,20 @@ def _looks_like_html(text: pl.Expr, prose: pl.Expr | None = None) -> pl.Expr:
     return text.str.contains("<!-- wp:", literal=True) | mostly_tags
 
 
+# A link's text: may wrap onto the next lines (not over a blank one) and hold one level of
+# brackets (`[Pointer[T]](…)`).
+_LINK_TEXT = r"(?:[^\[\]\n]|\n[^\[\]\n]|\[[^\[\]\n]*\])*"
+# A character reference (`&ndash;`, `&#8217;`, `&#x2019;`): markdown renders it as its character.
+_ENTITY = r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});"
+
+
 def _without_links(text: pl.Expr, settings: CleanSettings, protect_code: bool = True) -> pl.Expr:
     def outside(t: pl.Expr, pattern: str, keep_group: int | None = None) -> pl.Expr:
         return _outside(t, pattern, keep_group, protect_code)
 
-    text = outside(text, r"!\[[^\]\n]*\]\([^)\n]*\)")  # images carry no prose
-    text = outside(text, r"\[([^\]\n]*)\]\(\s*<?[^)\s>]*>?(?:\s+[\"'(][^)\n]*)?\)", keep_group=1)
-    text = outside(text, r"\[([^\]\n]+)\]\[[^\]\n]*\]", keep_group=1)
+    text = outside(text, rf"[ \t]?!\[{_LINK_TEXT}\]\([^)\n]*\)")  # images carry no prose
+    text = outside(text, rf"\[({_LINK_TEXT})\]\(\s*<?[^)\s>]*>?(?:\s+[\"'(][^)\n]*)?\)", keep_group=1)
+    text = outside(text, rf"\[({_LINK_TEXT})\]\[[^\]\n]*\]", keep_group=1)
     text = outside(text, r"(?m:^[ \t]{0,3}\[[^\]\^\n][^\]\n]*\]:[ \t]*\S+[^\n]*(?:\n|$))")
     bare = r"<(?:https?|ftp|mailto):[^>\s]*>|" + _URL_IN_PROSE
     if settings.urls == "placeholder":
@@ -454,7 +461,9 @@ def _clean(texts: pl.Series, settings: CleanSettings) -> tuple[pl.Series, pl.Ser
             for name in ("is_html", "has_tags")
         }
         texts = python_per_row(texts, marked["is_html"], lambda t: html_to_text(t, keep_links))
-        inline = (marked["has_tags"] & ~marked["is_html"]).fill_null(False)
+        # Markdown with tags, or with character references (unescaped by the same step).
+        entities = texts.str.contains(_ENTITY).fill_null(False)
+        inline = ((marked["has_tags"] | entities) & ~marked["is_html"]).fill_null(False)
     else:
         inline = pl.Series([False] * len(texts), dtype=pl.Boolean)
     # Inline tags, then links: both outside code, with the code masked once for the two.

@@ -24,6 +24,10 @@ _MONTHS = (
 ).split()
 # Specifics two copies of one text agree on: numbers, versions, dates, months.
 _SPECIFIC_PATTERN = r"\b\d\w*(?:[.\-/]\d+)*\b|\b(?:" + "|".join(_MONTHS) + r")\b"
+# In a title, ordinals are specifics too: "Second call for papers" is not "Call for papers" again.
+_ORDINALS = "first second third fourth fifth sixth seventh eighth ninth tenth final".split()
+_ORDINAL_SET = set(_ORDINALS)
+_TITLE_SPECIFIC_PATTERN = _SPECIFIC_PATTERN + r"|\b(?:" + "|".join(_ORDINALS) + r")\b"
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -118,12 +122,12 @@ def shingle_hashes(texts: pl.Series, k: int) -> tuple[np.ndarray, np.ndarray, np
     return out, offsets, lengths
 
 
-def _specifics_of(texts: pl.Series) -> list[set[str]]:
+def _specifics_of(texts: pl.Series, pattern: str = _SPECIFIC_PATTERN) -> list[set[str]]:
     """Numbers, versions, dates and months of each text (web addresses aside), lower case, in one polars pass."""
     found = (
         texts.fill_null("")
         .str.replace_all(_URL, " ")
-        .str.extract_all(f"(?i){_SPECIFIC_PATTERN}")
+        .str.extract_all(f"(?i){pattern}")
         .list.eval(pl.element().str.to_lowercase().str.strip_chars_end("."))
     )
     return [set(values or ()) for values in found.to_list()]
@@ -206,7 +210,7 @@ class DuplicateFlagger(Flagger):
         titles = frame["title"] if "title" in frame.columns else pl.Series([None] * n, dtype=pl.String)
         rows = sorted(shingles)
         specifics = dict(zip(rows, _specifics_of(texts.gather(rows))))
-        title_specifics = dict(zip(rows, _specifics_of(titles.gather(rows))))
+        title_specifics = dict(zip(rows, _specifics_of(titles.gather(rows), _TITLE_SPECIFIC_PATTERN)))
         for a, b in candidates:
             if clusters.find(a) == clusters.find(b):
                 continue
@@ -293,8 +297,9 @@ class DuplicateFlagger(Flagger):
     def _verify(self, shingles, specifics, title_specifics, a: int, b: int, s: DuplicateSettings) -> float | None:
         """Exact shared-phrase share, or None when the pair is two instances of a series rather than copies."""
         ta, tb = title_specifics[a], title_specifics[b]
-        # Titles naming different versions, dates or months name different documents.
-        if ta and tb and ta != tb:
+        # Titles naming different versions, dates or months name different documents; so does
+        # an ordinal in one title only ("Second call for papers" after "Call for papers").
+        if (ta and tb and ta != tb) or (ta & _ORDINAL_SET) != (tb & _ORDINAL_SET):
             return None
         sa, sb = shingles[a], shingles[b]
         if len(sa) == 0 or len(sb) == 0:
