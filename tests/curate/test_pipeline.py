@@ -153,6 +153,10 @@ def test_report_writes_html_and_plots(small_corpus):
     assert "Curation report" in page and "exact_duplicate" in page
     assert len(rep.plots) == 3 and all(p.stat().st_size > 5000 for p in rep.plots)
     assert "<script" not in page.replace("&lt;script", "")
+    summary = json.loads((rep.html_path.parent / "curation.json").read_text())
+    records = small_corpus.read_table("records")
+    assert sum(summary["authors"].values()) == records.height
+    assert summary["authors"]["Ana Ruiz"] == records.filter(pl.col("author") == "Ana Ruiz").height
 
 
 def test_report_before_curate_is_a_clear_error(workspace):

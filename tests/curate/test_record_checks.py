@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from housevoice.curate.record_checks import (
     LengthFlagger, LengthSettings, NotProseFlagger, NotPublishedFlagger, OffAuthorFlagger,
-    OffAuthorSettings, StaleFlagger, StaleSettings,
+    OffAuthorSettings, StaleFlagger, StaleSettings, person_byline,
 )
 
 
@@ -59,6 +59,17 @@ def test_off_author_needs_the_target_as_sole_author():
     assert ids(result) == ["r3", "r4", "r5"]
     details = dict(result.flags.select("record_id", "detail").iter_rows())
     assert "Bob Roe" in details["r4"] and "one of 2 authors" in details["r3"]
+
+
+def test_a_byline_naming_whom_the_author_wrote_for_is_still_the_author():
+    authors = ["Jane Doe, for the Go team", "Jane Doe on behalf of the Core Team", "Bob Roe, for Jane Doe",
+               "Jane Doe & Bob Roe, for the team"]
+    result = OffAuthorFlagger(OffAuthorSettings(target="Jane Doe")).flag(records(author=authors))
+    assert ids(result) == ["r2", "r3"]
+    details = dict(result.flags.select("record_id", "detail").iter_rows())
+    assert "one of 2 authors" in details["r3"] and "Bob Roe, for Jane Doe" in details["r2"]
+    # The report counts such bylines under the person.
+    assert person_byline("Russ Cox, for the Go team") == "Russ Cox" and person_byline(None) is None
 
 
 def test_off_author_accepts_aliases_and_is_off_without_target():

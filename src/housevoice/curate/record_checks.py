@@ -138,8 +138,20 @@ def author_key(name: str) -> str:
     return " ".join(plain.casefold().split())
 
 
+# What follows the people of a byline without naming another author: "Russ Cox, for the Go team",
+# "Ana Lee on behalf of the Core Team".
+_ON_BEHALF = re.compile(r"(?:\s*,\s*|\s+)(?:on behalf of|for|representing)\s+\S.*$", re.IGNORECASE)
+
+
+def person_byline(byline: str | None) -> str | None:
+    """The byline without what it says the people wrote for ("…, for the Go team")."""
+    if byline is None:
+        return None
+    return _ON_BEHALF.sub("", byline).strip() or byline.strip()
+
+
 def byline_authors(byline: str) -> list[str]:
-    return [part.strip() for part in _AUTHOR_SEPARATORS.split(byline) if part and part.strip()]
+    return [part.strip() for part in _AUTHOR_SEPARATORS.split(person_byline(byline) or "") if part and part.strip()]
 
 
 class OffAuthorSettings(FlaggerSettings):
@@ -160,7 +172,7 @@ class OffAuthorFlagger(Flagger):
         names = {author_key(n) for n in [target, *self.settings.aliases]}
         if byline is None or not byline.strip():
             return 1.0, f"Has no author, so it cannot be shown to be written by {target}."
-        if author_key(byline) in names:
+        if author_key(byline) in names or author_key(person_byline(byline) or "") in names:
             return None
         authors = byline_authors(byline)
         if len(authors) > 1 and any(author_key(a) in names for a in authors):

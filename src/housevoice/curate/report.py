@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
+from housevoice.curate.record_checks import person_byline
 from housevoice.errors import HousevoiceError
 from housevoice.store import Workspace, write_atomic
 
@@ -19,8 +20,15 @@ class ReportSummary:
     plots: list[Path]
 
 
+def _short(label: str, limit: int = 30) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
 def _bar(ax, labels, values, color="#4c72b0"):
-    ax.barh(labels[::-1], values[::-1], color=color)
+    # Positions, not labels, place the bars: two long labels cut to the same text stay two bars.
+    positions = list(range(len(labels)))
+    ax.barh(positions, values[::-1], color=color)
+    ax.set_yticks(positions, [_short(str(label)) for label in labels[::-1]])
     for i, v in enumerate(values[::-1]):
         ax.text(v, i, f" {v}", va="center", fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
@@ -35,6 +43,17 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
+def _authors(frame: pl.DataFrame) -> pl.DataFrame:
+    """(author, len) most records first; "Russ Cox, for the Go team" counts as Russ Cox."""
+    bylines = frame.group_by("author").len()
+    people = [person_byline(b) or "(none)" for b in bylines["author"].to_list()]
+    return (
+        bylines.with_columns(author=pl.Series(people, dtype=pl.String))
+        .group_by("author").agg(pl.col("len").sum())
+        .sort(["len", "author"], descending=[True, False])
+    )
+
+
 def _plots(frame: pl.DataFrame, flag_counts: pl.DataFrame, out: Path) -> list[Path]:
     import matplotlib
 
@@ -42,7 +61,7 @@ def _plots(frame: pl.DataFrame, flag_counts: pl.DataFrame, out: Path) -> list[Pa
     import matplotlib.pyplot as plt
 
     paths = []
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     _bar(axes[0], flag_counts["name"].to_list(), flag_counts["len"].to_list())
     axes[0].set_title("records per flag")
     routes = frame.group_by("route").len().sort("route")
@@ -63,13 +82,13 @@ def _plots(frame: pl.DataFrame, flag_counts: pl.DataFrame, out: Path) -> list[Pa
     paths.append(_save(fig, out / "curation-tokens.png"))
     plt.close(fig)
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     years = frame.filter(pl.col("published_at").is_not_null()).group_by(pl.col("published_at").dt.year().alias("year")).len().sort("year")
     axes[0].bar([str(y) for y in years["year"]], years["len"].to_list(), color="#4c72b0")
     axes[0].set_title("records per year")
     axes[0].tick_params(axis="x", rotation=60)
     axes[0].spines[["top", "right"]].set_visible(False)
-    authors = frame.group_by(pl.col("author").fill_null("(none)")).len().sort("len", descending=True).head(15)
+    authors = _authors(frame).head(15)
     _bar(axes[1], authors["author"].to_list(), authors["len"].to_list(), color="#8172b3")
     axes[1].set_title("records per author (top 15)")
     paths.append(_save(fig, out / "curation-years-authors.png"))
@@ -156,6 +175,7 @@ def write_report(workspace: Workspace | str) -> ReportSummary:
     write_atomic(out / "curation.json", json.dumps({
         "routes": routes,
         "flags": dict(flag_counts.iter_rows()),
+        "authors": dict(_authors(frame).head(50).iter_rows()),
         "kinds": {row["kind"]: {k: v for k, v in row.items() if k != "kind"} for row in per_kind.iter_rows(named=True)},
     }, indent=2).encode())
     return ReportSummary(html_path=html_path, plots=plots)
