@@ -148,3 +148,43 @@ def test_one_shared_repost_note_does_not_make_a_series():
         {"title": "New logo", "text": note + "Our designers drew a new logo with a friendly blue fox."},
     ])
     assert TemplateFlagger().flag(frame).flags.is_empty()
+
+
+def recap(body: str) -> str:
+    return (
+        "Happy Friday! Here's what happened this week at the food bank.\n\n" + body + "\n\n"
+        "That's all for this week. See you next Friday, and don't forget to tell a neighbour about us!"
+    )
+
+
+def test_one_recap_template_under_several_title_shapes_is_one_series():
+    titles = [
+        "Weekly recap: March 3", "Weekly recap: March 10", "Weekly recap: March 17",
+        "Friday recap (03/24)", "Friday recap (03/31)", "Friday recap (04/07)",
+        "Week in review — Apr 14, 2023", "Week in review — Apr 21, 2023", "Week in review — May 5, 2023",
+        "Week in review — Jun 2, 2023",
+    ]
+    bodies = [f"We packed {n * 37} boxes with {n + 4} volunteers; the {w} shift ran late." for n, w in
+              zip(range(10), "early late night morning noon evening weekend first second third".split())]
+    others = [{"title": "Meet Jan, our new driver", "text": "Jan drives the van on Tuesdays and loves old maps."},
+              {"title": "Garden news", "text": "Our garden opened this spring and the roses are early."}]
+    frame = frame_of([{"title": t, "text": recap(b)} for t, b in zip(titles, bodies)] + others)
+    result = TemplateFlagger().flag(frame)
+    assert sorted(result.flags["record_id"], key=lambda r: int(r[1:])) == [f"r{n}" for n in range(10)]
+    assert result.columns["template_family"].drop_nulls().n_unique() == 1
+    # "Jun 2" is a date in a dated title; "Jan" alone is a name.
+    from housevoice.curate.templated import title_pattern
+    assert "<Month>" in title_pattern("Week in review — Jun 2, 2023")
+    assert "<Month>" not in title_pattern("Meet Jan, our new driver")
+
+
+def test_two_series_closing_alike_but_each_with_its_own_sentence_stay_two():
+    # Both close with the same thanks, but each also opens its own way and has its own title shape.
+    thanks = "Many people came together to create this release, thanks to all of you!"
+    frame = frame_of(
+        [{"title": f"Announcing Tool 1.{n}.0", "text": release_notes(f"1.{n}.0", "faster builds.")} for n in range(70, 74)]
+        + [{"title": f"Tool 1.{n}.0 pre-release testing", "text": f"The pre-release of 1.{n}.0 is ready for testing.\n\n{thanks}"}
+           for n in range(70, 74)]
+    )
+    result = TemplateFlagger().flag(frame)
+    assert result.columns["template_family"].drop_nulls().n_unique() == 2

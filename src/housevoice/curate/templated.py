@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from pydantic import Field
 from housevoice.curate.base import FLAG_ROWS, Flagger, FlaggerSettings, FlagResult
 
 _MONTHS = set("january february march april may june july august september october november december".split())
+# Short month names are months only in a title with a number ("Week in review — Jan 7"; "Meet Jan").
+_MONTH_ABBREVIATIONS = set("jan feb mar apr jun jul aug sep sept oct nov dec".split())
 _NUMBER_WORDS = set("two three four five six seven eight nine ten eleven twelve".split())
 _STOPWORDS = set("a an the and or of in on for to with at by from its our your this that is are as".split())
 # Typed slots: a version and a year are different series shapes ("Rust 1.N" vs "Rust YYYY edition").
@@ -52,8 +55,8 @@ class TemplateSettings(FlaggerSettings):
     )
 
 
-def _slot(token: str) -> str | None:
-    if token in _MONTHS:
+def _slot(token: str, dated: bool = False) -> str | None:
+    if token in _MONTHS or (dated and token in _MONTH_ABBREVIATIONS):
         return "Month"
     if token in _NUMBER_WORDS:
         return "N"
@@ -66,9 +69,10 @@ def _slot(token: str) -> str | None:
 def title_pattern(title: str) -> tuple[str, ...]:
     """The title as tokens, numbers, versions, dates and months replaced by typed slots (`<N.N>`)."""
     out = []
+    dated = any(c.isdigit() for c in title)
     for raw in _TOKEN.findall(title.lower()):
         token = raw.rstrip(".") or raw
-        slot = _slot(token)
+        slot = _slot(token, dated)
         out.append(f"<{slot}>" if slot else token)
     return tuple(out)
 
@@ -85,9 +89,10 @@ def _slots(pattern: tuple[str, ...]) -> frozenset[str]:
 def readable_pattern(title: str) -> str:
     """A member's title with its slots shown as placeholders: 'Announcing Rust N.N'."""
     words = []
+    dated = any(c.isdigit() for c in title)
     for raw in re.findall(r"\S+", title):
         core = raw.strip(".,:;!?()[]'\"")
-        slot = _slot(core.lower().rstrip(".")) if core else None
+        slot = _slot(core.lower().rstrip("."), dated) if core else None
         words.append(raw.replace(core, slot) if slot else raw)
     return " ".join(words)
 
@@ -238,6 +243,52 @@ class Series:
     why: dict[int, str] = field(default_factory=dict)
 
 
+def _merge_by_sentences(series: list[Series], groups) -> list[Series]:
+    """One template under several title patterns ("Weekly recap: March 3", "Friday recap (03/10)"):
+    series that share two or more template sentences (opening and closing) become one series,
+    named after the largest. A sentence is shared by the series most of whose members have it,
+    when together they hold most of the posts with it; one shared sentence (a common sign-off)
+    is not enough."""
+    placed = {i: f for f, x in enumerate(series) for i in x.members}
+    shared: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for _, sk, members in groups:
+        counts = Counter(placed[i] for i in members if i in placed)
+        covered = sorted(f for f, n in counts.items() if 2 * n >= len(series[f].members))
+        if len(covered) >= 2 and 3 * sum(counts[f] for f in covered) >= 2 * len(members):
+            for a, b in itertools.combinations(covered, 2):
+                shared[(a, b)].append(sk)
+    parent = list(range(len(series)))
+
+    def root(f: int) -> int:
+        while parent[f] != f:
+            parent[f] = parent[parent[f]]
+            f = parent[f]
+        return f
+
+    for (a, b), sentences in shared.items():
+        if len(set(sentences)) >= 2:
+            parent[root(b)] = root(a)
+    merged: dict[int, list[int]] = defaultdict(list)
+    for f in range(len(series)):
+        merged[root(f)].append(f)
+    out = []
+    for fs in merged.values():
+        keep = max(fs, key=lambda f: (len(series[f].members), -f))
+        x = series[keep]
+        for f in fs:
+            if f == keep:
+                continue
+            x.members.extend(series[f].members)
+            for i in series[f].members:
+                x.why[i] = series[f].why.get(i) or (
+                    f"Title follows the pattern '{series[f].name}', a series that shares its opening and closing "
+                    f"sentences with '{x.name}'"
+                )
+        x.members.sort()
+        out.append((min(fs), x))
+    return [x for _, x in sorted(out, key=lambda pair: pair[0])]
+
+
 def join_by_boilerplate(series, texts, eligible, rows, patterns, titles, text_ids, min_members: int) -> list[Series]:
     """Grow title series with posts that share their opening/closing sentences; let shared sentences alone form a series.
 
@@ -246,6 +297,7 @@ def join_by_boilerplate(series, texts, eligible, rows, patterns, titles, text_id
     several of its members join it too: the title alone is weak, the shared body confirms it.
     """
     groups = shared_openings_and_closings(texts, eligible, text_ids, min_members)
+    series = _merge_by_sentences(series, groups)
     placed = {i: f for f, x in enumerate(series) for i in x.members}
     joined: dict[int, tuple[int, str]] = {}
     for where, sk, members in groups:
