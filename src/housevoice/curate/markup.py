@@ -98,6 +98,8 @@ class HtmlFlagger(Flagger):
     def flag(self, frame: pl.DataFrame) -> FlagResult:
         found = (
             frame.lazy()
+            # A tag outside code is a tag anywhere first: that cheap scan spares most rows the code pass.
+            .filter(pl.col("text").str.contains(HTML_TAG))
             .select("record_id", tags=markup_outside_code(pl.col("text")).str.extract_all(HTML_TAG))
             .filter(pl.col("tags").list.len() > 0)
             .collect()
