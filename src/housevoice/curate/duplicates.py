@@ -174,6 +174,45 @@ class _Clusters:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+def _bucket_pairs(sub: np.ndarray, rows: np.ndarray, rows_per_band: int, bands: int, max_bucket_pairs: int):
+    """Row pairs (a < b) that share an LSH bucket: a band's MinHash values, hashed with the band's number.
+
+    One sort of every (row, band) key finds the buckets; a bucket of up to `max_bucket_pairs` rows
+    gives all its pairs, a larger one links each row to its first.
+    """
+    n = len(rows)
+    key = np.zeros((n, bands), np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(rows_per_band):
+            key = key * _MULT + sub[:, j : bands * rows_per_band : rows_per_band]
+        key = key * _MULT + np.arange(bands, dtype=np.uint64)  # the same values in two bands are two buckets
+    flat = key.ravel()
+    order = np.argsort(flat, kind="stable")  # row-major: a bucket's rows come out in row order
+    ordered, owner = flat[order], np.repeat(rows, bands)[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    lengths = np.diff(np.concatenate((starts, [len(ordered)])))
+    pieces_a, pieces_b = [], []
+    for length in np.unique(lengths[lengths > 1]):
+        first = starts[lengths == length]
+        if length <= max_bucket_pairs:
+            members = owner[first[:, None] + np.arange(length)]
+            i, j = np.triu_indices(int(length), 1)
+            pieces_a.append(members[:, i].ravel())
+            pieces_b.append(members[:, j].ravel())
+        else:
+            members = owner[first[:, None] + np.arange(length)]
+            pieces_a.append(np.repeat(members[:, 0], length - 1))
+            pieces_b.append(members[:, 1:].ravel())
+    if not pieces_a:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    a, b = np.concatenate(pieces_a).astype(np.int64), np.concatenate(pieces_b).astype(np.int64)
+    # A row can sit twice in one bucket only through a hash collision of two bands: drop such pairs.
+    pairs = np.unique(np.minimum(a, b) * (int(rows.max()) + 1) + np.maximum(a, b))
+    a, b = np.divmod(pairs, int(rows.max()) + 1)
+    keep = a != b
+    return a[keep], b[keep]
+
+
 class DuplicateFlagger(Flagger):
     """Flags every member of a duplicate cluster except its earliest-published keeper."""
 
@@ -248,30 +287,9 @@ class DuplicateFlagger(Flagger):
         keep = np.sort(keep)
         if len(keep) < 2:
             return []
-        sub = digests[keep].astype(np.uint64)
-        frames = []
-        with np.errstate(over="ignore"):
-            for b in range(bands):
-                key = np.zeros(len(keep), np.uint64)
-                for j in range(rows_per_band):
-                    key = key * _MULT + sub[:, b * rows_per_band + j]
-                frames.append(pl.DataFrame({"band": np.full(len(keep), b, np.int32), "key": key, "row": keep}))
-        buckets = (
-            pl.concat(frames)
-            .group_by("band", "key")
-            .agg(pl.col("row").sort())
-            .filter(pl.col("row").list.len() > 1)
-            .select(pl.int_range(pl.len()).alias("bucket"), "row")
-        )
-        small = buckets.filter(pl.col("row").list.len() <= s.max_bucket_pairs).explode("row")
-        pairs = small.join(small, on="bucket", suffix="_b").filter(pl.col("row") < pl.col("row_b")).select("row", "row_b")
-        big = buckets.filter(pl.col("row").list.len() > s.max_bucket_pairs).select(
-            pl.col("row").list.first().alias("row"), pl.col("row").list.slice(1).alias("row_b")
-        ).explode("row_b")
-        pairs = pl.concat([pairs, big]).unique()
-        if pairs.height == 0:
+        a, b = _bucket_pairs(digests[keep].astype(np.uint64), keep, rows_per_band, bands, s.max_bucket_pairs)
+        if len(a) == 0:
             return []
-        a, b = pairs["row"].to_numpy(), pairs["row_b"].to_numpy()
         jac = np.zeros(len(a))
         for start in range(0, len(a), 200_000):
             sl = slice(start, start + 200_000)
