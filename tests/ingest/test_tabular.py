@@ -51,6 +51,19 @@ def test_changed_source_updates_only_changed_records_in_place(workspace, tmp_pat
     assert records.filter(pl.col("source_key") == "1")["text"].item() == "post one, edited"
 
 
+def test_kinds_are_normalised_and_turn_synonyms_are_transcript_turns(workspace, tmp_path):
+    src = _write_jsonl(tmp_path / "k.jsonl", [
+        {"id": "1", "text": "Yeah.", "kind": "Transcript"}, {"id": "2", "text": "Sure.", "kind": "utterance"},
+        {"id": "3", "text": "A post.", "kind": "post"}, {"id": "4", "text": "A letter.", "kind": "News Letter"},
+        {"id": "5", "text": "No kind."},
+    ])
+    ingest_sources(workspace, [src])
+    records = workspace.read_table("records").sort("source_key")
+    assert records["kind"].to_list() == ["transcript_turn", "transcript_turn", "post", "news_letter", "post"]
+    metas = [json.loads(m) for m in records["meta"]]
+    assert metas[0]["kind_as_given"] == "Transcript" and "kind_as_given" not in metas[2]
+
+
 def test_mapping_names_the_columns(workspace, tmp_path):
     src = _write_jsonl(tmp_path / "n.jsonl", [{"uid": "a", "body": "Hello there", "headline": "Hi", "writer": "Ana"}])
     ingest_sources(workspace, [src], mapping={"text": "body", "title": "headline", "id": "uid", "author": "writer"})

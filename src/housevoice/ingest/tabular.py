@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,7 @@ def row_to_document(
     return Document(
         source_key=key,
         text=text,
-        kind=(_as_text(row.get(columns["kind"])) if columns["kind"] else None) or "post",
+        kind=_kind(_as_text(row.get(columns["kind"])) if columns["kind"] else None, meta),
         author=_as_text(row.get(columns["author"])) if columns["author"] else None,
         title=_as_text(row.get(columns["title"])) if columns["title"] else None,
         published_at=published_at,
@@ -92,6 +93,24 @@ def row_to_document(
         status=_as_text(row.get(columns["status"])) if columns["status"] else None,
         meta=meta,
     )
+
+
+# Other names for a speaker turn: curation's defaults (templated's skip, the too_short route) key on
+# `transcript_turn`, so a file that says "transcript" or "utterance" means the same thing.
+TURN_KINDS = {"transcript", "turn", "speaker_turn", "utterance", "podcast_turn", "transcript_segment", "segment"}
+
+
+def _kind(value: str | None, meta: dict[str, Any]) -> str:
+    """The record kind, lower case with `_` for spaces and hyphens; turn synonyms as `transcript_turn`
+    (the value as given stays in meta.kind_as_given)."""
+    if not value or not value.strip():
+        return "post"
+    kind = re.sub(r"[\s-]+", "_", value.strip().lower())
+    if kind in TURN_KINDS:
+        kind = "transcript_turn"
+    if kind != value:
+        meta["kind_as_given"] = value
+    return kind
 
 
 def check_unique_keys(documents: list[Document], lines: list[int], path: Path) -> None:
