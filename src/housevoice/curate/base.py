@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
@@ -60,3 +61,24 @@ class Flagger:
 
     def flag(self, frame: pl.DataFrame) -> FlagResult:
         raise NotImplementedError
+
+
+class Clusters:
+    """Union-find over row numbers, the smaller number the root (hand-written: a few lines, no library
+    offers it on plain ints). Duplicate clusters and merged template series use it."""
+
+    def __init__(self, n: int):
+        self.parent = np.arange(n)
+
+    def find(self, x: int) -> int:
+        root = x
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:
+            self.parent[x], x = root, self.parent[x]
+        return int(root)
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)

@@ -265,19 +265,27 @@ def _replace_outside(expr: pl.Expr, pattern: str, replacement: str, protect_code
     return marked.str.replace_all(_OPEN + _CLOSE, replacement, literal=True).str.replace_all(f"[{_OPEN}{_CLOSE}]", "")
 
 
+def _fence_blocks(text: pl.Expr, pattern: str, code_groups: tuple[int, ...], lang_groups: tuple[int, ...] = ()) -> pl.Expr:
+    """Blocks matched by `pattern` outside code as fenced code: the `code_groups` of the pattern
+    (one per alternative; `lang_groups` name the language) between ``` lines."""
+    shift = _code_groups()
+    langs = "".join(f"${{{shift + g}}}" for g in lang_groups)
+    codes = "".join(f"${{{shift + g}}}" for g in code_groups)
+    # A block becomes OPEN lang "\n" code CLOSE; a code match keeps its code (group 1) and leaves
+    # OPEN "\n" CLOSE, which goes, as does an empty block.
+    text = text.str.replace_all(_CODE_OR + pattern, f"${{1}}{_OPEN}{langs}\n{codes}{_CLOSE}")
+    text = text.str.replace_all(f"{_OPEN}\n{_CLOSE}", "", literal=True)
+    return text.str.replace_all(_OPEN, "\n```", literal=True).str.replace_all(_CLOSE, "\n```\n", literal=True)
+
+
 def _without_shortcodes(texts: pl.Series) -> pl.Series:
     """Shortcodes with content removed, [code] blocks fenced, the other shortcodes removed; each pass
     only on the rows where its shortcode occurs (each pass guards against code, which is slow)."""
     names = "|".join(SHORTCODES_WITH_CONTENT)
     texts = where(texts, rf"\[/(?:{names})\]", lambda t: _outside(t, rf"(?s:\[(?:{names})(?-u:\b)[^\]]*\].*?\[/(?:{names})\])"))
 
-    def fence(text: pl.Expr) -> pl.Expr:
-        code = r"(?s:\[(?:code|sourcecode)(?-u:\b)[^\]\n]*\]\n?(.*?)\n?\[/(?:code|sourcecode)\])"
-        text = text.str.replace_all(_CODE_OR + code, f"${{1}}{_OPEN}${{{_code_groups() + 1}}}{_CLOSE}")
-        text = text.str.replace_all(f"{_OPEN}{_CLOSE}", "", literal=True)
-        return text.str.replace_all(_OPEN, "\n```\n", literal=True).str.replace_all(_CLOSE, "\n```\n", literal=True)
-
-    texts = where(texts, r"\[/(?:code|sourcecode)\]", fence)
+    code = r"(?s:\[(?:code|sourcecode)(?-u:\b)[^\]\n]*\]\n?(.*?)\n?\[/(?:code|sourcecode)\])"
+    texts = where(texts, r"\[/(?:code|sourcecode)\]", lambda t: _fence_blocks(t, code, code_groups=(1,)))
     names = "|".join(re.escape(n) for n in sorted(SHORTCODES, key=len, reverse=True))
     return where(texts, rf"\[/?(?:{names})(?-u:\b)", lambda t: _outside(t, rf"\[/?(?:{names})(?-u:\b)[^\]\n]*\]"))
 
@@ -304,18 +312,12 @@ _TEMPLATE_TAGS = "|".join(
 def _without_template_tags(texts: pl.Series) -> pl.Series:
     """Hugo, Jekyll/Liquid, Zola and Go template tags removed outside code; highlight blocks fenced."""
 
-    def fence(text: pl.Expr) -> pl.Expr:
-        shift = _code_groups()
-        # A code match keeps its code (group 1) and leaves OPEN "\n" CLOSE, which goes; a block
-        # becomes OPEN lang "\n" code CLOSE, then a fence around it.
-        text = text.str.replace_all(
-            _CODE_OR + _HIGHLIGHT, f"${{1}}{_OPEN}${{{shift + 1}}}${{{shift + 3}}}\n${{{shift + 2}}}${{{shift + 4}}}{_CLOSE}"
-        )
-        text = text.str.replace_all(f"{_OPEN}\n{_CLOSE}", "", literal=True)
-        return text.str.replace_all(_OPEN, "\n```", literal=True).str.replace_all(_CLOSE, "\n```\n", literal=True)
+    def fence_then_remove(text: pl.Expr) -> pl.Expr:
+        # Groups of _HIGHLIGHT: language and code of {% highlight %}, then of {{< highlight >}}.
+        return _outside(_fence_blocks(text, _HIGHLIGHT, code_groups=(2, 4), lang_groups=(1, 3)), _TEMPLATE_TAGS)
 
     # One scan finds the few rows with a tag; the highlight blocks are fenced before the tags go.
-    return where(texts, r"\{[{%]", lambda t: _outside(fence(t), _TEMPLATE_TAGS))
+    return where(texts, r"\{[{%]", fence_then_remove)
 
 
 def _looks_like_html(text: pl.Expr, prose: pl.Expr | None = None) -> pl.Expr:
@@ -474,7 +476,7 @@ def _clean(texts: pl.Series, settings: CleanSettings) -> tuple[pl.Series, pl.Ser
         steps.append((links, lambda t, guard: _without_links(t, settings, guard), None))
     # What went from mid-line (an image, a tag, an address) leaves two spaces: one is enough.
     # Masked rows only: there code is a mark, so its own spacing stays as it is.
-    touched = steps[-1][0]
+    touched = inline if keep_links else links
     steps.append((touched, lambda t, guard: t if guard else t.str.replace_all(r"([^ \n]) {2,}", "${1} "), None))
     texts = rewrite_outside_code(texts, steps)
     if keep_links and settings.drop_tracking_params:

@@ -12,7 +12,7 @@ import polars as pl
 import rensa
 from pydantic import Field
 
-from housevoice.curate.base import FLAG_ROWS, Flagger, FlaggerSettings, FlagResult
+from housevoice.curate.base import FLAG_ROWS, Clusters, Flagger, FlaggerSettings, FlagResult
 from housevoice.curate.clean import text_key
 
 # Links carry tracking parameters and change between copies; their text survives in clean_text.
@@ -154,26 +154,6 @@ def _when(then: datetime | None, now: datetime | None) -> str:
     return ""
 
 
-class _Clusters:
-    """Union-find over row numbers (hand-written: a few lines, no library offers it on plain ints)."""
-
-    def __init__(self, n: int):
-        self.parent = np.arange(n)
-
-    def find(self, x: int) -> int:
-        root = x
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[x] != root:
-            self.parent[x], x = root, self.parent[x]
-        return int(root)
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-
 def _bucket_pairs(sub: np.ndarray, rows: np.ndarray, rows_per_band: int, bands: int, max_bucket_pairs: int):
     """Row pairs (a < b) that share an LSH bucket: a band's MinHash values, hashed with the band's number.
 
@@ -194,13 +174,12 @@ def _bucket_pairs(sub: np.ndarray, rows: np.ndarray, rows_per_band: int, bands: 
     pieces_a, pieces_b = [], []
     for length in np.unique(lengths[lengths > 1]):
         first = starts[lengths == length]
+        members = owner[first[:, None] + np.arange(length)]  # one bucket per row
         if length <= max_bucket_pairs:
-            members = owner[first[:, None] + np.arange(length)]
             i, j = np.triu_indices(int(length), 1)
             pieces_a.append(members[:, i].ravel())
             pieces_b.append(members[:, j].ravel())
         else:
-            members = owner[first[:, None] + np.arange(length)]
             pieces_a.append(np.repeat(members[:, 0], length - 1))
             pieces_b.append(members[:, 1:].ravel())
     if not pieces_a:
@@ -230,7 +209,7 @@ class DuplicateFlagger(Flagger):
         raw_key = (frame["text_key"] if "text_key" in frame.columns else text_key(frame["text"])).to_numpy()
         digests, sizes, words = self._digests(texts, s)
         eligible = words >= s.min_words
-        clusters = _Clusters(n)
+        clusters = Clusters(n)
         edges: dict[tuple[int, int], float] = {}
         # Exact duplicates: byte-level copies after NFC and whitespace collapse.
         exact = (
@@ -329,7 +308,7 @@ class DuplicateFlagger(Flagger):
             return None
         return share
 
-    def _result(self, frame, clusters: _Clusters, edges, raw_key) -> FlagResult:
+    def _result(self, frame, clusters: Clusters, edges, raw_key) -> FlagResult:
         n = frame.height
         roots = np.array([clusters.find(i) for i in range(n)])
         members: dict[int, list[int]] = {}

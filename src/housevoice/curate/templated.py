@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import polars as pl
 from pydantic import Field
 
-from housevoice.curate.base import FLAG_ROWS, Flagger, FlaggerSettings, FlagResult
+from housevoice.curate.base import FLAG_ROWS, Clusters, Flagger, FlaggerSettings, FlagResult
 
 _MONTHS = set("january february march april may june july august september october november december".split())
 # Short month names are months only in a title with a number ("Week in review — Jan 7"; "Meet Jan").
@@ -257,20 +257,13 @@ def _merge_by_sentences(series: list[Series], groups) -> list[Series]:
         if len(covered) >= 2 and 3 * sum(counts[f] for f in covered) >= 2 * len(members):
             for a, b in itertools.combinations(covered, 2):
                 shared[(a, b)].append(sk)
-    parent = list(range(len(series)))
-
-    def root(f: int) -> int:
-        while parent[f] != f:
-            parent[f] = parent[parent[f]]
-            f = parent[f]
-        return f
-
+    clusters = Clusters(len(series))
     for (a, b), sentences in shared.items():
         if len(set(sentences)) >= 2:
-            parent[root(b)] = root(a)
+            clusters.union(a, b)
     merged: dict[int, list[int]] = defaultdict(list)
     for f in range(len(series)):
-        merged[root(f)].append(f)
+        merged[clusters.find(f)].append(f)
     out = []
     for fs in merged.values():
         keep = max(fs, key=lambda f: (len(series[f].members), -f))

@@ -206,11 +206,7 @@ def _headed_blocks(lines: list[str], offset: int) -> tuple[str | None, list[Utte
     """The export's title (first line above the first header), one utterance per header and the
     lines under it, and how many paragraphs came before the first header."""
     headers = _header_lines(lines)
-    preamble = [p for _, p in _paragraphs(lines[: headers[0]], offset)]
-    heading = None
-    if preamble:
-        first_line = preamble[0].split("\n")[0]
-        heading = first_heading(first_line) if _ATX_TITLE.match(first_line) else first_line.strip()
+    heading, before = _title_above(lines[: headers[0]], offset)
     utterances: list[Utterance] = []
     for position, index in enumerate(headers):
         end = headers[position + 1] if position + 1 < len(headers) else len(lines)
@@ -223,19 +219,14 @@ def _headed_blocks(lines: list[str], offset: int) -> tuple[str | None, list[Utte
                 start=clock_from_text(match["time"]),
             )
         )
-    return heading, utterances, len(preamble)
+    return heading, utterances, before
 
 
 def _labelled_lines(lines: list[str], offset: int) -> tuple[str | None, list[Utterance], int]:
     """One utterance per `Name:` line and the lines under it (a blank line keeps the paragraph
     break); the title (first line above the first label) and how many paragraphs came before."""
     labels = _plain_labels(lines)
-    first = labels[0][0]
-    preamble = [p for _, p in _paragraphs(lines[:first], offset)]
-    heading = None
-    if preamble:
-        first_line = preamble[0].split("\n")[0]
-        heading = first_heading(first_line) if _ATX_TITLE.match(first_line) else first_line.strip()
+    heading, before = _title_above(lines[: labels[0][0]], offset)
     utterances: list[Utterance] = []
     for position, (index, match) in enumerate(labels):
         end = labels[position + 1][0] if position + 1 < len(labels) else len(lines)
@@ -249,4 +240,13 @@ def _labelled_lines(lines: list[str], offset: int) -> tuple[str | None, list[Utt
                 start=clock_from_text(time) if time else None,
             )
         )
-    return heading, utterances, len(preamble)
+    return heading, utterances, before
+
+
+def _title_above(lines: list[str], offset: int) -> tuple[str | None, int]:
+    """The title (first line of what comes before the first speaker) and how many paragraphs that is."""
+    preamble = [p for _, p in _paragraphs(lines, offset)]
+    if not preamble:
+        return None, 0
+    first_line = preamble[0].split("\n")[0]
+    return (first_heading(first_line) if _ATX_TITLE.match(first_line) else first_line.strip()), len(preamble)

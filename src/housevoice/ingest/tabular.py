@@ -97,7 +97,7 @@ def row_to_document(
 
 # Other names for a speaker turn: curation's defaults (templated's skip, the too_short route) key on
 # `transcript_turn`, so a file that says "transcript" or "utterance" means the same thing.
-TURN_KINDS = {"transcript", "turn", "speaker_turn", "utterance", "podcast_turn", "transcript_segment", "segment"}
+TURN_KINDS = {"transcript", "turn", "speaker_turn", "utterance", "podcast_turn", "transcript_segment"}
 
 
 def _kind(value: str | None, meta: dict[str, Any]) -> str:
