@@ -4,16 +4,20 @@ Usage: python bench/curation_quality.py CORPUS_DIR [CORPUS_DIR ...] [--stale-bef
 Runs the real commands (`housevoice init`, `ingest`, `curate`) in a temporary workspace, then
 prints the scorer's table: precision / recall / F1 per flag, duplicate and template pairs.
 Several folders are curated as one corpus (a blog and its podcast, say); a label one folder
-lacks (transcripts carry no `has_html`) counts as absent for its records.
+lacks (transcripts carry no `has_html`) counts as absent for its records, except `exact_dup_of` and
+`has_urls`, which are derived by the corpus README's rules (same text after NFC and whitespace
+collapse as an earlier record; a web address anywhere).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
+import unicodedata
 import time
 from pathlib import Path
 
@@ -28,20 +32,44 @@ def run(*args: str) -> str:
     return proc.stdout
 
 
+def _exact_copy_of(text: str, first_of: dict[str, str], record_id: str) -> str | None:
+    """The corpus README's rule for `exact_dup_of`: the first record with the same text after
+    Unicode NFC, every whitespace run collapsed to one space, and strip."""
+    key = " ".join(unicodedata.normalize("NFC", text).split())
+    first = first_of.setdefault(key, record_id)
+    return None if first == record_id else first
+
+
+# The corpus README's rule for `has_urls`: a web address anywhere in the raw text.
+_HAS_URL = re.compile(r"""https?://[^\s<>()\[\]"'`]+""")
+
+
 def _merged(folders: list[Path], tmp: Path) -> tuple[Path, Path]:
-    """records.jsonl and labels.jsonl of one folder, or of several joined (labels a folder lacks as null)."""
+    """records.jsonl and labels.jsonl of one folder, or of several joined: labels a folder lacks are
+    null, except `exact_dup_of` and `has_urls`, which are derived by their rules (transcripts carry
+    no curation labels, and a podcast's turns repeat: "Yeah." said again is the same text)."""
     if len(folders) == 1:
         return folders[0] / "records.jsonl", folders[0] / "labels.jsonl"
     labels = [[json.loads(line) for line in (f / "labels.jsonl").open(encoding="utf-8") if line.strip()] for f in folders]
     keys = list(dict.fromkeys(k for rows in labels for row in rows for k in row))
     records, merged = tmp / "records.jsonl", tmp / "labels.jsonl"
+    first_of: dict[str, str] = {}
+    derived: dict[str, dict] = {}
     with records.open("w", encoding="utf-8") as out:
-        for folder in folders:
-            out.write((folder / "records.jsonl").read_text(encoding="utf-8").rstrip("\n") + "\n")
+        for folder, rows in zip(folders, labels):
+            lines = [line for line in (folder / "records.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+            lacks = [key for key in ("exact_dup_of", "has_urls") if not any(key in row for row in rows)]
+            for line in lines:
+                record = json.loads(line)
+                text = record.get("text") or ""
+                rules = {"exact_dup_of": _exact_copy_of(text, first_of, record["id"]), "has_urls": bool(_HAS_URL.search(text))}
+                derived[record["id"]] = {key: rules[key] for key in lacks}
+                out.write(line + "\n")
     with merged.open("w", encoding="utf-8") as out:
         for rows in labels:
             for row in rows:
-                out.write(json.dumps({k: row.get(k) for k in keys}) + "\n")
+                row = {k: row.get(k) for k in keys} | derived.get(row["id"], {})
+                out.write(json.dumps(row) + "\n")
     return records, merged
 
 

@@ -259,7 +259,7 @@ too_short = "drop"     # "Yeah." and "Sure." teach no voice; a conversation has 
 # target = "Jane Doe"        # records not written by this author get `off_author`
 
 [curate.duplicates]
-# min_words = 20             # shorter texts are never duplicates ("Thank you." twice is not a copy)
+# min_words = 20             # shorter texts are never near duplicates (exact copies are flagged at any length)
 # min_containment = 0.45     # share of the shorter text's 5-word phrases found in the other
 
 [curate.length]

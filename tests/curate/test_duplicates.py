@@ -118,7 +118,8 @@ def test_empty_texts_missing_titles_and_huge_text_do_not_crash():
     huge = ("word " * 1_000_000)[:5_000_000]
     frame = frame_of([{"text": ""}, {"text": "", "title": None}, {"text": "   "}, {"text": huge}, {"text": "Yes."}])
     result = DuplicateFlagger().flag(frame)
-    assert result.flags.is_empty()
+    assert result.flags.is_empty()  # empty texts are no writing to copy
+    assert result.columns.is_empty()
     assert DuplicateFlagger().flag(frame_of([])).flags.is_empty()
 
 
@@ -174,8 +175,9 @@ def test_dev_corpus_duplicate_pairs_f1_and_one_keeper_per_cluster(dev_corpus):
     assert len(near_flagged & near_truth) / len(near_truth) >= 0.95
 
 
-def test_short_lines_said_twice_are_not_duplicates():
-    # Podcast turns repeat ("Yeah.", "Thanks so much for having us."): a common phrase, not a copy.
+def test_short_lines_said_again_are_exact_copies_but_never_near_duplicates():
+    # Podcast turns repeat ("Yeah."): the same text again is an exact copy at any length, but a
+    # short line is too short to tell an edit from another text, so it is never a near duplicate.
     long = "\n\n".join(PARAGRAPHS)
     frame = frame_of([
         {"text": "Yeah.", "kind": "transcript_turn"},
@@ -184,7 +186,14 @@ def test_short_lines_said_twice_are_not_duplicates():
         {"text": "Thanks so much for having us, it was great fun.", "kind": "transcript_turn"},
         {"text": long},
         {"text": long},
+        {"text": "  Yeah. ", "kind": "transcript_turn"},
+        {"text": "Yeah!", "kind": "transcript_turn"},
     ])
-    assert flags_of(DuplicateFlagger().flag(frame)) == {"r5": "exact_duplicate"}
+    result = DuplicateFlagger().flag(frame)
+    assert flags_of(result) == {"r1": "exact_duplicate", "r5": "exact_duplicate", "r6": "exact_duplicate"}
+    groups = dict(zip(result.columns["record_id"], result.columns["dup_group"]))
+    assert groups["r0"] == groups["r1"] == groups["r6"] != groups["r4"] and "r7" not in groups
     short = DuplicateFlagger(DuplicateFlagger.Settings(min_words=1)).flag(frame)
-    assert flags_of(short) == {"r1": "exact_duplicate", "r3": "near_duplicate", "r5": "exact_duplicate"}
+    assert flags_of(short) == {
+        "r1": "exact_duplicate", "r3": "near_duplicate", "r5": "exact_duplicate", "r6": "exact_duplicate", "r7": "near_duplicate",
+    }

@@ -213,26 +213,47 @@ def test_dev_corpus_meets_the_quality_bar(workspace, shared_data):
 
 
 def test_blog_with_its_podcast_keeps_the_duplicate_and_template_figures(workspace, shared_data, tmp_path):
-    """The dev corpus with the podcast turns of dev-transcripts curated as one corpus: short turns
-    said again ("Yeah.") are not duplicates, and turns sharing an episode title are no series."""
+    """The dev corpus with the podcast turns of dev-transcripts curated as one corpus. The turns
+    carry no curation labels; their exact copies are labelled by the corpus README's rule (the
+    same text as an earlier record after NFC and whitespace collapse: "Yeah." said again). Every
+    such copy is flagged, no turn is a near duplicate, and turns sharing an episode title are no series."""
     import subprocess
     import sys
+    import unicodedata
 
     folders = [shared_data / "dev-corpus", shared_data / "dev-transcripts"]
     ingest_sources(workspace, [f / "records.jsonl" for f in folders])
     curate(workspace, stale_before="2020-01-01")
     rows = [json.loads(line) for f in folders for line in (f / "labels.jsonl").open(encoding="utf-8")]
     keys = list(dict.fromkeys(k for row in rows for k in row))
-    labels = _jsonl(tmp_path / "labels.jsonl", [{k: row.get(k) for k in keys} for row in rows])
+    turns_text = {
+        r["id"]: r["text"] for r in map(json.loads, (folders[1] / "records.jsonl").open(encoding="utf-8"))
+    }
+    first_of: dict[str, str] = {}
+    copies = {}
+    for rid, text in turns_text.items():
+        first = first_of.setdefault(" ".join(unicodedata.normalize("NFC", text).split()), rid)
+        if first != rid:
+            copies[rid] = first
+    assert len(copies) > 20  # the podcast really repeats itself
+    merged = [{k: row.get(k) for k in keys} for row in rows]
+    for row in merged:
+        if row["id"] in turns_text:
+            row["exact_dup_of"] = copies.get(row["id"])
+    labels = _jsonl(tmp_path / "labels.jsonl", merged)
     scorer = shared_data.parent / "tools" / "score_curation.py"
     proc = subprocess.run([sys.executable, str(scorer), str(workspace.root), str(labels), "--stale-before", "2020-01-01", "--json"],
                           capture_output=True, text=True, check=True)
     res = json.loads(proc.stdout)
     assert res["dup_pairs"]["f1"] >= 0.97
+    assert res["exact_duplicate_flag"]["recall"] == 1.0
+    kept, total = map(int, res["dup_clusters_keeping_exactly_one"].split("/"))
+    assert kept == total
     assert res["templated_flag"]["f1"] >= 0.95 and res["template_pairs"]["f1"] >= 0.90
-    turns = workspace.read_table("records").filter(pl.col("kind") == "transcript_turn").select("record_id")
+    turns = workspace.read_table("records").filter(pl.col("kind") == "transcript_turn").select("record_id", "source_key")
     flagged = workspace.read_table("curated").join(turns, on="record_id").explode("flags").unnest("flags")
-    assert not set(flagged["name"].drop_nulls()) & {"exact_duplicate", "near_duplicate", "templated"}
+    assert not set(flagged["name"].drop_nulls()) & {"near_duplicate", "templated"}
+    assert set(flagged.filter(pl.col("name") == "exact_duplicate")["source_key"]) == set(copies)
 
 
 def test_flaggers_side_by_side_find_what_they_find_one_at_a_time(small_corpus):

@@ -36,8 +36,9 @@ class DuplicateSettings(FlaggerSettings):
     min_words: int = Field(
         20,
         ge=1,
-        description="Texts with fewer words (after cleaning) are never called duplicates: a short line said twice "
-        "('Thank you.', 'Yeah.') is a common phrase, not a copy (and length's too_short flags such texts anyway).",
+        description="Texts with fewer words (after cleaning) are never called near duplicates: the phrases of a "
+        "short line say too little to tell an edit from another text. Exact copies are flagged at any length "
+        "(the fifth 'Yeah.' of a podcast's turns is the same text as the first).",
     )
     num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations per text.")
     band_rows: int = Field(2, ge=1, le=16, description="MinHash values per LSH band; fewer rows find less similar pairs.")
@@ -211,9 +212,10 @@ class DuplicateFlagger(Flagger):
         eligible = words >= s.min_words
         clusters = Clusters(n)
         edges: dict[tuple[int, int], float] = {}
-        # Exact duplicates: byte-level copies after NFC and whitespace collapse.
+        # Exact duplicates: byte-level copies after NFC and whitespace collapse, at any length
+        # (an empty text is no writing to copy: length flags it).
         exact = (
-            pl.DataFrame({"key": raw_key, "row": np.arange(n), "ok": eligible})
+            pl.DataFrame({"key": raw_key, "row": np.arange(n), "ok": words > 0})
             .filter("ok")
             .group_by("key")
             .agg(pl.col("row").min().alias("first"), pl.col("row"))
