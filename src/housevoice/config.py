@@ -250,6 +250,8 @@ too_short = "drop"     # "Yeah." and "Sure." teach no voice; a conversation has 
 [curate.clean]
 # urls = "link_text"         # link_text: keep a link's words, drop its address; placeholder; keep
 # remove_template_tags = true  # Hugo shortcodes, Jekyll/Liquid and Zola tags out of the text
+# unescape_markdown = true   # markdown backslash escapes become their characters, outside code
+# remove_transcript_marks = true  # [12:04] timestamps and [laughs], [crosstalk]: nobody said them
 
 [curate.stale]
 # before = "2020-01-01"      # records published before this date are stale

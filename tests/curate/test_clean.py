@@ -220,3 +220,27 @@ def test_links_wrapped_over_lines_or_holding_brackets_keep_only_their_text():
 def test_character_references_in_markdown_become_characters_but_not_in_code():
     text = "Caf&eacute; &ndash; it&#8217;s &#x2019;fine&#x2019;, `&amp;` stays\n\n```\n&lt;b&gt;\n```"
     assert clean_text(text) == "Café – it’s ’fine’, `&amp;` stays\n\n```\n&lt;b&gt;\n```"
+
+
+def test_markdown_escapes_become_their_characters_outside_code():
+    text = r"Use x86\_64 and \*not emphasis\* or \[rustdoc\] \\ path, but `a\_b` and" + "\n\n```\nx\\_y\n```"
+    assert clean_text(text) == "Use x86_64 and *not emphasis* or [rustdoc] \\ path, but `a\\_b` and\n\n```\nx\\_y\n```"
+    assert clean_text(r"a\_b", CleanSettings(unescape_markdown=False)) == r"a\_b"
+    # A backslash before a letter is no escape.
+    assert clean_text(r"C:\Users\n") == r"C:\Users\n"
+
+
+def test_transcript_timestamps_and_stage_directions_are_not_words():
+    turn = r"\[06:09\] They have a couple of versions. \[laughs\] That's it. [01:02:03.5] And [Crosstalk] more." + "\n\n[LAUGHTER]"
+    assert clean_text(turn) == "They have a couple of versions. That's it. And more."
+    # Texts that cannot be masked take the guarded path to the same result.
+    line = r"\[06:09\] Well \[laughs\] x86\_64 `a\_b` ok"
+    assert clean_text(line) == "Well x86_64 `a\\_b` ok"
+    assert clean_text(line + " \ue010") == clean_text(line) + " \ue010"
+    # Brackets that are text stay; in code a timestamp is the code's.
+    kept = "See [rustdoc] and [CLOSED] at [10:30am], [laughing matter]\n\n```\n[12:00] log line\n```\n\n`[laughs]`"
+    assert clean_text(kept) == kept
+    off = clean_text(turn, CleanSettings(remove_transcript_marks=False))
+    assert "[06:09]" in off and "[laughs]" in off and "[LAUGHTER]" in off
+    with pytest.raises(Exception, match="remove_transcript_marks"):
+        CleanSettings.model_validate({"remove_transcript_marks": "sometimes"})

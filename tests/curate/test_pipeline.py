@@ -151,6 +151,10 @@ def test_report_writes_html_and_plots(small_corpus):
     rep = write_report(small_corpus)
     page = rep.html_path.read_text()
     assert "Curation report" in page and "exact_duplicate" in page
+    # A duplicate cluster shows how its text begins, not only its titles.
+    clusters = page.split("Largest duplicate clusters", 1)[1].split("<h2>", 1)[0]
+    assert "text begins" in clusters and "Rethinking errors (repost)" in clusters
+    assert "We spent the spring rethinking how the compiler reports errors" in clusters
     assert len(rep.plots) == 3 and all(p.stat().st_size > 5000 for p in rep.plots)
     assert "<script" not in page.replace("&lt;script", "")
     summary = json.loads((rep.html_path.parent / "curation.json").read_text())

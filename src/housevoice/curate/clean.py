@@ -54,6 +54,14 @@ class CleanSettings(FlaggerSettings):
         "template actions alone on a line; {% highlight %} and {{< highlight >}} blocks become fenced code",
     )
     remove_embeds: bool = Field(True, description="remove a web address alone on its line (WordPress shows it as an embed)")
+    unescape_markdown: bool = Field(
+        True, description="markdown backslash escapes become their character outside code (\\[x\\] -> [x], x86\\_64 -> x86_64)"
+    )
+    remove_transcript_marks: bool = Field(
+        True,
+        description="remove timestamps in brackets ([12:04], [01:02:03.5]) and stage directions such as [laughs], "
+        "[laughter], [crosstalk], [inaudible], [music] and [applause]: they are not anybody's words",
+    )
     html_to_text: bool = Field(True, description="turn HTML markup into plain text with paragraphs, lists and code blocks")
 
 
@@ -214,6 +222,26 @@ def _sub(expr: pl.Expr, pattern: str, template: str, protect_code: bool) -> pl.E
         .str.replace_all(_CLOSE + empty, "", literal=True)
         .str.replace_all(_OPEN, "", literal=True)
     )
+
+
+# ---- markdown escapes and transcript marks ----------------------------------------------
+
+# CommonMark: a backslash before any ASCII punctuation character is that character.
+_ESCAPE = r"\\([!-/:-@\[-`{-~])"
+# Brackets may still be escaped when unescaping is off.
+_TIMESTAMP = r"\\?\[(?:\d{1,2}:){1,2}\d{2}(?:[.,]\d{1,3})?\\?\]"
+_STAGE_DIRECTIONS = (
+    "laughs?", "laughing", "laughter", "chuckles?", "chuckling", "giggles?", "sighs?", "coughs?", "applause",
+    "music", "intro music", "outro music", "theme music", "music playing", "crosstalk", "cross-talk",
+    "inaudible", "unintelligible", "indiscernible", "silence", "pause", "long pause", "background noise", "static",
+)
+_STAGE_DIRECTION = rf"(?i:\\?\[(?:{'|'.join(_STAGE_DIRECTIONS)})\\?\])"
+_TRANSCRIPT_MARK = rf"(?:{_TIMESTAMP}|{_STAGE_DIRECTION})"
+
+
+def _without_transcript_marks(text: pl.Expr, protect_code: bool) -> pl.Expr:
+    """Timestamps and stage directions out, with the spaces after them (a line may start with one)."""
+    return _outside(text, rf"{_TRANSCRIPT_MARK}[ \t]*", protect_code=protect_code)
 
 
 # ---- tracking parameters on kept addresses ---------------------------------------------
@@ -474,9 +502,16 @@ def _clean(texts: pl.Series, settings: CleanSettings) -> tuple[pl.Series, pl.Ser
         # Tagged rows too: unescaping may have written a bracket or an address.
         links = texts.str.contains(r"\[|https?://|ftp:|mailto:").fill_null(False) | inline
         steps.append((links, lambda t, guard: _without_links(t, settings, guard), None))
-    # What went from mid-line (an image, a tag, an address) leaves two spaces: one is enough.
-    # Masked rows only: there code is a mark, so its own spacing stays as it is.
     touched = inline if keep_links else links
+    if settings.unescape_markdown:
+        escaped = texts.str.contains(_ESCAPE).fill_null(False)
+        steps.append((escaped, lambda t, guard: _outside(t, _ESCAPE, keep_group=1, protect_code=guard), None))
+    if settings.remove_transcript_marks:
+        marks = texts.str.contains(_TRANSCRIPT_MARK).fill_null(False)
+        steps.append((marks, _without_transcript_marks, None))
+        touched = touched | marks
+    # What went from mid-line (an image, a tag, an address, a timestamp) leaves two spaces: one is enough.
+    # Masked rows only: there code is a mark, so its own spacing stays as it is.
     steps.append((touched, lambda t, guard: t if guard else t.str.replace_all(r"([^ \n]) {2,}", "${1} "), None))
     texts = rewrite_outside_code(texts, steps)
     if keep_links and settings.drop_tracking_params:

@@ -31,6 +31,10 @@ _TITLE_SPECIFIC_PATTERN = _SPECIFIC_PATTERN + r"|\b(?:" + "|".join(_ORDINALS) + 
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 
 
+# The exact key of an empty (or all-whitespace) text.
+_EMPTY_KEY = text_key(pl.Series([""], dtype=pl.String))[0]
+
+
 class DuplicateSettings(FlaggerSettings):
     shingle_words: int = Field(5, ge=1, le=20, description="Words per shingle (phrase) compared between texts.")
     min_words: int = Field(
@@ -212,10 +216,10 @@ class DuplicateFlagger(Flagger):
         eligible = words >= s.min_words
         clusters = Clusters(n)
         edges: dict[tuple[int, int], float] = {}
-        # Exact duplicates: byte-level copies after NFC and whitespace collapse, at any length
+        # Exact duplicates: the same raw text after NFC and whitespace collapse, at any length
         # (an empty text is no writing to copy: length flags it).
         exact = (
-            pl.DataFrame({"key": raw_key, "row": np.arange(n), "ok": words > 0})
+            pl.DataFrame({"key": raw_key, "row": np.arange(n), "ok": raw_key != _EMPTY_KEY})
             .filter("ok")
             .group_by("key")
             .agg(pl.col("row").min().alias("first"), pl.col("row"))

@@ -133,10 +133,23 @@ def write_report(workspace: Workspace | str) -> ReportSummary:
         flag_rows.append([name, n, _route_text(ws.config.curate, name), sample[:400]])
 
     def clusters(column: str, limit: int = 10) -> list[list]:
+        """The largest groups: template families by records; duplicate clusters by the tokens they
+        hold, so a blog post posted twice comes before a podcast's fourteen "Yeah."s."""
         groups = frame.filter(pl.col(column).is_not_null()).group_by(column).agg(
-            pl.len().alias("n"), pl.col("title").head(3).alias("titles")
-        ).sort("n", descending=True).head(limit)
-        return [[g, n, " · ".join(t or "(untitled)" for t in titles)] for g, n, titles in groups.iter_rows()]
+            pl.len().alias("n"), pl.col("n_tokens").sum().alias("tokens"),
+            pl.col("title").head(3).alias("titles"), pl.col("clean_text").first().alias("text"),
+        )
+        by = ["tokens", "n"] if column == "dup_group" else ["n", "tokens"]
+        groups = groups.sort([*by, column], descending=[True, True, False]).head(limit)
+        rows = []
+        for g, n, tokens, titles, text in groups.iter_rows():
+            row = [g, n, " · ".join(t or "(untitled)" for t in titles)]
+            if column == "dup_group":
+                # Titles alone do not say what a podcast's repeated turns are.
+                words = " ".join((text or "").split()) or "(nothing left after cleaning)"
+                row += [f"{tokens or 0:,}", words if len(words) <= 90 else words[:89] + "…"]
+            rows.append(row)
+        return rows
 
     kept = frame.filter(pl.col("route") == "keep")
     per_kind = (
@@ -155,7 +168,7 @@ def write_report(workspace: Workspace | str) -> ReportSummary:
         _table(["flag", "records", "route", "examples"], flag_rows),
         *[f"<img src='{p.name}' alt='{p.stem}'>" for p in plots],
         "<h2>Largest duplicate clusters</h2>",
-        _table(["cluster", "records", "titles"], clusters("dup_group")) if frame["dup_group"].drop_nulls().len() else "<p>No duplicates found.</p>",
+        _table(["cluster", "records", "titles", "tokens", "text begins"], clusters("dup_group")) if frame["dup_group"].drop_nulls().len() else "<p>No duplicates found.</p>",
         "<h2>Template families (series built from one template)</h2>",
         _table(["family", "records", "example titles"], clusters("template_family")) if frame["template_family"].drop_nulls().len() else "<p>No templated series found.</p>",
         "<h2>Next step</h2>",
