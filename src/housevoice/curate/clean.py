@@ -228,20 +228,27 @@ def _sub(expr: pl.Expr, pattern: str, template: str, protect_code: bool) -> pl.E
 
 # CommonMark: a backslash before any ASCII punctuation character is that character.
 _ESCAPE = r"\\([!-/:-@\[-`{-~])"
-# Brackets may still be escaped when unescaping is off.
-_TIMESTAMP = r"\\?\[(?:\d{1,2}:){1,2}\d{2}(?:[.,]\d{1,3})?\\?\]"
+# Brackets may still be escaped when unescaping is off. A time may carry fractions or frames (.5, .16).
+_TIME = r"(?:\d{1,2}:){1,2}\d{2}(?:[.,]\d{1,3})?"
+_TIMESTAMP = rf"\\?\[{_TIME}\\?\]"
 _STAGE_DIRECTIONS = (
     "laughs?", "laughing", "laughter", "chuckles?", "chuckling", "giggles?", "sighs?", "coughs?", "applause",
     "music", "intro music", "outro music", "theme music", "music playing", "crosstalk", "cross-talk",
     "inaudible", "unintelligible", "indiscernible", "silence", "pause", "long pause", "background noise", "static",
+    "break", "ad break", "commercial break", "music break", "sponsor break",
 )
-_STAGE_DIRECTION = rf"(?i:\\?\[(?:{'|'.join(_STAGE_DIRECTIONS)})\\?\])"
-_TRANSCRIPT_MARK = rf"(?:{_TIMESTAMP}|{_STAGE_DIRECTION})"
+# Transcription services put the time inside: [inaudible 00:12:04], [crosstalk 01:02:03.16].
+_STAGE_DIRECTION = rf"(?i:\\?\[(?:{'|'.join(_STAGE_DIRECTIONS)})(?:[ ,]+{_TIME})?\\?\])"
+# Any short note ending in an hours:minutes:seconds time is a transcriber's: [HighNote 01:37:35.25].
+_TIMECODED_NOTE = rf"\\?\[[^\[\]\n]{{1,40}}?[ ,]+(?:\d{{1,2}}:){{2}}\d{{2}}(?:[.,]\d{{1,3}})?\\?\]"
+_TRANSCRIPT_MARK = rf"(?:{_TIMESTAMP}|{_STAGE_DIRECTION}|{_TIMECODED_NOTE})"
 
 
 def _without_transcript_marks(text: pl.Expr, protect_code: bool) -> pl.Expr:
-    """Timestamps and stage directions out, with the spaces after them (a line may start with one)."""
-    return _outside(text, rf"{_TRANSCRIPT_MARK}[ \t]*", protect_code=protect_code)
+    """Timestamps and stage directions out with the spaces after them, or before them when
+    punctuation follows ("more [inaudible]." is "more."). NUL marks each (control characters are gone by now)."""
+    text = _replace_outside(text, _TRANSCRIPT_MARK, "\x00", protect_code)
+    return text.str.replace_all(r"[ \t]*\x00[ \t]*([.,;:!?)])", "${1}").str.replace_all(r"\x00[ \t]*", "")
 
 
 # ---- tracking parameters on kept addresses ---------------------------------------------
