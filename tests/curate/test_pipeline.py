@@ -163,6 +163,19 @@ def test_report_writes_html_and_plots(small_corpus):
     assert summary["authors"]["Ana Ruiz"] == records.filter(pl.col("author") == "Ana Ruiz").height
 
 
+def test_report_ranks_duplicate_clusters_by_the_text_they_hold(tmp_path, workspace):
+    # A podcast says "Yeah." many times; a blog post posted twice holds far more text and comes first.
+    rows = [{"id": f"t{n}", "title": f"Episode {n}", "text": "Yeah.", "kind": "transcript_turn"} for n in range(4)]
+    rows += [{"id": "p1", "title": "Rethinking errors", "text": PROSE}, {"id": "p2", "title": "Repost: Rethinking errors", "text": PROSE}]
+    ingest_sources(workspace, [_jsonl(tmp_path / "mixed.jsonl", rows)])
+    curate(workspace)
+    flagged = {k: {f["name"] for f in r["flags"]} for k, r in _curated(workspace).items()}
+    assert [k for k, names in sorted(flagged.items()) if "exact_duplicate" in names] == ["p2", "t1", "t2", "t3"]
+    page = write_report(workspace).html_path.read_text()
+    clusters = page.split("Largest duplicate clusters", 1)[1].split("<h2>", 1)[0]
+    assert clusters.index("We spent the spring") < clusters.index("Yeah.")
+
+
 def test_report_before_curate_is_a_clear_error(workspace):
     with pytest.raises(HousevoiceError, match="nothing is curated yet"):
         write_report(workspace)
