@@ -233,7 +233,7 @@ def test_markdown_escapes_become_their_characters_outside_code():
 def test_transcript_timestamps_and_stage_directions_are_not_words():
     turn = (
         r"\[06:09\] They have a couple of versions. \[laughs\] That's it. [01:02:03.5] And [Crosstalk] more"
-        r" [unintelligible 00:43:06.16]. [HighNote 01:37:35.25] Yes." + "\n\n[LAUGHTER]"
+        r" [unintelligible 00:43:06.16]. [HighNote 01:37:35.25] Yes (laughs)." + "\n\n[LAUGHTER]"
     )
     assert clean_text(turn) == "They have a couple of versions. That's it. And more. Yes."
     # Texts that cannot be masked take the guarded path to the same result.
@@ -241,7 +241,10 @@ def test_transcript_timestamps_and_stage_directions_are_not_words():
     assert clean_text(line) == "Well x86_64 `a\\_b` ok"
     assert clean_text(line + " \ue010") == clean_text(line) + " \ue010"
     # Brackets that are text stay; in code a timestamp is the code's.
-    kept = "See [rustdoc] and [CLOSED] at [10:30am], [laughing matter], [meet at 10:30]\n\n```\n[12:00] log line\n```\n\n`[laughs]`"
+    kept = (
+        "See [rustdoc] and [CLOSED] at [10:30am], [laughing matter], [meet at 10:30], a (static) method, a (pause)"
+        "\n\n```\n[12:00] log line\n```\n\n`[laughs]`"
+    )
     assert clean_text(kept) == kept
     off = clean_text(turn, CleanSettings(remove_transcript_marks=False))
     assert "[06:09]" in off and "[laughs]" in off and "[LAUGHTER]" in off

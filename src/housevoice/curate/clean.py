@@ -60,7 +60,7 @@ class CleanSettings(FlaggerSettings):
     remove_transcript_marks: bool = Field(
         True,
         description="remove timestamps in brackets ([12:04], [01:02:03.5]) and stage directions such as [laughs], "
-        "[laughter], [crosstalk], [inaudible], [music] and [applause]: they are not anybody's words",
+        "(laughter), [crosstalk], [inaudible 00:12:04], [music] and [applause]: they are not anybody's words",
     )
     html_to_text: bool = Field(True, description="turn HTML markup into plain text with paragraphs, lists and code blocks")
 
@@ -237,8 +237,13 @@ _STAGE_DIRECTIONS = (
     "inaudible", "unintelligible", "indiscernible", "silence", "pause", "long pause", "background noise", "static",
     "break", "ad break", "commercial break", "music break", "sponsor break",
 )
+# In parentheses only the ones prose does not use: "(static)" or "(break)" may be someone's words.
+_SPOKEN_ASIDES = ("laughs?", "laughing", "laughter", "chuckles?", "chuckling", "inaudible", "unintelligible", "crosstalk")
 # Transcription services put the time inside: [inaudible 00:12:04], [crosstalk 01:02:03.16].
-_STAGE_DIRECTION = rf"(?i:\\?\[(?:{'|'.join(_STAGE_DIRECTIONS)})(?:[ ,]+{_TIME})?\\?\])"
+_STAGE_DIRECTION = (
+    rf"(?i:\\?\[(?:{'|'.join(_STAGE_DIRECTIONS)})(?:[ ,]+{_TIME})?\\?\]"
+    rf"|\((?:{'|'.join(_SPOKEN_ASIDES)})(?:[ ,]+{_TIME})?\))"
+)
 # Any short note ending in an hours:minutes:seconds time is a transcriber's: [HighNote 01:37:35.25].
 _TIMECODED_NOTE = rf"\\?\[[^\[\]\n]{{1,40}}?[ ,]+(?:\d{{1,2}}:){{2}}\d{{2}}(?:[.,]\d{{1,3}})?\\?\]"
 _TRANSCRIPT_MARK = rf"(?:{_TIMESTAMP}|{_STAGE_DIRECTION}|{_TIMECODED_NOTE})"
