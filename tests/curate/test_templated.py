@@ -50,6 +50,24 @@ def test_release_notes_from_one_template_form_one_family():
     assert "pattern 'Announcing Tool N.N' shared by 4 posts" in result.flags["detail"][0]
 
 
+def test_a_copy_of_a_series_post_joins_the_series_whatever_its_title():
+    notes = release_notes("1.71.0", "better error messages.")
+    frame = frame_of([
+        {"title": "Announcing Tool 1.70.0", "text": release_notes("1.70.0", "faster builds.")},
+        {"title": "Announcing Tool 1.71.0", "text": notes},
+        {"title": "Announcing Tool 1.72.0", "text": release_notes("1.72.0", "a new lint.")},
+        {"title": "From the archive", "text": notes.replace("\n", "\n\n ")},  # the same text, re-spaced
+        {"title": "From the archive: our garden", "text": "Our garden opened this spring."},
+        {"title": "Transcript", "text": notes, "kind": "transcript_turn"},  # a skipped kind stays out
+    ])
+    # Sentences shared with the series would join the copy too; without that pass only its text does.
+    result = TemplateFlagger(TemplateFlagger.Settings(body_boilerplate=False)).flag(frame)
+    assert sorted(result.flags["record_id"]) == ["r0", "r1", "r2", "r3"]
+    assert set(result.columns["template_family"]) == {"Announcing Tool N.N — 4 posts"}
+    detail = dict(zip(result.flags["record_id"], result.flags["detail"]))["r3"]
+    assert detail.startswith("Same text as 'Announcing Tool 1.71.0' (r1), a post of the series 'Announcing Tool N.N'")
+
+
 def test_two_posts_are_not_a_series():
     frame = frame_of([
         {"title": "Announcing Tool 1.70.0", "text": release_notes("1.70.0", "x")},

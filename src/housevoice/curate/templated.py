@@ -11,6 +11,7 @@ import polars as pl
 from pydantic import Field
 
 from housevoice.curate.base import FLAG_ROWS, Clusters, Flagger, FlaggerSettings, FlagResult
+from housevoice.curate.clean import text_key
 
 _MONTHS = set("january february march april may june july august september october november december".split())
 # Short month names are months only in a title with a number ("Week in review — Jan 7"; "Meet Jan").
@@ -393,8 +394,9 @@ class TemplateFlagger(Flagger):
         if s.body_boilerplate:
             texts = frame[text_col].fill_null("")
             series = join_by_boilerplate(series, texts, eligible, rows, patterns, titles, text_ids, s.min_members)
-        share, _ = self._shares(frame[text_col], [x.members for x in series], s, lines)
         ids = frame["record_id"].to_list()
+        series = self._with_copies(series, frame, eligible, titles, ids)
+        share, _ = self._shares(frame[text_col], [x.members for x in series], s, lines)
         flags, columns = [], []
         for x in series:
             family = f"{x.name} — {len(x.members)} posts"
@@ -407,6 +409,24 @@ class TemplateFlagger(Flagger):
             pl.DataFrame(flags, schema=FLAG_ROWS, orient="row"),
             pl.DataFrame(columns, schema=empty_columns.schema, orient="row") if columns else empty_columns,
         )
+
+    @staticmethod
+    def _with_copies(series: list[Series], frame: pl.DataFrame, eligible: list[int], titles, ids) -> list[Series]:
+        """A copy of a series member is a member too, whatever its title ('Repost: …', '[Cross-post] …')."""
+        keys = (frame["text_key"] if "text_key" in frame.columns else text_key(frame["text"])).to_list()
+        placed = {i for x in series for i in x.members}
+        source: dict[int, tuple[Series, int]] = {}
+        for x in series:
+            for i in sorted(x.members):
+                source.setdefault(keys[i], (x, i))
+        for i in eligible:
+            if i in placed or keys[i] not in source:
+                continue
+            x, original = source[keys[i]]
+            x.members.append(i)
+            title = f"'{titles[original]}' ({ids[original]})" if titles[original] else ids[original]
+            x.why[i] = f"Same text as {title}, a post of the series '{x.name}'"
+        return series
 
     @staticmethod
     def _shares(
