@@ -68,6 +68,29 @@ def test_a_copy_of_a_series_post_joins_the_series_whatever_its_title():
     assert detail.startswith("Same text as 'Announcing Tool 1.71.0' (r1), a post of the series 'Announcing Tool N.N'")
 
 
+def test_numbered_names_with_subtitles_of_their_own_are_a_series_but_chapters_are_not():
+    prose = [
+        "We talked with a designer about the first year of a small studio and what she would do again.",
+        "Pricing is a conversation, not a number: three founders on the experiments that failed.",
+        "Remote onboarding works when the first week has a plan and a person who owns it.",
+        "Our guest writes release notes people read, and explains how the habit started.",
+    ]
+    rows = [{"title": f"Episode {12 + n}: {t}", "text": p} for n, (t, p) in enumerate(
+        zip(["Hiring our first designer", "Pricing experiments", "Remote onboarding", "Release notes people read"], prose))]
+    shed = ["Pine is cheap and forgiving for a first build.", "The roof sheds rain if the slope is steep enough.",
+            "Hang the door last, once the frame has settled."]
+    rows += [{"title": f"Building a shed, part {n}: {t}", "text": p} for n, (t, p) in enumerate(zip(["wood", "roof", "door"], shed), 1)]
+    notes = ["Tone is what readers remember after the facts fade.", "A short post gets read to the end.", "Long posts need signposts."]
+    rows += [{"title": f"#{n}: {t}", "text": p} for n, (t, p) in enumerate(zip(["Notes on tone", "Short posts"], notes), 1)]
+    result = TemplateFlagger().flag(frame_of(rows))
+    assert sorted(result.flags["record_id"]) == ["r0", "r1", "r2", "r3"]
+    assert set(result.columns["template_family"]) == {"Episode N: … — 4 posts"}
+    # A third numbered post makes "#N: …" a series too.
+    rows.append({"title": "#3: Long posts", "text": notes[2]})
+    families = set(TemplateFlagger().flag(frame_of(rows)).columns["template_family"])
+    assert families == {"Episode N: … — 4 posts", "#N: … — 3 posts"}
+
+
 def test_two_posts_are_not_a_series():
     frame = frame_of([
         {"title": "Announcing Tool 1.70.0", "text": release_notes("1.70.0", "x")},

@@ -87,12 +87,35 @@ def _slots(pattern: tuple[str, ...]) -> frozenset[str]:
     return frozenset(t for t in pattern if t.startswith("<"))
 
 
+# What ends a numbered series name in a title: a colon, a dash, a bar.
+_HEAD_SEPARATORS = {":", "—", "–", "|", "-"}
+_HEAD_END = re.compile(r"\s*(?::|\s[—–|-]|[—–|])\s")
+# Numbered names that are chapters of one piece of writing, not posts built from a template.
+_PARTS = {"part", "chapter", "step", "lesson", "section"}
+
+
+def _numbered_head(pattern: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The title's numbered name before its subtitle ('episode <N>' of 'Episode 12: …'), if it has one:
+    at most five tokens holding a number or date and a word (or '#'), then a separator and words."""
+    for k, token in enumerate(pattern):
+        if token not in _HEAD_SEPARATORS:
+            continue
+        head, rest = pattern[:k], pattern[k + 1 :]
+        words = [w for t in head if not t.startswith("<") for w in _WORDS.findall(t)]
+        numbered = any(t.startswith("<") for t in head) and (bool(words) or "#" in head)
+        chapter = bool(set(words) & _PARTS)
+        if len(head) <= 5 and numbered and not chapter and _key(rest):
+            return head
+        return None
+    return None
+
+
 def readable_pattern(title: str) -> str:
     """A member's title with its slots shown as placeholders: 'Announcing Rust N.N'."""
     words = []
     dated = any(c.isdigit() for c in title)
     for raw in re.findall(r"\S+", title):
-        core = raw.strip(".,:;!?()[]'\"")
+        core = raw.strip(".,:;!?()[]'\"#")
         slot = _slot(core.lower().rstrip("."), dated) if core else None
         words.append(raw.replace(core, slot) if slot else raw)
     return " ".join(words)
@@ -380,6 +403,8 @@ class TemplateFlagger(Flagger):
         patterns = {i: title_pattern(titles[i]) for i in rows}
         families = self._title_families(rows, patterns, text_ids, s)
         families = self._attach(rows, patterns, families)
+        named = self._numbered_head_families(rows, patterns, families, titles, text_ids, s)
+        families += [list(m) for m in named]
         if s.leading_words:
             families += self._leading_word_families(rows, patterns, families, text_ids, s)
         dominants = [Counter(patterns[i] for i in members).most_common(1)[0][0] for members in families]
@@ -390,7 +415,7 @@ class TemplateFlagger(Flagger):
             if not _slots(dominant) and sorted(share[i] for i in members)[len(members) // 2] < s.min_boilerplate_share:
                 continue  # the same words as a title, with nothing shared inside: not a series
             example = next(i for i in members if patterns[i] == dominant)
-            series.append(Series(members, readable_pattern(titles[example])))
+            series.append(Series(members, named.get(tuple(members)) or readable_pattern(titles[example])))
         if s.body_boilerplate:
             texts = frame[text_col].fill_null("")
             series = join_by_boilerplate(series, texts, eligible, rows, patterns, titles, text_ids, s.min_members)
@@ -449,6 +474,25 @@ class TemplateFlagger(Flagger):
                 by_key[key].append(i)
         # Copies of one text count once: a re-posted article is not a series.
         return [m for m in by_key.values() if len({text_ids[i] for i in m}) >= s.min_members]
+
+    def _numbered_head_families(self, rows, patterns, families, titles, text_ids, s: TemplateSettings) -> dict[tuple[int, ...], str]:
+        """Titles left over that open with the same numbered name, then a subtitle of their own
+        ('Episode 12: Hiring our first designer', 'Week 3 — what we shipped'): a series, named 'Episode N: …'."""
+        placed = {i for m in families for i in m}
+        by_head: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        for i in rows:
+            if i in placed:
+                continue
+            head = _numbered_head(patterns[i])
+            if head:
+                by_head[head].append(i)
+        named = {}
+        for members in by_head.values():
+            if len({text_ids[i] for i in members}) >= s.min_members:
+                title = titles[members[0]]
+                cut = _HEAD_END.search(title)
+                named[tuple(members)] = f"{readable_pattern(title[: cut.start()])}{cut.group().rstrip()} …" if cut else readable_pattern(title)
+        return named
 
     def _leading_word_families(self, rows, patterns, families, text_ids, s: TemplateSettings) -> list[list[int]]:
         """Titles left over that open with the same words ('Please welcome …', 'Security advisory: …')."""
