@@ -91,6 +91,31 @@ def test_numbered_names_with_subtitles_of_their_own_are_a_series_but_chapters_ar
     assert families == {"Episode N: … — 4 posts", "#N: … — 3 posts"}
 
 
+def test_a_named_column_is_a_series_when_its_posts_share_their_sections():
+    stories = [
+        ("Acme Corp", "support tickets piled up every Monday", "one shared inbox with clear owners", "replies within a day"),
+        ("Globex", "nobody knew which plan customers were on", "a single billing page", "fewer refund requests"),
+        ("Initech", "reports took a week to assemble", "dashboards the team trusts", "decisions in hours"),
+    ]
+    spotlights = [
+        {"title": f"Customer spotlight: {name}",
+         "text": f"{name} came to us last spring.\n\n## The challenge\n\nAt {name}, {problem}.\n\n"
+                 f"## The solution\n\nThey moved to {fix}.\n\n## The results\n\nNow they see {result}."}
+        for name, problem, fix, result in stories
+    ]
+    essays = [
+        {"title": "Interview: our new designer", "text": "She joined in May and rewrote our onboarding guide."},
+        {"title": "Interview: the support lead", "text": "He answers the hardest tickets himself, every Friday."},
+        {"title": "Interview: a founder on pricing", "text": "Pricing is a conversation, not a number, she says."},
+        {"title": "Repost: Why we write", "text": "Writing is how a small team thinks out loud."},
+        {"title": "Repost: On tone", "text": "Tone is what readers remember after the facts fade."},
+        {"title": "Repost: Short posts", "text": "A short post gets read to the end."},
+    ]
+    result = TemplateFlagger().flag(frame_of(spotlights + essays))
+    assert sorted(result.flags["record_id"]) == ["r0", "r1", "r2"]
+    assert set(result.columns["template_family"]) == {"Customer spotlight: … — 3 posts"}
+
+
 def test_two_posts_are_not_a_series():
     frame = frame_of([
         {"title": "Announcing Tool 1.70.0", "text": release_notes("1.70.0", "x")},

@@ -92,19 +92,23 @@ _HEAD_SEPARATORS = {":", "—", "–", "|", "-"}
 _HEAD_END = re.compile(r"\s*(?::|\s[—–|-]|[—–|])\s")
 # Numbered names that are chapters of one piece of writing, not posts built from a template.
 _PARTS = {"part", "chapter", "step", "lesson", "section"}
+# Names that only say a post is a copy: its copies are found from its text.
+_DECORATIONS = {"repost", "reposted", "cross", "crosspost", "post", "updated", "archive", "from", "the"}
 
 
-def _numbered_head(pattern: tuple[str, ...]) -> tuple[str, ...] | None:
-    """The title's numbered name before its subtitle ('episode <N>' of 'Episode 12: …'), if it has one:
-    at most five tokens holding a number or date and a word (or '#'), then a separator and words."""
+def _title_head(pattern: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The series name before a title's own subtitle, if it has one: at most five tokens, then a
+    separator and words. A numbered name ('episode <N>' of 'Episode 12: …') is a series by itself;
+    a plain one ('customer spotlight' of 'Customer spotlight: Acme') needs its posts to share lines."""
     for k, token in enumerate(pattern):
         if token not in _HEAD_SEPARATORS:
             continue
         head, rest = pattern[:k], pattern[k + 1 :]
         words = [w for t in head if not t.startswith("<") for w in _WORDS.findall(t)]
         numbered = any(t.startswith("<") for t in head) and (bool(words) or "#" in head)
+        named = bool(set(words) - _STOPWORDS - _DECORATIONS)
         chapter = bool(set(words) & _PARTS)
-        if len(head) <= 5 and numbered and not chapter and _key(rest):
+        if len(head) <= 5 and (numbered or named) and not chapter and _key(rest):
             return head
         return None
     return None
@@ -122,16 +126,19 @@ def readable_pattern(title: str) -> str:
 
 
 def line_hashes(texts: pl.Series, rows: list[int], min_words: int) -> pl.DataFrame:
-    """(row, text): the distinct lines of each row with `min_words` words or more, digits and markup aside, hashed."""
+    """(row, text): the distinct lines of each row with `min_words` words or more, digits and markup
+    aside, hashed; a template's section headings ('## The challenge') count from two words."""
     return (
         pl.DataFrame({"row": rows, "text": texts.gather(rows).fill_null("")}, schema={"row": pl.Int64, "text": pl.String})
         .with_columns(pl.col("text").str.split("\n"))
         .explode("text")
-        .filter(pl.col("text").str.len_bytes() >= 2 * min_words)
+        .filter(pl.col("text").str.len_bytes() >= 4)
+        .with_columns(heading=pl.col("text").str.contains(r"^[ \t]*#{1,6}[ \t]"))
+        .filter(pl.col("heading") | (pl.col("text").str.len_bytes() >= 2 * min_words))
         # Letters only, so lines differing in numbers or markup alone count as one line.
         .with_columns(pl.col("text").str.replace_all(r"[^\p{L}]+", " ").str.strip_chars().str.to_lowercase())
-        .filter(pl.col("text").str.count_matches(" ") >= min_words - 1)
-        .with_columns(pl.col("text").hash())
+        .filter(pl.col("text").str.count_matches(" ") >= pl.when(pl.col("heading")).then(1).otherwise(min_words - 1))
+        .select("row", pl.col("text").hash())
         .unique(["row", "text"])
     )
 
@@ -403,7 +410,7 @@ class TemplateFlagger(Flagger):
         patterns = {i: title_pattern(titles[i]) for i in rows}
         families = self._title_families(rows, patterns, text_ids, s)
         families = self._attach(rows, patterns, families)
-        named = self._numbered_head_families(rows, patterns, families, titles, text_ids, s)
+        named = self._head_families(rows, patterns, families, titles, text_ids, s)
         families += [list(m) for m in named]
         if s.leading_words:
             families += self._leading_word_families(rows, patterns, families, text_ids, s)
@@ -475,15 +482,15 @@ class TemplateFlagger(Flagger):
         # Copies of one text count once: a re-posted article is not a series.
         return [m for m in by_key.values() if len({text_ids[i] for i in m}) >= s.min_members]
 
-    def _numbered_head_families(self, rows, patterns, families, titles, text_ids, s: TemplateSettings) -> dict[tuple[int, ...], str]:
-        """Titles left over that open with the same numbered name, then a subtitle of their own
-        ('Episode 12: Hiring our first designer', 'Week 3 — what we shipped'): a series, named 'Episode N: …'."""
+    def _head_families(self, rows, patterns, families, titles, text_ids, s: TemplateSettings) -> dict[tuple[int, ...], str]:
+        """Titles left over that open with the same name, then a subtitle of their own ('Episode 12:
+        Hiring our first designer', 'Customer spotlight: Acme'): a series named 'Episode N: …'."""
         placed = {i for m in families for i in m}
         by_head: dict[tuple[str, ...], list[int]] = defaultdict(list)
         for i in rows:
             if i in placed:
                 continue
-            head = _numbered_head(patterns[i])
+            head = _title_head(patterns[i])
             if head:
                 by_head[head].append(i)
         named = {}
