@@ -229,23 +229,23 @@ def _sub(expr: pl.Expr, pattern: str, template: str, protect_code: bool) -> pl.E
 # CommonMark: a backslash before any ASCII punctuation character is that character.
 _ESCAPE = r"\\([!-/:-@\[-`{-~])"
 # Brackets may still be escaped when unescaping is off. A time may carry fractions or frames (.5, .16).
+_HMS = r"(?:\d{1,2}:){2}\d{2}(?:[.,]\d{1,3})?"
 _TIME = r"(?:\d{1,2}:){1,2}\d{2}(?:[.,]\d{1,3})?"
 _TIMESTAMP = rf"\\?\[{_TIME}\\?\]"
+# Stage directions; in parentheses only the asides prose does not use ("(static)" may be someone's words).
+_SPOKEN_ASIDES = ("laughs?", "laughing", "laughter", "chuckles?", "chuckling", "inaudible", "unintelligible", "crosstalk")
 _STAGE_DIRECTIONS = (
-    "laughs?", "laughing", "laughter", "chuckles?", "chuckling", "giggles?", "sighs?", "coughs?", "applause",
-    "music", "intro music", "outro music", "theme music", "music playing", "crosstalk", "cross-talk",
-    "inaudible", "unintelligible", "indiscernible", "silence", "pause", "long pause", "background noise", "static",
+    *_SPOKEN_ASIDES, "giggles?", "sighs?", "coughs?", "applause", "music", "intro music", "outro music", "theme music",
+    "music playing", "cross-talk", "indiscernible", "silence", "pause", "long pause", "background noise", "static",
     "break", "ad break", "commercial break", "music break", "sponsor break",
 )
-# In parentheses only the ones prose does not use: "(static)" or "(break)" may be someone's words.
-_SPOKEN_ASIDES = ("laughs?", "laughing", "laughter", "chuckles?", "chuckling", "inaudible", "unintelligible", "crosstalk")
 # Transcription services put the time inside: [inaudible 00:12:04], [crosstalk 01:02:03.16].
 _STAGE_DIRECTION = (
     rf"(?i:\\?\[(?:{'|'.join(_STAGE_DIRECTIONS)})(?:[ ,]+{_TIME})?\\?\]"
     rf"|\((?:{'|'.join(_SPOKEN_ASIDES)})(?:[ ,]+{_TIME})?\))"
 )
 # Any short note ending in an hours:minutes:seconds time is a transcriber's: [HighNote 01:37:35.25].
-_TIMECODED_NOTE = rf"\\?\[[^\[\]\n]{{1,40}}?[ ,]+(?:\d{{1,2}}:){{2}}\d{{2}}(?:[.,]\d{{1,3}})?\\?\]"
+_TIMECODED_NOTE = rf"\\?\[[^\[\]\n]{{1,40}}?[ ,]+{_HMS}\\?\]"
 _TRANSCRIPT_MARK = rf"(?:{_TIMESTAMP}|{_STAGE_DIRECTION}|{_TIMECODED_NOTE})"
 
 

@@ -404,7 +404,8 @@ class TemplateFlagger(Flagger):
         kinds = frame["kind"].to_list() if "kind" in frame.columns else [None] * frame.height
         titles = frame["title"].to_list()
         text_col = "clean_text" if "clean_text" in frame.columns else "text"
-        text_ids = frame.select(pl.col("text").fill_null("").hash()).to_series().to_list()
+        # One key per text (NFC, whitespace collapsed): copies count once in a series, and join it.
+        text_ids = (frame["text_key"] if "text_key" in frame.columns else text_key(frame["text"])).to_list()
         eligible = [i for i in range(frame.height) if kinds[i] not in s.skip_kinds]
         rows = [i for i in eligible if titles[i] and titles[i].strip()]
         patterns = {i: title_pattern(titles[i]) for i in rows}
@@ -427,7 +428,7 @@ class TemplateFlagger(Flagger):
             texts = frame[text_col].fill_null("")
             series = join_by_boilerplate(series, texts, eligible, rows, patterns, titles, text_ids, s.min_members)
         ids = frame["record_id"].to_list()
-        series = self._with_copies(series, frame, eligible, titles, ids)
+        series = self._with_copies(series, text_ids, eligible, titles, ids)
         share, _ = self._shares(frame[text_col], [x.members for x in series], s, lines)
         flags, columns = [], []
         for x in series:
@@ -443,9 +444,8 @@ class TemplateFlagger(Flagger):
         )
 
     @staticmethod
-    def _with_copies(series: list[Series], frame: pl.DataFrame, eligible: list[int], titles, ids) -> list[Series]:
+    def _with_copies(series: list[Series], keys: list[int], eligible: list[int], titles, ids) -> list[Series]:
         """A copy of a series member is a member too, whatever its title ('Repost: …', '[Cross-post] …')."""
-        keys = (frame["text_key"] if "text_key" in frame.columns else text_key(frame["text"])).to_list()
         placed = {i for x in series for i in x.members}
         source: dict[int, tuple[Series, int]] = {}
         for x in series:
