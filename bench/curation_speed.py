@@ -5,12 +5,14 @@ Usage:
 
 Each measurement runs in its own process (so peak RSS is that run's alone) with polars limited
 to --threads threads. The corpus is the labelled dev corpus, grown with perturbed copies: every
-new record takes a random post, shuffles its paragraphs, swaps about a third of its words for
-words drawn from the corpus's running text (so as often as they occur there: the copies keep the
-corpus's word lengths and its share of code, links and markup) and gets a new id, date and title
-(the original title with about a third of its words swapped for title words, so titles vary as a
-real blog's do); 5% are light edits
-(3% of words) of another new record, so the duplicate finder has real work.
+new record takes a random post, shuffles its paragraphs (a fenced code block moves as one),
+swaps plain words (letters only: two in three of the corpus's words) for plain words drawn from
+the corpus's running text, as often as they occur there, until about a third of all its words
+changed, and gets a new id, date and title (the original
+title with about a third of its words swapped for title words, so titles vary as a real blog's
+do). Code, links, markup and punctuation stay as the post has them, so a copy has the size and
+shape of a real post. 5% are light edits (3% of words) of another new record, so the duplicate
+finder has real work.
 "pipeline" is what `housevoice curate` runs (`curate_frame`): the cleaners, then token counts and
 every default flagger (`build_flaggers(Config())`, stale before 2020-01-01) side by side, each
 step timed on its own (steps after cleaning overlap, so they add up to more than "flag s");
@@ -56,14 +58,29 @@ def dev_records() -> pl.DataFrame:
     )
 
 
+def _paragraphs(text: str) -> list[str]:
+    """The text's blank-line-separated paragraphs, a fenced code block with blank lines kept as one."""
+    out: list[str] = []
+    open_fence = False
+    for para in text.split("\n\n"):
+        if open_fence:
+            out[-1] += "\n\n" + para
+        else:
+            out.append(para)
+        if sum(1 for line in para.split("\n") if line.lstrip().startswith(("```", "~~~"))) % 2:
+            open_fence = not open_fence
+    return out
+
+
 def _perturb(text: str, rng: np.random.Generator, vocab: np.ndarray, share: float, shuffle: bool) -> str:
-    paragraphs = text.split("\n\n")
+    paragraphs = _paragraphs(text)
     if shuffle:
         rng.shuffle(paragraphs)
     out = []
     for para in paragraphs:
         words = np.array(para.split(" "), dtype=object)
-        swap = rng.random(len(words)) < share
+        plain = np.fromiter((w.isalpha() for w in words), bool, len(words))
+        swap = (rng.random(len(words)) < share) & plain
         words[swap] = rng.choice(vocab, int(swap.sum()))
         out.append(" ".join(words))
     return "\n\n".join(out)
@@ -73,22 +90,26 @@ def scaled_corpus(n: int, seed: int = 0) -> pl.DataFrame:
     """The dev corpus plus perturbed copies up to n records (see the module docstring)."""
     base = dev_records()
     rng = np.random.default_rng(seed)
-    # Running words, not distinct ones: a draw picks "the" as often as the corpus uses it. (Drawing
-    # from the distinct words made the copies' words twice as long as the corpus's, and three times
-    # as often code or a link, until 2026-11-24.)
-    vocab = np.array(" ".join(base["text"].to_list()).split(), dtype=object)
+    # Plain running words, not distinct tokens: a draw picks "the" as often as the corpus uses it,
+    # and code, links and markup are never drawn. (Until 2026-11-24 any token was swapped for one
+    # drawn from the distinct tokens of 200 posts: rare long identifiers, code spans and links, which
+    # made the copies 30% longer and 60% richer in code than the corpus.)
+    words = [w for text in base["text"].to_list() for para in text.split("\n\n") for w in para.split(" ")]
+    vocab = np.array([w for w in words if w.isalpha()], dtype=object)
+    # A share of all words is that share over the plain words' share of the plain words.
+    plain = len(vocab) / max(len(words), 1)
     title_vocab = np.array(" ".join(t or "" for t in base["title"].to_list()).split(), dtype=object)
     texts, titles, dates = base["text"].to_list(), base["title"].to_list(), base["published_at"].to_list()
     new_texts, new_titles, new_dates = [], [], []
     for i in range(max(n - base.height, 0)):
         if new_texts and rng.random() < 0.05:
             j = int(rng.integers(len(new_texts)))
-            new_texts.append(_perturb(new_texts[j], rng, vocab, 0.03, shuffle=False))
+            new_texts.append(_perturb(new_texts[j], rng, vocab, 0.03 / plain, shuffle=False))
             new_titles.append(new_titles[j])
             new_dates.append(new_dates[j] + timedelta(days=int(rng.integers(1, 900))))
         else:
             j = int(rng.integers(len(texts)))
-            new_texts.append(_perturb(texts[j], rng, vocab, 0.35, shuffle=True))
+            new_texts.append(_perturb(texts[j], rng, vocab, min(0.35 / plain, 1.0), shuffle=True))
             new_titles.append(_perturb(titles[j] or "Untitled", rng, title_vocab, 0.35, shuffle=False))
             new_dates.append(dates[j] + timedelta(days=int(rng.integers(1, 900))))
     extra = pl.DataFrame(
