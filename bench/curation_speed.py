@@ -3,8 +3,9 @@
 Usage:
     python bench/curation_speed.py [--sizes 10000 100000] [--threads 2] [--no-datatrove]
 
-Each measurement runs in its own process (so peak RSS is that run's alone) with polars limited
-to --threads threads. The corpus is the labelled dev corpus, grown with perturbed copies: every
+The corpus is built once and written to Parquet; each measurement runs in its own process, which
+reads it as `housevoice curate` reads its records (so peak RSS is that run's alone, without the
+Python strings that built the corpus), with polars limited to --threads threads. The corpus is the labelled dev corpus, grown with perturbed copies: every
 new record takes a random post, shuffles its paragraphs (a fenced code block moves as one),
 swaps plain words (letters only: two in three of the corpus's words) for plain words drawn from
 the corpus's running text, as often as they occur there, until about a third of all its words
@@ -143,9 +144,25 @@ def _flaggers(mode: str):
     return [DuplicateFlagger(), TemplateFlagger()]
 
 
-def measure(n: int, mode: str) -> dict:
-    """One run (in a child process): build the corpus, then time cleaning + the flaggers."""
-    records = scaled_corpus(n)
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory since it started its program. (getrusage's figure keeps
+    the parent's peak across fork and exec on Linux: the parent holds the corpus it built.)"""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(corpus: str, mode: str) -> dict:
+    """One run (in a child process): read the corpus as `housevoice curate` reads its records
+    (Parquet), then time cleaning + the flaggers. Peak RSS is this process's alone: the corpus
+    was built in the parent, whose Python strings would otherwise count here."""
+    records = pl.read_parquet(corpus)
+    n = records.height
     mb = records["text"].str.len_bytes().sum() / 1e6
     if mode == "datatrove":
         return {**datatrove_dedup(records), "records": n, "mb": mb}
@@ -165,7 +182,7 @@ def measure(n: int, mode: str) -> dict:
     return {
         "records": n, "mb": mb, "clean_s": cleaned - start, "flag_s": end - cleaned, "total_s": end - start,
         "flags": rows.height, "steps": {t.name: round(t.seconds, 2) for t in timings},
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": _peak_rss_mb(),
     }
 
 
@@ -202,7 +219,7 @@ def datatrove_dedup(records: pl.DataFrame) -> dict:
     except Exception as exc:  # report why it could not run, do not hide it
         return {"error": f"datatrove pipeline failed: {type(exc).__name__}: {exc}"}
     total = time.perf_counter() - start
-    return {"total_s": total, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "steps": {}}
+    return {"total_s": total, "peak_rss_mb": _peak_rss_mb(), "steps": {}}
 
 
 def main() -> None:
@@ -211,10 +228,10 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-datatrove", action="store_true")
     ap.add_argument("--modes", nargs="+", choices=["flaggers", "pipeline"], default=["pipeline"])
-    ap.add_argument("--child", nargs=2, metavar=("N", "MODE"), help=argparse.SUPPRESS)
+    ap.add_argument("--child", nargs=2, metavar=("CORPUS", "MODE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(measure(int(args.child[0]), args.child[1])))
+        print(json.dumps(measure(args.child[0], args.child[1])))
         return
     runs = [(n, m) for n in args.sizes for m in args.modes]
     if not args.no_datatrove:
@@ -222,9 +239,15 @@ def main() -> None:
     env = dict(os.environ, POLARS_MAX_THREADS=str(args.threads), RAYON_NUM_THREADS=str(args.threads))
     print(f"{'records':>8} {'run':10} {'MB':>7} {'clean s':>8} {'flag s':>8} {'records/s':>10} {'MB/s':>6} {'peak MB':>8}  steps", flush=True)
     summary = []
+    tmp = tempfile.TemporaryDirectory()
+    # One corpus of the largest size; a smaller one is its head (the same seed draws the same copies).
+    corpus = scaled_corpus(max(args.sizes))
+    for n in sorted(set(args.sizes)):
+        corpus.head(n).write_parquet(f"{tmp.name}/corpus_{n}.parquet")
+    del corpus
     for n, mode in runs:
         proc = subprocess.run(
-            [sys.executable, __file__, "--child", str(n), mode], capture_output=True, text=True, env=env
+            [sys.executable, __file__, "--child", f"{tmp.name}/corpus_{n}.parquet", mode], capture_output=True, text=True, env=env
         )
         if proc.returncode != 0:
             print(f"{n:>8} {mode:10} failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
@@ -243,6 +266,7 @@ def main() -> None:
             f"{mode} at {n:,} records ({r['mb']:.0f} MB): {n / total:,.0f} records/s, {r['mb'] / total:.1f} MB/s, "
             f"peak RSS {r['peak_rss_mb']:,.0f} MB, {total:.1f} s"
         )
+    tmp.cleanup()
     print("\nsummary (goal: 5,000 records/s on 2 cores at 100,000 records)")
     for line in summary:
         print("  " + line)
