@@ -188,6 +188,19 @@ def test_dev_corpus_templated_flags_and_family_pairs(dev_corpus):
     assert pair_f1 >= 0.90
 
 
+def test_lines_read_a_few_posts_at_a_time_give_the_same_families(dev_corpus, monkeypatch):
+    """Line hashes are read in chunks of posts (a corpus's lines are as large as the corpus)."""
+    import housevoice.curate.templated as templated
+
+    frame, _ = dev_corpus
+    whole = TemplateFlagger().flag(frame)
+    monkeypatch.setattr(templated, "_LINE_CHUNK", 7)
+    chunked = TemplateFlagger().flag(frame)
+    assert not whole.flags.is_empty()
+    assert chunked.flags.sort("record_id").equals(whole.flags.sort("record_id"))
+    assert chunked.columns.sort("record_id").equals(whole.columns.sort("record_id"))
+
+
 def test_dev_transcripts_form_no_family(shared_data):
     rows = [json.loads(line) for line in (shared_data / "dev-transcripts" / "records.jsonl").open(encoding="utf-8")]
     frame = frame_of([{"title": r["title"], "kind": r["kind"], "text": r["text"]} for r in rows])

@@ -111,7 +111,7 @@ def _splits_like_gpt2(tokenizer) -> tuple[bool, list[str]]:
     return plain, [t["content"] for t in spec.get("added_tokens") or []]
 
 
-def _count_by_pieces(values: list[str], tokenizer) -> list[int]:
+def _count_by_pieces(values: pl.Series, tokenizer) -> list[int]:
     """Exact token counts of a byte-level BPE: each distinct word piece is encoded once, then summed.
 
     The tokenizers library's own pre-tokenizer runs well under 1 MB/s on long posts; splitting in
@@ -122,7 +122,7 @@ def _count_by_pieces(values: list[str], tokenizer) -> list[int]:
     known = pl.DataFrame(schema={"h": pl.UInt64, "n": pl.Int64})
     counts: list[int] = []
     for start in range(0, len(values), _PIECE_CHUNK):
-        part = pl.Series(values[start : start + _PIECE_CHUNK], dtype=pl.String).fill_null("")
+        part = values.slice(start, _PIECE_CHUNK)
         pieces = (
             pl.DataFrame({"row": pl.int_range(len(part), eager=True), "p": part.str.replace_all(r"(\s)(\s\S)", "${1}\x00${2}").str.extract_all(_BYTE_LEVEL_PIECE)})
             .explode("p")
@@ -139,16 +139,18 @@ def _count_by_pieces(values: list[str], tokenizer) -> list[int]:
     return counts
 
 
-def _exact_counts(values: list[str], tokenizer) -> list[int]:
+def _exact_counts(values: pl.Series, tokenizer) -> list[int]:
+    """Exact token counts of the texts (no nulls). They stay in polars: only what the tokenizer
+    must read becomes Python strings (a corpus as Python strings costs more memory than the corpus)."""
     from housevoice.curate.tokens import count_tokens
 
     plain, added = _splits_like_gpt2(tokenizer)
-    if not plain or not values:
-        return count_tokens(values, tokenizer)
+    if not plain or len(values) == 0:
+        return count_tokens(values.to_list(), tokenizer)
     counts = _count_by_pieces(values, tokenizer)
     # Added tokens are matched whole by the tokenizer, and NUL is our piece mark: count those texts its way.
-    odd = pl.Series(values, dtype=pl.String).fill_null("").str.contains_any([*added, "\x00"]).arg_true().to_list()
-    for i, n in zip(odd, count_tokens([values[i] for i in odd], tokenizer)):
+    odd = values.str.contains_any([*added, "\x00"]).arg_true()
+    for i, n in zip(odd.to_list(), count_tokens(values.gather(odd).to_list(), tokenizer)):
         counts[i] = n
     return counts
 
@@ -165,21 +167,21 @@ def token_counts(
     from housevoice.curate.tokens import load_tokenizer
 
     tokenizer = load_tokenizer(tokenizer_spec)
-    values = texts.fill_null("").to_list()
+    values = texts.cast(pl.String).fill_null("")
     if exact_all or len(values) <= CALIBRATION_SAMPLE:
         return _exact_counts(values, tokenizer), ""
-    chars = texts.fill_null("").str.len_chars()
+    chars = values.str.len_chars()
     step = max(1, len(values) // CALIBRATION_SAMPLE)
     sample_idx = list(range(0, len(values), step))[:CALIBRATION_SAMPLE]
     low, high = limits
-    sample_counts = _exact_counts([values[i] for i in sample_idx], tokenizer)
-    sample_chars = sum(int(chars[i]) for i in sample_idx)
+    sample_counts = _exact_counts(values.gather(sample_idx), tokenizer)
+    sample_chars = int(chars.gather(sample_idx).sum())
     per_token = max(sample_chars / max(sum(sample_counts), 1), 0.5)
     estimate = (chars / per_token).round(0).cast(pl.Int64)
     near = ((estimate >= low * 0.5) & (estimate <= low * 2 + 10)) | ((estimate >= high * 0.7) & (estimate <= high * 1.5))
     exact_idx = sorted(set(near.arg_true().to_list()) - set(sample_idx))
     counts = estimate.to_list()
-    for i, n in zip(exact_idx, _exact_counts([values[i] for i in exact_idx], tokenizer)):
+    for i, n in zip(exact_idx, _exact_counts(values.gather(exact_idx), tokenizer)):
         counts[i] = n
     for i, n in zip(sample_idx, sample_counts):
         counts[i] = n

@@ -125,11 +125,15 @@ def readable_pattern(title: str) -> str:
     return " ".join(words)
 
 
+# Rows whose lines are read at once: the lines of a whole corpus are as large as the corpus.
+_LINE_CHUNK = 8192
+
+
 def line_hashes(texts: pl.Series, rows: list[int], min_words: int) -> pl.DataFrame:
     """(row, text): the distinct lines of each row with `min_words` words or more, digits and markup
     aside, hashed; a template's section headings ('## The challenge') count from two words."""
-    return (
-        pl.DataFrame({"row": rows, "text": texts.gather(rows).fill_null("")}, schema={"row": pl.Int64, "text": pl.String})
+    parts = [
+        pl.DataFrame({"row": part, "text": texts.gather(part).fill_null("")}, schema={"row": pl.Int64, "text": pl.String})
         .with_columns(pl.col("text").str.split("\n"))
         .explode("text")
         .filter(pl.col("text").str.len_bytes() >= 4)
@@ -140,7 +144,9 @@ def line_hashes(texts: pl.Series, rows: list[int], min_words: int) -> pl.DataFra
         .filter(pl.col("text").str.count_matches(" ") >= pl.when(pl.col("heading")).then(1).otherwise(min_words - 1))
         .select("row", pl.col("text").hash())
         .unique(["row", "text"])
-    )
+        for part in (rows[start : start + _LINE_CHUNK] for start in range(0, len(rows), _LINE_CHUNK))
+    ]
+    return pl.concat(parts) if parts else pl.DataFrame(schema={"row": pl.Int64, "text": pl.UInt64})
 
 
 def boilerplate_shares(lines: pl.DataFrame, rows: list[int], family: list[int], min_members: int) -> dict[int, float]:
