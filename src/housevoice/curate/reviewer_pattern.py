@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 from pydantic import Field
 
 from housevoice.curate.base import Flagger, FlaggerSettings, FlagResult
+
+
+_CHUNK = 8192
 
 
 class ReviewerPatternSettings(FlaggerSettings):
@@ -49,13 +53,18 @@ class ReviewerPatternFlagger(Flagger):
         from sklearn.linear_model import LogisticRegression
 
         vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=50_000, sublinear_tf=True)
-        x = vectorizer.fit_transform(labelled["clean_text"].to_list())
+        x = vectorizer.fit_transform(labelled["clean_text"].fill_null("").to_list())
         y = (labelled["decision"] == "reject").to_numpy()
         model = LogisticRegression(max_iter=1000, class_weight="balanced").fit(x, y)
-        undecided = frame.filter(~pl.col("record_id").is_in(labelled["record_id"].implode()))
+        undecided = frame.select("record_id", "clean_text").filter(~pl.col("record_id").is_in(labelled["record_id"].implode()))
         if undecided.is_empty():
             return FlagResult.empty()
-        p_reject = model.predict_proba(vectorizer.transform(undecided["clean_text"].to_list()))[:, 1]
+        # A few thousand texts at a time: a corpus as Python strings costs more memory than the corpus.
+        texts = undecided["clean_text"].fill_null("")
+        p_reject = np.concatenate([
+            model.predict_proba(vectorizer.transform(texts.slice(start, _CHUNK).to_list()))[:, 1]
+            for start in range(0, len(texts), _CHUNK)
+        ])
         n_rej, n_app = per_class.get("reject", 0), per_class.get("approve", 0)
         rows = [
             (rid, self.name, float(p),
