@@ -39,6 +39,35 @@ def test_links_keep_their_text_and_bare_urls_go():
     assert placeholder == "See the docs and <URL>.\n\nRead more <URL>"
 
 
+def test_parentheses_stay_unless_they_held_a_removed_address():
+    text = "Call init() first, as the spec (https://x.org/spec) says. See [the docs](https://doc.org) or f()."
+    assert clean_text(text) == "Call init() first, as the spec says. See the docs or f()."
+    assert clean_text("Read more (<https://x.org>).") == "Read more."
+    kept = clean_text(text, CleanSettings(urls="placeholder", placeholder="<URL>"))
+    assert kept == "Call init() first, as the spec (<URL>) says. See the docs or f()."
+
+
+def test_html_on_one_line_is_read_as_a_document():
+    """A newsletter's or another CMS's export may hold a whole post on one line."""
+    html = (
+        "<p>Intro<br>second line with <code>x()</code>.</p><blockquote><p>Quoted words.</p><p>More.</p></blockquote>"
+        "<ol><li>first</li><li>second</li></ol><table><tr><th>Name</th><th>Role</th></tr><tr><td>Ana</td><td>Editor</td></tr></table>"
+        "<h2>Next</h2><ul><li><p>one</p></li><li><p>two</p></li></ul><p>Read <a href='https://e.org/p?utm_source=x&id=2'>the post</a>.</p>"
+    )
+    assert clean_text(html) == (
+        "Intro\nsecond line with `x()`.\n\n> Quoted words.\n>\n> More.\n\n1. first\n2. second\n\n"
+        "| Name | Role |\n| Ana | Editor |\n\n## Next\n\n- one\n- two\n\nRead the post."
+    )
+    assert clean_text(html, CleanSettings(urls="keep")).endswith("Read [the post](https://e.org/p?id=2).")
+
+
+def test_list_items_and_cells_sharing_a_line_in_markdown_keep_their_words_apart():
+    text = "Intro text with `Vec<T>`.\n\nSteps: <ul><li>one</li><li>two</li></ul>\n\nA table <table><tr><td>a</td><td>b</td></tr></table> here.\n\n- markdown\n- list"
+    cleaned = clean_text(text)
+    assert "`Vec<T>`" in cleaned and "- one\n- two" in cleaned and "a b" in cleaned
+    assert "onetwo" not in cleaned and "ab" not in cleaned.split()
+
+
 def test_kept_urls_lose_tracking_parameters():
     text = clean_text("Go to https://x.org/a?utm_source=nl&id=7&fbclid=abc now", CleanSettings(urls="keep"))
     assert text == "Go to https://x.org/a?id=7 now"
@@ -54,7 +83,10 @@ def test_whitespace_and_unicode_are_normalised():
     assert clean_text("Cafe\u0301  \r\nline\r\n\r\n\r\n\r\nnext   ") == "Café\nline\n\nnext"
 
 
-@pytest.mark.parametrize("text", ["", "   \n\n ", "\x00\x01\x02\ufffd", "<div>" * 50_000 + "deep" + "</div>" * 50_000])
+@pytest.mark.parametrize(
+    "text",
+    ["", "   \n\n ", "\x00\x01\x02\ufffd", "<div>" * 50_000 + "deep" + "</div>" * 50_000, "<div>\n" * 3_000 + "deep" + "</div>\n" * 3_000],
+)
 def test_junk_and_empty_text_do_not_crash(text):
     assert isinstance(clean_text(text), str)
 

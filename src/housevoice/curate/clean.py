@@ -77,7 +77,7 @@ _BLOCKS = {
     "details", "summary", "address", "dl", "dt", "dd", "center", "body", "html", "hr", "nav",
 }
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
-_MAX_DEPTH = 300
+_MAX_DEPTH = 120  # levels (about three Python frames each): far below the interpreter's limit
 _LANGUAGE = re.compile(r"(?:language-|lang-|brush:\s*)([\w+#-]+)")
 
 
@@ -130,7 +130,7 @@ class _HtmlRenderer:
         if tag == "li":
             return "\n- " + self.children(node, depth).strip() + "\n"
         if tag == "blockquote":
-            inner = self.children(node, depth).strip()
+            inner = re.sub(r"\n[ \t]*(?:\n[ \t]*)+", "\n\n", self.children(node, depth).strip())
             quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in inner.splitlines())
             return f"\n\n{quoted}\n\n"
         if tag == "table":
@@ -193,6 +193,10 @@ _DROPPED = "|".join(
 )
 _LINK = r"(?is)<a\s[^<>]*?href\s*=\s*[\"']([^\"']*)[\"'][^<>]*>(.*?)</a\s*>"
 _LIST_ITEM = rf"(?im)^[ \t]*<li{_NOT_NAME}[ \t]*"
+# Items and cells that share a line with others must not run their words together ("onetwo").
+_INNER_LIST_ITEM = rf"(?i)[ \t]*<li{_NOT_NAME}[ \t]*"
+_LINE_FIRST_CELL = rf"(?im)^([ \t]*)<t[dh]{_NOT_NAME}"
+_TABLE_CELL = rf"(?i)<t[dh]{_NOT_NAME}"
 _LINE_BREAK = rf"(?i)<br\s*/?>|</?(?:p|div|h[1-6]|ul|ol|table|tr|blockquote|details|summary|figure){_NOT_NAME}"
 
 
@@ -201,6 +205,9 @@ def _inline_html(text: pl.Expr, keep_links: bool, protect_code: bool = True) -> 
     text = _sub(text, rf"(?is)<(?:{_DROPPED})\s*>", "", protect_code)
     text = _sub(text, _LINK, "[${2}](${1})" if keep_links else "${2}", protect_code)
     text = _sub(text, _LIST_ITEM, "- ", protect_code)
+    text = _sub(text, _INNER_LIST_ITEM, "\n- ", protect_code)
+    text = _sub(text, _LINE_FIRST_CELL, "${1}", protect_code)
+    text = _sub(text, _TABLE_CELL, " ", protect_code)
     text = _sub(text, _LINE_BREAK, "\n", protect_code)
     # An escaped `\<` is text, not a tag.
     text = text.str.replace_all("\\<", "\x00", literal=True)
@@ -360,21 +367,26 @@ def _without_template_tags(texts: pl.Series) -> pl.Series:
     return where(texts, r"\{[{%]", fence_then_remove)
 
 
+_BLOCK_TAG = (
+    r"</?(?:p|div|ul|ol|li|h[1-6]|table|thead|tbody|tr|td|th|blockquote|pre|figure|"
+    r"figcaption|section|article|header|footer|aside|hr|br|img|iframe|dl|dt|dd|center)(?-u:\b)"
+)
+
+
 def _looks_like_html(text: pl.Expr, prose: pl.Expr | None = None) -> pl.Expr:
     """Mostly HTML block markup (or WordPress blocks), as opposed to markdown with a few tags.
 
     `prose`: the text without its code, when the caller has it already.
     """
     prose = text.str.replace_all(CODE, "") if prose is None else prose
-    block_lines = prose.str.count_matches(
-        r"(?m)^[ \t]*</?(?:p|div|ul|ol|li|h[1-6]|table|thead|tbody|tr|td|th|blockquote|pre|figure|"
-        r"figcaption|section|article|header|footer|aside|hr|br|img|iframe|dl|dt|dd|center)(?-u:\b)",
-        literal=False,
-    )
+    block_lines = prose.str.count_matches(rf"(?m)^[ \t]*{_BLOCK_TAG}")
     lines = prose.str.count_matches(r"(?m)^[ \t]*\S")
     markdown = prose.str.count_matches(r"(?m)^(?:#{1,6}\s|[ \t]*(?:[-*+]|\d+\.)\s)|\]\(|\]\[|^[ \t]*(?:```|~~~)")
     # WordPress HTML has next to no markdown structure; a markdown post with many tags has plenty.
-    mostly_tags = (block_lines >= 2) & (block_lines >= 0.3 * lines) & (markdown < 3)
+    # A newsletter's or another CMS's HTML may come on one line: block tags twice as many as
+    # lines, and no markdown at all (a parser would eat the generics in a markdown code span).
+    dense = (prose.str.count_matches(_BLOCK_TAG) >= pl.max_horizontal(4, 2 * lines)) & (markdown == 0) & ~text.str.contains("`", literal=True)
+    mostly_tags = (((block_lines >= 2) & (block_lines >= 0.3 * lines)) & (markdown < 3)) | dense
     return text.str.contains("<!-- wp:", literal=True) | mostly_tags
 
 
@@ -395,10 +407,11 @@ def _without_links(text: pl.Expr, settings: CleanSettings, protect_code: bool = 
     text = outside(text, r"(?m:^[ \t]{0,3}\[[^\]\^\n][^\]\n]*\]:[ \t]*\S+[^\n]*(?:\n|$))")
     bare = r"<(?:https?|ftp|mailto):[^>\s]*>|" + _URL_IN_PROSE
     if settings.urls == "placeholder":
-        text = _replace_outside(text, bare, settings.placeholder, protect_code)
-    else:
-        text = outside(text, rf"[ \t]?(?:{bare})")
-    return outside(text, r" ?\(\)")
+        return _replace_outside(text, bare, settings.placeholder, protect_code)
+    # An address in parentheses goes with them ("the spec (https://…) says"); other
+    # parentheses stay as written, empty ones too ("call init() first").
+    text = outside(text, rf"[ \t]?\([ \t]*(?:{bare})[ \t]*\)")
+    return outside(text, rf"[ \t]?(?:{bare})")
 
 
 def _tidy_whitespace(text: pl.Expr) -> pl.Expr:
