@@ -61,6 +61,20 @@ def test_html_on_one_line_is_read_as_a_document():
     assert clean_text(html, CleanSettings(urls="keep")).endswith("Read [the post](https://e.org/p?id=2).")
 
 
+def test_an_email_layout_table_reads_as_its_blocks_and_a_data_table_as_rows():
+    """Newsletters are built of nested layout tables; their text must not become one '| … |' line, twice."""
+    letter = (
+        '<table width="100%"><tr><td align="center"><table width="600"><tr><td><h1>Our March letter</h1>'
+        "<p>Dear friends, spring is here.</p><p>We planted forty trees.</p><ul><li>Thank you</li><li>See you soon</li></ul>"
+        "</td></tr><tr><td><p>View in browser</p></td></tr></table></td></tr></table>"
+    )
+    assert clean_text(letter) == (
+        "# Our March letter\n\nDear friends, spring is here.\n\nWe planted forty trees.\n\n- Thank you\n- See you soon\n\nView in browser"
+    )
+    data = "<p>Data:</p><table><thead><tr><th>Name</th><th>Role</th></tr></thead><tbody><tr><td>Ana <b>R</b></td><td>Editor</td></tr></tbody></table>"
+    assert clean_text(data) == "Data:\n\n| Name | Role |\n| Ana R | Editor |"
+
+
 def test_list_items_and_cells_sharing_a_line_in_markdown_keep_their_words_apart():
     text = "Intro text with `Vec<T>`.\n\nSteps: <ul><li>one</li><li>two</li></ul>\n\nA table <table><tr><td>a</td><td>b</td></tr></table> here.\n\n- markdown\n- list"
     cleaned = clean_text(text)

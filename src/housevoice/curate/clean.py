@@ -157,16 +157,31 @@ class _HtmlRenderer:
         return "\n\n" + "\n".join(lines) + "\n\n"
 
     def table(self, node: LexborNode, depth: int) -> str:
-        rows = []
-        for row in node.css("tr"):
-            cells = [
-                " ".join(self.children(cell, depth + 1).split())
-                for cell in row.iter(include_text=False)
-                if cell.tag in ("td", "th")
-            ]
-            if any(cells):
-                rows.append("| " + " | ".join(cells) + " |")
-        return "\n\n" + "\n".join(rows) + "\n\n"
+        rows = [
+            [cell for cell in row.iter(include_text=False) if cell.tag in ("td", "th")] for row in _own_rows(node)
+        ]
+        if any(cell.css_first(_BLOCK_CONTENT) is not None for cells in rows for cell in cells):
+            # A layout table (an email newsletter is built of them): its cells are the page's blocks.
+            blocks = (self.children(cell, depth + 1).strip() for cells in rows for cell in cells)
+            return "\n\n" + "\n\n".join(block for block in blocks if block) + "\n\n"
+        lines = []
+        for cells in rows:
+            texts = [" ".join(self.children(cell, depth + 1).split()) for cell in cells]
+            if any(texts):
+                lines.append("| " + " | ".join(texts) + " |")
+        return "\n\n" + "\n".join(lines) + "\n\n"
+
+
+_BLOCK_CONTENT = "p, div, h1, h2, h3, h4, h5, h6, ul, ol, table, blockquote, pre"
+
+
+def _own_rows(table: LexborNode):
+    """The table's rows, not those of tables nested in its cells."""
+    for child in table.iter(include_text=False):
+        if child.tag == "tr":
+            yield child
+        elif child.tag in ("thead", "tbody", "tfoot"):
+            yield from (row for row in child.iter(include_text=False) if row.tag == "tr")
 
 
 def html_to_text(text: str, keep_links: bool = False) -> str:
