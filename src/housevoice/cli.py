@@ -26,6 +26,8 @@ app = typer.Typer(
 )
 # markup off: titles such as "[Cross-post] …" and config keys such as [curate.length] print as they are
 console = Console(highlight=False, markup=False, soft_wrap=True)
+# Lines of clean text `curate --explain` shows.
+_PREVIEW_LINES = 12
 err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 WorkspaceArg = Annotated[Path, typer.Argument(help="the workspace folder (made by `housevoice init`)")]
@@ -140,7 +142,7 @@ def curate(
     workspace: WorkspaceArg,
     stale_before: Annotated[Optional[str], typer.Option(help="records published before this date (YYYY-MM-DD) are stale")] = None,
     target_author: Annotated[Optional[str], typer.Option(help="records not written by this author get `off_author`")] = None,
-    explain: Annotated[Optional[str], typer.Option(help="print every flag of one record (record_id or source key) and the rule that routed it")] = None,
+    explain: Annotated[Optional[str], typer.Option(help="print every flag of one record (record_id or source key) , the rule that routed it and the start of its clean text")] = None,
 ) -> None:
     """Flag what would poison a voice model, clean the text, route each record to keep / review / drop.
 
@@ -165,6 +167,13 @@ def curate(
         if cur["template_family"]:
             console.print(f"  template family: {cur['template_family']}")
         console.print(f"route: {cur['route']} — rule: {info['rule']}")
+        clean, raw = cur["clean_text"] or "", rec["text"] or ""
+        lines = clean.splitlines()
+        console.print(f"clean text, what training reads ({len(clean):,} of {len(raw):,} characters):")
+        for line in lines[:_PREVIEW_LINES]:
+            console.print(f"  | {line}")
+        if len(lines) > _PREVIEW_LINES:
+            console.print(f"  … {len(lines) - _PREVIEW_LINES:,} more lines")
         return
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True) as bar:
         task = bar.add_task("curating", total=None)

@@ -144,6 +144,15 @@ def test_explain_prints_every_flag_and_the_rule(small_corpus, cli):
     assert "exact_duplicate" in out and "route: drop" in out and "Rethinking errors" in out
     bad = cli("curate", small_corpus.root, "--explain", "nope", check=False)
     assert "no record 'nope'" in bad.stderr
+    # What training will read, after the cleaners: the link's words, no markup, no address.
+    links = cli("curate", small_corpus.root, "--explain", "links", check=True).stdout
+    preview = links[links.index("clean text, what training reads"):].splitlines()
+    assert preview[1] == "  | Read this and now."
+    assert "<" not in "".join(preview) and "https://" not in "".join(preview)
+    assert preview[1:] == ["  | " + line for line in explain_record(small_corpus, "links")["curated"]["clean_text"].splitlines()]
+    huge = cli("curate", small_corpus.root, "--explain", "huge", check=True).stdout.splitlines()
+    lines = len(explain_record(small_corpus, "huge")["curated"]["clean_text"].splitlines())
+    assert sum(line.startswith("  | ") for line in huge) == 12 and huge[-1] == f"  … {lines - 12:,} more lines"
 
 
 def test_report_writes_html_and_plots(small_corpus):
