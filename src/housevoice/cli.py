@@ -142,7 +142,7 @@ def curate(
     workspace: WorkspaceArg,
     stale_before: Annotated[Optional[str], typer.Option(help="records published before this date (YYYY-MM-DD) are stale")] = None,
     target_author: Annotated[Optional[str], typer.Option(help="records not written by this author get `off_author`")] = None,
-    explain: Annotated[Optional[str], typer.Option(help="print every flag of one record (record_id or source key) , the rule that routed it and the start of its clean text")] = None,
+    explain: Annotated[Optional[str], typer.Option(help="print every flag of one record (record_id or source key), the rule that routed it and the start of its clean text")] = None,
 ) -> None:
     """Flag what would poison a voice model, clean the text, route each record to keep / review / drop.
 
