@@ -75,6 +75,14 @@ def test_an_email_layout_table_reads_as_its_blocks_and_a_data_table_as_rows():
     assert clean_text(data) == "Data:\n\n| Name | Role |\n| Ana R | Editor |"
 
 
+def test_no_break_spaces_from_references_and_invisible_characters_do_not_reach_clean_text():
+    assert clean_text("<div>Hello&nbsp;world</div>\n<div>Next&nbsp;&nbsp;line</div>\n<div>x</div>") == "Hello world\n\nNext line\n\nx"
+    assert clean_text("Plain &nbsp; markdown&nbsp;text with <b>tag</b>") == "Plain markdown text with tag"
+    assert clean_text("Zero\u200bwidth, soft\u00adhyphen, \ufeffmark") == "Zerowidth, softhyphen, mark"
+    family = "\U0001F468\u200d\U0001F469\u200d\U0001F467"  # a zero-width joiner holds an emoji sequence together
+    assert clean_text(f"Our {family} trip") == f"Our {family} trip"
+
+
 def test_list_items_and_cells_sharing_a_line_in_markdown_keep_their_words_apart():
     text = "Intro text with `Vec<T>`.\n\nSteps: <ul><li>one</li><li>two</li></ul>\n\nA table <table><tr><td>a</td><td>b</td></tr></table> here.\n\n- markdown\n- list"
     cleaned = clean_text(text)

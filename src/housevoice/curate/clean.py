@@ -456,6 +456,9 @@ def _class_item(item: str) -> str:
 _NOT_SURELY_NFC = r"[\p{M}" + "".join(_class_item(item) for item in _NFC_CANDIDATES.split()) + "]"
 
 
+_NO_BREAK_SPACES = "\u00a0\u2007\u202f"
+_INVISIBLE = "\u200b\u2060\ufeff\u00ad"
+
 # Records cleaned at once: bounds the memory of the intermediate copies every pass makes.
 CLEAN_CHUNK = 2048
 
@@ -558,6 +561,14 @@ def _clean(texts: pl.Series, settings: CleanSettings) -> tuple[pl.Series, pl.Ser
         texts = python_per_row(
             texts, texts.str.contains(_TRACKING), lambda t: _URL_RE.sub(lambda m: drop_tracking_params(m.group()), t)
         )
+    # Character references and the HTML parser write no-break spaces; invisible characters
+    # (zero-width space, word joiner, byte-order mark, soft hyphen) are no one's words either.
+    # (Zero-width joiners stay: emoji sequences and some scripts need them.)
+    texts = where(
+        texts,
+        f"[{_NO_BREAK_SPACES}{_INVISIBLE}]",
+        lambda t: t.str.replace_all(f" *[{_NO_BREAK_SPACES}][{_NO_BREAK_SPACES} ]*", " ").str.replace_all(f"[{_INVISIBLE}]", ""),
+    )
     return pl.select(_tidy_whitespace(pl.lit(texts))).to_series().alias("clean_text"), keys
 
 
