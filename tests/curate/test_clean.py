@@ -47,6 +47,15 @@ def test_parentheses_stay_unless_they_held_a_removed_address():
     assert kept == "Call init() first, as the spec (<URL>) says. See the docs or f()."
 
 
+def test_addresses_without_a_scheme_go_too_but_not_inside_names_or_link_text():
+    text = "Visit www.example.com today, or www.acme.co.uk/shop?id=2 (www.x.org). `www.code.com` stays."
+    assert clean_text(text) == "Visit today, or. `www.code.com` stays."
+    placeholder = clean_text(text, CleanSettings(urls="placeholder"))
+    assert placeholder == "Visit <URL> today, or <URL> (<URL>). `www.code.com` stays."
+    kept = "The repository rust-lang/www.rust-lang.org and [www.rustup.rs] and mywww.thing; the www. prefix."
+    assert clean_text(kept) == kept
+
+
 def test_html_on_one_line_is_read_as_a_document():
     """A newsletter's or another CMS's export may hold a whole post on one line."""
     html = (

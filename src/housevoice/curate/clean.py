@@ -30,6 +30,8 @@ SHORTCODES = SHORTCODES_WITH_CONTENT + (
 )
 # URL without the sentence punctuation that so often ends it ("see https://x.org.").
 _URL_IN_PROSE = URL[:-1] + r"*[^\s<>()\[\]\"'`.,;:!?]"
+# An address written without its scheme ("visit www.acme.com"): a model learns it just the same.
+_WWW = r"www\.[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:[/?#][^\s<>()\[\]\"'`]*[^\s<>()\[\]\"'`.,;:!?])?"
 
 
 class CleanSettings(FlaggerSettings):
@@ -421,12 +423,15 @@ def _without_links(text: pl.Expr, settings: CleanSettings, protect_code: bool = 
     text = outside(text, rf"\[({_LINK_TEXT})\]\[[^\]\n]*\]", keep_group=1)
     text = outside(text, r"(?m:^[ \t]{0,3}\[[^\]\^\n][^\]\n]*\]:[ \t]*\S+[^\n]*(?:\n|$))")
     bare = r"<(?:https?|ftp|mailto):[^>\s]*>|" + _URL_IN_PROSE
+    # An address without its scheme counts after a line start, a space or "(" only.
+    www = rf"((?m:^)|[ \t(]){_WWW}"
     if settings.urls == "placeholder":
-        return _replace_outside(text, bare, settings.placeholder, protect_code)
+        text = _replace_outside(text, bare, settings.placeholder, protect_code)
+        return _sub(text, www, "${1}" + settings.placeholder.replace("$", "$$"), protect_code)
     # An address in parentheses goes with them ("the spec (https://…) says"); other
     # parentheses stay as written, empty ones too ("call init() first").
-    text = outside(text, rf"[ \t]?\([ \t]*(?:{bare})[ \t]*\)")
-    return outside(text, rf"[ \t]?(?:{bare})")
+    text = outside(text, rf"[ \t]?\([ \t]*(?:{bare}|{_WWW})[ \t]*\)")
+    return outside(outside(text, rf"[ \t]?(?:{bare})"), rf"(?m:^)[ \t]*{_WWW}|[ \t]{_WWW}")
 
 
 def _tidy_whitespace(text: pl.Expr) -> pl.Expr:
@@ -543,7 +548,7 @@ def _clean(texts: pl.Series, settings: CleanSettings) -> tuple[pl.Series, pl.Ser
     steps = [(inline, lambda t, guard: _inline_html(t, keep_links, guard), html.unescape)]
     if not keep_links:
         # Tagged rows too: unescaping may have written a bracket or an address.
-        links = texts.str.contains(r"\[|https?://|ftp:|mailto:").fill_null(False) | inline
+        links = texts.str.contains(r"\[|https?://|ftp:|mailto:|www\.").fill_null(False) | inline
         steps.append((links, lambda t, guard: _without_links(t, settings, guard), None))
     touched = inline if keep_links else links
     if settings.unescape_markdown:
