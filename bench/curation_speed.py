@@ -5,15 +5,15 @@ Usage:
 
 The corpus is built once and written to Parquet; each measurement runs in its own process, which
 reads it as `housevoice curate` reads its records (so peak RSS is that run's alone, without the
-Python strings that built the corpus), with polars limited to --threads threads. The corpus is the labelled dev corpus, grown with perturbed copies: every
-new record takes a random post, shuffles its paragraphs (a fenced code block moves as one),
-swaps plain words (letters only: two in three of the corpus's words) for plain words drawn from
-the corpus's running text, as often as they occur there, until about a third of all its words
-changed, and gets a new id, date and title (the original
-title with about a third of its words swapped for title words, so titles vary as a real blog's
-do). Code, links, markup and punctuation stay as the post has them, so a copy has the size and
-shape of a real post. 5% are light edits (3% of words) of another new record, so the duplicate
-finder has real work.
+Python strings that built the corpus), with polars limited to --threads threads. The corpus is
+the labelled dev corpus, grown with perturbed copies: every new record takes a random post,
+shuffles its paragraphs (a fenced code block moves as one), swaps plain words (letters only: two
+in three of the corpus's words) for plain words drawn from the corpus's running text, as often as
+they occur there, until about a third of all its words changed, and gets a new id, date and title
+(the original title with about a third of its words swapped for title words, so titles vary as a
+real blog's do). Code, links, markup and punctuation stay as the post has them, so a copy has the
+size and shape of a real post. 5% are light edits (3% of words) of another new record, so the
+duplicate finder has real work.
 "pipeline" is what `housevoice curate` runs (`curate_frame`): the cleaners, then token counts and
 every default flagger (`build_flaggers(Config())`, stale before 2020-01-01) side by side, each
 step timed on its own (steps after cleaning overlap, so they add up to more than "flag s");
@@ -97,7 +97,7 @@ def scaled_corpus(n: int, seed: int = 0) -> pl.DataFrame:
     # made the copies 30% longer and 60% richer in code than the corpus.)
     words = [w for text in base["text"].to_list() for para in text.split("\n\n") for w in para.split(" ")]
     vocab = np.array([w for w in words if w.isalpha()], dtype=object)
-    # A share of all words is that share over the plain words' share of the plain words.
+    # Only plain words are swapped: to change a share of all words, swap share / plain of them.
     plain = len(vocab) / max(len(words), 1)
     title_vocab = np.array(" ".join(t or "" for t in base["title"].to_list()).split(), dtype=object)
     texts, titles, dates = base["text"].to_list(), base["title"].to_list(), base["published_at"].to_list()

@@ -26,9 +26,9 @@ app = typer.Typer(
 )
 # markup off: titles such as "[Cross-post] …" and config keys such as [curate.length] print as they are
 console = Console(highlight=False, markup=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 # Lines of clean text `curate --explain` shows.
 _PREVIEW_LINES = 12
-err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 WorkspaceArg = Annotated[Path, typer.Argument(help="the workspace folder (made by `housevoice init`)")]
 

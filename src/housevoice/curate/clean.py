@@ -423,11 +423,11 @@ def _without_links(text: pl.Expr, settings: CleanSettings, protect_code: bool = 
     text = outside(text, rf"\[({_LINK_TEXT})\]\[[^\]\n]*\]", keep_group=1)
     text = outside(text, r"(?m:^[ \t]{0,3}\[[^\]\^\n][^\]\n]*\]:[ \t]*\S+[^\n]*(?:\n|$))")
     bare = r"<(?:https?|ftp|mailto):[^>\s]*>|" + _URL_IN_PROSE
-    # An address without its scheme counts after a line start, a space or "(" only.
-    www = rf"((?m:^)|[ \t(]){_WWW}"
+    # An address without its scheme counts after a line start, a space or "(" only (not in
+    # "org/www.site.org", a repository's name, nor in "[www.site.org]", a link's own text).
     if settings.urls == "placeholder":
         text = _replace_outside(text, bare, settings.placeholder, protect_code)
-        return _sub(text, www, "${1}" + settings.placeholder.replace("$", "$$"), protect_code)
+        return _sub(text, rf"((?m:^)|[ \t(]){_WWW}", "${1}" + settings.placeholder.replace("$", "$$"), protect_code)
     # An address in parentheses goes with them ("the spec (https://…) says"); other
     # parentheses stay as written, empty ones too ("call init() first").
     text = outside(text, rf"[ \t]?\([ \t]*(?:{bare}|{_WWW})[ \t]*\)")
