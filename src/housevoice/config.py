@@ -43,6 +43,7 @@ DEFAULT_ROUTES: dict[str, Route] = {
     "reviewer_pattern": "review",
     "html": "keep",
     "url": "keep",
+    "boilerplate": "keep",
 }
 
 # Routes that differ for one kind of record. A transcript turn under the minimum length ("Yeah.",
@@ -90,7 +91,8 @@ class CurateConfig(_Strict):
         by_kind = self.kind_routes.get(kind or "", {})
         if flag in by_kind:
             return by_kind[flag], f"curate.kind_routes.{kind}"
-        return self.routes.get(flag, "review"), "curate.routes"
+        # A flag the table does not name takes its default route (a table written before the flag existed).
+        return self.routes.get(flag, DEFAULT_ROUTES.get(flag, "review")), "curate.routes"
 
     def flagger_settings(self, name: str) -> dict[str, Any]:
         extra = self.model_extra or {}
@@ -242,6 +244,7 @@ not_prose = "review"
 reviewer_pattern = "review"
 html = "keep"          # HTML is cleaned out of clean_text; the flag says it was there
 url = "keep"           # URLs are replaced in clean_text; the flag says they were there
+boilerplate = "keep"   # lines repeated across unrelated posts are taken out of clean_text; the flag names them
 
 [curate.kind_routes.transcript_turn]
 # Routes for one kind of record (post, page, newsletter, transcript_turn) that replace the ones above.
@@ -252,6 +255,8 @@ too_short = "drop"     # "Yeah." and "Sure." teach no voice; a conversation has 
 # remove_template_tags = true  # Hugo shortcodes, Jekyll/Liquid and Zola tags out of the text
 # unescape_markdown = true   # markdown backslash escapes become their characters, outside code
 # remove_transcript_marks = true  # [12:04] timestamps and [laughs], [crosstalk]: nobody said them
+# remove_boilerplate = true  # lines found in 5% of posts under unrelated titles ("Subscribe to our newsletter")
+# boilerplate_min_share = 0.05
 
 [curate.stale]
 # before = "2020-01-01"      # records published before this date are stale

@@ -107,6 +107,7 @@ FLAG_NAMES = (
     "not_published",
     "not_prose",
     "reviewer_pattern",
+    "boilerplate",
 )
 
 ROUTES = ("keep", "review", "drop")

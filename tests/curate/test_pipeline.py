@@ -216,12 +216,28 @@ def test_broken_flagger_config_names_the_flagger_and_key(small_corpus, digest, o
     assert digest(small_corpus.root) == before
 
 
-def test_dev_corpus_meets_the_quality_bar(workspace, shared_data):
-    """The figures bench/curation_quality.py reports, as a regression guard."""
+SITE_HEADER = "*This post first appeared on the Acme engineering blog. Views are the author's own.*\n\n"
+SITE_FOOTER = (
+    "\n\nThanks for reading! If you enjoyed this post, subscribe to our newsletter for more stories from the team.\n\n"
+    "Copyright 2024 The Acme Project. All rights reserved."
+)
+
+
+@pytest.mark.parametrize("site_lines", [False, True], ids=["as-published", "with-site-header-and-footer"])
+def test_dev_corpus_meets_the_quality_bar(workspace, shared_data, tmp_path, site_lines):
+    """The figures bench/curation_quality.py reports, as a regression guard. With a header and a
+    footer added to every post (a site's plug and copyright line; the labels still hold), the
+    figures must not move. Without the boilerplate cleaner this variant misses the bar (duplicate
+    pairs F1 0.93: short posts become near duplicates through the footer); a three-paragraph
+    footer made every post one template series too (templated F1 0.74, duplicate pairs 0.47)."""
     import sys
     import subprocess
 
-    ingest_sources(workspace, [shared_data / "dev-corpus" / "records.jsonl"])
+    source = shared_data / "dev-corpus" / "records.jsonl"
+    if site_lines:
+        rows = [json.loads(line) for line in source.open(encoding="utf-8")]
+        source = _jsonl(tmp_path / "records.jsonl", [{**r, "text": SITE_HEADER + r["text"].rstrip() + SITE_FOOTER} for r in rows])
+    ingest_sources(workspace, [source])
     curate(workspace, stale_before="2020-01-01", target_author="Niko Matsakis")
     scorer = shared_data.parent / "tools" / "score_curation.py"
     proc = subprocess.run([sys.executable, str(scorer), str(workspace.root), str(shared_data / "dev-corpus" / "labels.jsonl"),

@@ -14,6 +14,7 @@ from pydantic import Field
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from housevoice.curate.base import FlaggerSettings
+from housevoice.curate.boilerplate import remove_boilerplate
 from housevoice.curate.code_masks import python_per_row, rewrite_outside_code, where
 from housevoice.curate.markup import CODE, HTML_TAG, URL
 
@@ -65,6 +66,21 @@ class CleanSettings(FlaggerSettings):
         "(laughter), [crosstalk], [inaudible 00:12:04], [music] and [applause]: they are not anybody's words",
     )
     html_to_text: bool = Field(True, description="turn HTML markup into plain text with paragraphs, lists and code blocks")
+    remove_boilerplate: bool = Field(
+        True,
+        description="remove lines a site adds to many unrelated posts (newsletter plugs, sign-offs, copyright lines): "
+        "a line of three words or more, outside code, found in `boilerplate_min_share` of the texts under three title "
+        "shapes or more, none holding half of them (a template's own lines are left to `templated`); each record that "
+        "loses one gets a `boilerplate` flag naming it",
+    )
+    boilerplate_min_share: float = Field(
+        0.02, gt=0.0, le=1.0, description="share of the (distinct) texts a line must recur in to be boilerplate"
+    )
+    boilerplate_min_posts: int = Field(5, ge=2, description="fewest texts a line must recur in to be boilerplate")
+    boilerplate_skip_kinds: list[str] = Field(
+        ["transcript_turn"],
+        description="record kinds neither counted nor changed (a turn said in every episode is a duplicate, not boilerplate)",
+    )
 
 
 # ---- HTML documents: rendered with selectolax into markdown-shaped text ----------------
@@ -482,8 +498,9 @@ def text_key(texts: pl.Series, *, normalized: bool = False) -> pl.Series:
 
 
 def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, workers: int | None = None) -> pl.DataFrame:
-    """`frame` (with a `text` column) plus `clean_text`, after the configured cleaners, and `text_key`
-    (the duplicate finder's exact key, taken from the NFC text the cleaners make on the way).
+    """`frame` (with a `text` column) plus `clean_text`, after the configured cleaners, `text_key`
+    (the duplicate finder's exact key, taken from the NFC text the cleaners make on the way) and
+    `boilerplate` (what the boilerplate cleaner took out of the record, or null).
 
     The texts are cleaned in chunks, `workers` at once (default: the CPUs this process may use):
     polars lets go of Python's lock, so the vectorised passes of the chunks run side by side.
@@ -493,11 +510,23 @@ def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, work
     texts = frame["text"]
     if frame.height <= CLEAN_CHUNK:
         cleaned, keys = _clean(texts, settings)
-        return frame.with_columns(cleaned, keys)
-    parts = [texts.slice(start, CLEAN_CHUNK) for start in range(0, frame.height, CLEAN_CHUNK)]
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        done = list(pool.map(_clean, parts, [settings] * len(parts)))
-    return frame.with_columns(pl.concat([c for c, _ in done]), pl.concat([k for _, k in done]))
+    else:
+        parts = [texts.slice(start, CLEAN_CHUNK) for start in range(0, frame.height, CLEAN_CHUNK)]
+        with ThreadPoolExecutor(max(1, workers)) as pool:
+            done = list(pool.map(_clean, parts, [settings] * len(parts)))
+        cleaned, keys = pl.concat([c for c, _ in done]), pl.concat([k for _, k in done])
+    said = pl.Series("boilerplate", [None] * frame.height, dtype=pl.String)
+    if settings.remove_boilerplate:
+        kinds = frame["kind"].cast(pl.String) if "kind" in frame.columns else pl.Series([None] * frame.height, dtype=pl.String)
+        cleaned, said = remove_boilerplate(
+            cleaned,
+            keys,
+            frame["title"].cast(pl.String) if "title" in frame.columns else None,
+            ~kinds.is_in(settings.boilerplate_skip_kinds).fill_null(False),
+            min_share=settings.boilerplate_min_share,
+            min_posts=settings.boilerplate_min_posts,
+        )
+    return frame.with_columns(cleaned.alias("clean_text"), keys, said)
 
 
 def clean_texts(texts: pl.Series, settings: CleanSettings) -> pl.Series:

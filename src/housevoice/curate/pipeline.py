@@ -212,13 +212,25 @@ def _run_one(
     return flags, result.columns, StepTiming(flagger.name, time.perf_counter() - start, len(flags))
 
 
+def clean_flags(frame: pl.DataFrame) -> pl.DataFrame:
+    """Flag rows for what the cleaners took out of a record beyond markup (its `boilerplate` lines)."""
+    if "boilerplate" not in frame.columns:
+        return pl.DataFrame(schema=FLAG_ROWS)
+    return frame.filter(pl.col("boilerplate").is_not_null()).select(
+        "record_id",
+        name=pl.lit("boilerplate"),
+        score=pl.col("boilerplate").str.extract(r"^(\d+)").cast(pl.Float64),
+        detail=pl.col("boilerplate"),
+    )
+
+
 def _gather(frame: pl.DataFrame, done: list[tuple[pl.DataFrame, pl.DataFrame | None, StepTiming]]):
     """The flaggers' outputs (in config order) as one flag table, one column table, the timings."""
     columns = frame.select("record_id")
     for _, extra, _ in done:
         if extra is not None and extra.width > 1:
             columns = columns.join(extra.unique("record_id", keep="first"), on="record_id", how="left")
-    all_flags = pl.concat([flags for flags, _, _ in done]) if done else pl.DataFrame(schema=FLAG_ROWS)
+    all_flags = pl.concat([clean_flags(frame), *(flags for flags, _, _ in done)])
     return all_flags, columns, [timing for _, _, timing in done]
 
 

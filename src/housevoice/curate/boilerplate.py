@@ -1,0 +1,207 @@
+"""Site boilerplate: lines a site adds to many unrelated posts (newsletter plugs, sign-offs,
+"originally published on" notes, copyright lines).
+
+A model trained on them ends every text with "Subscribe to our newsletter", and they make
+unrelated posts look alike to the duplicate and template finders. A line is boilerplate when
+it recurs in a share of the corpus's texts whose titles have nothing in common: a template's
+own lines recur under one title pattern ("Announcing Rust 1.N") and are left for `templated`.
+Code lines never count, and a removed line is named in the record's `boilerplate` flag.
+"""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+
+# Lines with fewer words (numbers and markup aside) are too common to call boilerplate.
+_MIN_WORDS = 3
+_HEAD_LINES, _FOOT_LINES = 6, 12
+# Characters read at each end to find those lines (a line cut by the slice is not read).
+_SLICE_CHARS = 2000
+_FENCE = r"^[ \t]*(?:```|~~~)"
+_EXAMPLES = 2
+_EXAMPLE_CHARS = 60
+
+
+def _words(line: pl.Expr) -> pl.Expr:
+    """Words only, lower case, numbers masked."""
+    return (
+        line.str.to_lowercase()
+        .str.replace_all(r"\d+", "0")
+        .str.replace_all(r"[^\p{L}0]+", " ")
+        .str.strip_chars()
+    )
+
+
+def _candidate(line: pl.Expr, code: pl.Expr) -> pl.Expr:
+    """Whether a line (at the head or foot of its text) may be boilerplate: outside code, not a heading."""
+    return (
+        ~code
+        & (line.str.len_bytes() >= 2 * _MIN_WORDS)
+        # Indented code, code spans and headings (a template's sections) are not a site's additions.
+        & ~line.str.contains(r"^(?: {4}|\t)|`|^ {0,3}#{1,6}(?:\s|$)")
+    )
+
+
+def _keyed(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` (line, candidate) with `key`: each candidate line of three words or more, lower case,
+    numbers masked ("Copyright 2024 Acme" is "Copyright 2025 Acme"), hashed."""
+    line = pl.col("line").str.strip_chars()
+    words = line.str.count_matches(" ") >= _MIN_WORDS - 1
+    return frame.with_columns(
+        key=pl.when(pl.col("candidate") & words & line.str.contains(r"\p{L}\p{L}"))
+        .then(line.str.to_lowercase().str.replace_all(r"\d+", "0").hash(seed=5))
+    )
+
+
+def _ends(texts: pl.Series, rows: pl.Series) -> pl.DataFrame:
+    """(row, key): the candidate lines at the head and foot of each text, read from slices of it.
+
+    A line is code when an odd number of fence lines comes before it: counted from the start for
+    the head, and as (fences in the text) - (fences from the line on) for the foot.
+    """
+    picked = texts.gather(rows).fill_null("")
+    fence = pl.element().str.contains(_FENCE).cast(pl.Int32)
+    frame = pl.DataFrame({"row": rows, "t": picked}).with_columns(
+        long=pl.col("t").str.len_chars() > _SLICE_CHARS,
+        # Fence marks, not fence lines: finding the lines costs a scan of every text; a wrong count
+        # only hides a line from this search (the rewrite counts fence lines).
+        fences=pl.col("t").str.count_matches("```", literal=True) + pl.col("t").str.count_matches("~~~", literal=True),
+        head=pl.col("t").str.slice(0, _SLICE_CHARS).str.split("\n"),
+        foot=pl.col("t").str.slice(-_SLICE_CHARS).str.split("\n"),
+    )
+    # A slice of a longer text may cut its last (head) or first (foot) line: that piece is not read.
+    keep = pl.when(pl.col("long")).then(pl.col("head").list.len() - 1).otherwise(pl.col("head").list.len())
+    head = (
+        frame.select(
+            "row",
+            line=pl.col("head").list.head(pl.min_horizontal(keep, _HEAD_LINES)),
+            before=pl.col("head").list.eval(fence.cum_sum() - fence),
+        )
+        .with_columns(pl.col("before").list.head(pl.col("line").list.len()))
+        .explode("line", "before")
+        .with_columns(candidate=_candidate(pl.col("line"), (pl.col("before") % 2 == 1) | pl.col("line").str.contains(_FENCE)))
+    )
+    keep = pl.when(pl.col("long")).then(pl.col("foot").list.len() - 1).otherwise(pl.col("foot").list.len())
+    foot = (
+        frame.select(
+            "row",
+            "fences",
+            line=pl.col("foot").list.tail(pl.min_horizontal(keep, _FOOT_LINES)),
+            after=pl.col("foot").list.eval(fence.reverse().cum_sum().reverse()),
+        )
+        .with_columns(pl.col("after").list.tail(pl.col("line").list.len()))
+        .explode("line", "after")
+        .with_columns(candidate=_candidate(pl.col("line"), ((pl.col("fences") - pl.col("after")) % 2 == 1) | pl.col("line").str.contains(_FENCE)))
+    )
+    both = pl.concat([head.select("row", "line", "candidate"), foot.select("row", "line", "candidate")])
+    return _keyed(both.filter("candidate")).select("row", "key").drop_nulls().unique()
+
+
+def _lines(texts: pl.Series, rows: pl.Series) -> pl.DataFrame:
+    """(row, line, candidate, key): every line of the rows, in order, for rewriting them."""
+    frame = (
+        pl.DataFrame({"row": rows, "line": texts.gather(rows).fill_null("").str.split("\n")})
+        .with_columns(n=pl.int_ranges(0, pl.col("line").list.len()), total=pl.col("line").list.len().cast(pl.Int64))
+        .explode(["line", "n"])
+        .with_columns(fence=pl.col("line").str.contains(_FENCE))
+        # A fence line opens or closes a block: lines after an odd number of them are code.
+        .with_columns(code=(pl.col("fence").cast(pl.Int32).cum_sum().over("row") % 2 == 1) | pl.col("fence"))
+    )
+    # A site adds its lines at the head or the foot of a post (blank lines count).
+    ends = (pl.col("n") < _HEAD_LINES) | (pl.col("n") >= pl.col("total") - _FOOT_LINES)
+    return _keyed(frame.with_columns(candidate=ends & _candidate(pl.col("line"), pl.col("code")))).select(
+        "row", "line", "candidate", "key"
+    )
+
+
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+    "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+
+
+def _title_shape() -> pl.Expr:
+    """A title's words with numbers and months masked (a series' titles share one shape); an
+    untitled record is a shape of its own."""
+    shape = _words(pl.col("title").fill_null("")).str.replace_all(rf"\b(?:{_MONTHS})\b", "0")
+    return pl.when(shape == "").then(pl.format("\x00{}", pl.col("row"))).otherwise(shape)
+
+
+def remove_boilerplate(
+    texts: pl.Series,
+    text_keys: pl.Series,
+    titles: pl.Series | None,
+    eligible: pl.Series,
+    *,
+    min_share: float,
+    min_posts: int,
+) -> tuple[pl.Series, pl.Series]:
+    """(texts without their boilerplate lines, per text a sentence naming what went or null).
+
+    `text_keys`: equal for exact copies, which count once. `eligible`: the texts that are read
+    (others, such as transcript turns, are neither counted nor changed).
+    """
+    n = len(texts)
+    none = pl.Series("boilerplate", [None] * n, dtype=pl.String)
+    rows = eligible.fill_null(False).arg_true().cast(pl.Int64)
+    distinct = text_keys.gather(rows).n_unique() if len(rows) else 0
+    needed = max(min_posts, math.ceil(min_share * distinct))
+    if distinct < needed:
+        return texts, none
+    held = _ends(texts, rows)
+    info = pl.DataFrame(
+        {"row": rows, "text_key": text_keys.gather(rows), "title": titles.gather(rows) if titles is not None else None},
+        schema={"row": pl.Int64, "text_key": pl.UInt64, "title": pl.String},
+    ).select("row", "text_key", shape=_title_shape())
+    counts = held.join(info, on="row").group_by("key").agg(posts=pl.col("text_key").n_unique()).filter(pl.col("posts") >= needed)
+    if counts.is_empty():
+        return texts, none
+    # Spread over unrelated titles: three shapes or more, none holding half of the posts.
+    spread = (
+        held.join(counts.select("key"), on="key")
+        .join(info, on="row")
+        .group_by("key", "shape")
+        .agg(posts=pl.col("text_key").n_unique())
+        .group_by("key")
+        .agg(shapes=pl.len(), largest=pl.col("posts").max(), posts=pl.col("posts").sum())
+        .filter((pl.col("shapes") >= 3) & (2 * pl.col("largest") <= pl.col("posts")))
+        .select("key")
+        .join(counts, on="key")
+    )
+    if spread.is_empty():
+        return texts, none
+    touched = held.join(spread, on="key").select("row").unique().sort("row")["row"]
+    marked = _lines(texts, touched).join(spread, on="key", how="left").with_columns(drop=pl.col("posts").is_not_null())
+    kept = (
+        marked.filter(~pl.col("drop"))
+        .group_by("row", maintain_order=True)
+        .agg(pl.col("line").str.join("\n"))
+    )
+    # A row whose every line went has no kept line: it becomes empty.
+    rewritten = pl.DataFrame({"row": touched}).join(kept, on="row", how="left").with_columns(
+        pl.col("line").fill_null("").str.replace_all(r"\n{3,}", "\n\n").str.strip_chars("\n")
+    )
+    out = texts.scatter(rewritten["row"], rewritten["line"])
+    said = (
+        marked.filter("drop")
+        .group_by("row", maintain_order=True)
+        .agg(
+            pl.len().alias("lines"),
+            *(pl.col(c).filter(pl.col("key").is_first_distinct()).head(_EXAMPLES) for c in ("line", "posts")),
+        )
+    )
+    details = [_detail(lines_, examples, posts) for lines_, examples, posts in said.select("lines", "line", "posts").iter_rows()]
+    return out, none.scatter(said["row"], details)
+
+
+def _detail(count: int, examples: list[str], posts: list[int]) -> str:
+    shown = "; ".join(f"'{_short(line)}' ({p:,} posts)" for line, p in zip(examples, posts))
+    what = "line" if count == 1 else "lines"
+    return f"{count} {what} that many posts under unrelated titles also carry taken out of the clean text: {shown}."
+
+
+def _short(line: str) -> str:
+    line = " ".join(line.split())
+    return line if len(line) <= _EXAMPLE_CHARS else line[: _EXAMPLE_CHARS - 1] + "…"

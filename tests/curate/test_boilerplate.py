@@ -1,0 +1,119 @@
+"""Site boilerplate: lines a site adds to many unrelated posts leave the clean text, with a flag naming them."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import polars as pl
+import pytest
+
+from housevoice.curate.clean import CleanSettings, clean_frame
+from housevoice.curate.duplicates import DuplicateFlagger, DuplicateSettings
+from housevoice.curate.pipeline import curate, explain_record
+from housevoice.ingest import ingest_sources
+
+PLUG = "Thanks for reading! If you enjoyed this post, subscribe to our newsletter for more stories from the team."
+FOLLOW = "Follow us on Mastodon and Bluesky for updates, and join the conversation on our community forum."
+FOOTER = f"\n\n{PLUG}\n\n{FOLLOW}"
+TOPICS = ["Postgres", "hiring", "our office move", "the new API", "accessibility", "pricing", "on-call", "design reviews",
+          "the mobile app", "search", "open source", "customer support"]
+SERIES_LINE = "Here is everything that happened across the team this week, in one place."
+
+
+def _body(rng: random.Random, words: list[str], n: int) -> str:
+    return " ".join(rng.choice(words) for _ in range(n)).capitalize() + "."
+
+
+@pytest.fixture
+def vocabulary() -> list[str]:
+    rng = random.Random(3)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return ["".join(rng.choice(letters) for _ in range(rng.randint(3, 9))) for _ in range(400)]
+
+
+def _posts(vocabulary, words=60) -> list[dict]:
+    rng = random.Random(5)
+    posts = [
+        {"record_id": f"p{i}", "title": f"What we learned about {topic}", "kind": "post",
+         "text": _body(rng, vocabulary, words) + "\n\n" + _body(rng, vocabulary, words) + FOOTER}
+        for i, topic in enumerate(TOPICS)
+    ]
+    # A weekly series: its own line recurs under one title shape, so it is the template's, not the site's.
+    posts += [
+        {"record_id": f"w{n}", "title": f"Weekly recap #{n}", "kind": "post",
+         "text": f"{SERIES_LINE}\n\n{_body(rng, vocabulary, words)}"}
+        for n in range(1, 7)
+    ]
+    # The follow line inside code is code; a podcast turn saying the plug is a turn, not a post.
+    posts.append({"record_id": "code", "title": "Our bot's replies", "kind": "post",
+                  "text": f"{_body(rng, vocabulary, words)}\n\n```text\n{FOLLOW}\n```"})
+    posts.append({"record_id": "turn", "title": "Episode 3", "kind": "transcript_turn", "text": PLUG})
+    return posts
+
+
+def test_site_footer_leaves_clean_text_and_is_named(vocabulary):
+    frame = clean_frame(pl.DataFrame(_posts(vocabulary)))
+    rows = {r["record_id"]: r for r in frame.iter_rows(named=True)}
+    for i in range(len(TOPICS)):
+        row = rows[f"p{i}"]
+        assert PLUG not in row["clean_text"] and FOLLOW not in row["clean_text"]
+        assert row["clean_text"] == row["text"][: -len(FOOTER)]  # the post itself, whole
+        assert row["boilerplate"].startswith("2 lines that many posts under unrelated titles also carry")
+        assert f"'{PLUG[:59]}…' ({len(TOPICS)} posts)" in row["boilerplate"]
+    for n in range(1, 7):
+        assert rows[f"w{n}"]["clean_text"].startswith(SERIES_LINE) and rows[f"w{n}"]["boilerplate"] is None
+    assert rows["code"]["clean_text"].endswith(f"```text\n{FOLLOW}\n```") and rows["code"]["boilerplate"] is None
+    assert rows["turn"]["clean_text"] == PLUG and rows["turn"]["boilerplate"] is None
+
+
+def test_boilerplate_needs_enough_posts_and_can_be_turned_off(vocabulary):
+    posts = _posts(vocabulary)
+    off = clean_frame(pl.DataFrame(posts), CleanSettings(remove_boilerplate=False))
+    assert off["clean_text"].str.contains(PLUG, literal=True).sum() == len(TOPICS) + 1
+    assert off["boilerplate"].null_count() == len(posts)
+    # Four posts with the footer are under boilerplate_min_posts (5): a coincidence, left alone.
+    few = clean_frame(pl.DataFrame(posts[:4]))
+    assert few["clean_text"].str.contains(PLUG, literal=True).all()
+    assert few["boilerplate"].null_count() == 4
+    # Above the corpus share it takes (here 60% of 19 texts), the footer stays too.
+    strict = clean_frame(pl.DataFrame(posts), CleanSettings(boilerplate_min_share=0.7))
+    assert strict["clean_text"].str.contains(PLUG, literal=True).sum() == len(TOPICS) + 1
+
+
+def test_a_shared_footer_makes_no_near_duplicates(vocabulary):
+    """Short posts with a long common footer: without removal the footer's phrases make them
+    near duplicates of each other; with it, they are the distinct posts they are."""
+    posts = [p for p in _posts(vocabulary, words=12) if p["record_id"].startswith("p")]
+    flagger = DuplicateFlagger(DuplicateSettings())
+
+    def near(settings: CleanSettings) -> int:
+        frame = clean_frame(pl.DataFrame(posts), settings).with_columns(n_tokens=pl.lit(100))
+        return flagger.flag(frame).flags.filter(pl.col("name") == "near_duplicate").height
+
+    assert near(CleanSettings(remove_boilerplate=False)) > 0  # the footer alone links them
+    assert near(CleanSettings()) == 0
+
+
+def test_curate_flags_boilerplate_keeps_the_record_and_explains_it(tmp_path, workspace, vocabulary):
+    rows = [
+        {"id": p["record_id"], "title": p["title"], "author": "Ana Ruiz", "date": "2023-01-01", "text": p["text"]}
+        for p in _posts(vocabulary) if p["record_id"].startswith("p")
+    ]
+    path = tmp_path / "posts.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    ingest_sources(workspace, [path])
+    summary = curate(workspace)
+    assert summary.flags["boilerplate"] == len(TOPICS)
+    said = explain_record(workspace, "p0")
+    flag = next(f for f in said["flags"] if f["name"] == "boilerplate")
+    assert flag["route"] == "keep" and flag["score"] == 2.0 and "subscribe to" in flag["detail"]
+    assert PLUG not in said["curated"]["clean_text"]
+    # A workspace whose routes table predates the flag routes it by its default.
+    toml = workspace.root / "housevoice.toml"
+    toml.write_text(toml.read_text().replace('boilerplate = "keep"', ""))
+    from housevoice.store import Workspace
+
+    again = Workspace.open(workspace.root)
+    assert "boilerplate" not in again.config.curate.routes
+    assert again.config.curate.route_of("boilerplate") == "keep"
