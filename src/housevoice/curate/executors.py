@@ -1,8 +1,9 @@
 """The same flaggers under datatrove's executors (local multiprocess now; Slurm or Ray at scale).
 
 Record-level flaggers run per batch of documents inside a datatrove pipeline step; the
-flaggers that compare records with each other (duplicates, templated series) need the whole
-corpus at once and run in the polars engine (at scale: datatrove's multi-stage MinHash).
+flaggers that compare records with each other (duplicates, templated series) and the
+boilerplate cleaner need the whole corpus at once and run in the polars engine (at scale:
+datatrove's multi-stage MinHash).
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ class FlagRecords(PipelineStep):
         config = parse_config(self.config_data)
         names = [n for n in config.curate.flaggers if n not in CORPUS_WIDE]
         config.curate.flaggers = names
+        # Boilerplate is found across the corpus too: a batch would see a share of it.
+        config.curate.clean = {**config.curate.flagger_settings("clean"), "remove_boilerplate": False}
         flaggers = build_flaggers(config, self.overrides)
         batch: list[Document] = []
         for doc in data:
