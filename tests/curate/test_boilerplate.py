@@ -117,3 +117,34 @@ def test_curate_flags_boilerplate_keeps_the_record_and_explains_it(tmp_path, wor
     again = Workspace.open(workspace.root)
     assert "boilerplate" not in again.config.curate.routes
     assert again.config.curate.route_of("boilerplate") == "keep"
+
+
+def test_lines_filled_in_with_the_post_title_or_author_are_boilerplate_too(vocabulary):
+    """ "By <author> | <date>" above every post and "If you liked <title>…" below it: the record's own
+    title and author are masked when lines are compared, never in the text that stays."""
+    rng = random.Random(9)
+    authors = ["Ana Ruiz", "Bo Chen", "Cy Okafor", "Di"]
+    posts = []
+    for i, topic in enumerate(TOPICS):
+        title, author = f"What we learned about {topic}", authors[i % len(authors)]
+        body = f"{_body(rng, vocabulary, 40)}\n\n{_body(rng, vocabulary, 5)} {title} {_body(rng, vocabulary, 5)}"
+        posts.append({"record_id": f"p{i}", "title": title, "author": author, "kind": "post",
+                      "text": f"By {author} | 2024-03-{i + 1:02d}\n\n{body}\n\nIf you liked “{title}”, share it with a friend today."})
+    frame = clean_frame(pl.DataFrame(posts))
+    for post, row in zip(posts, frame.iter_rows(named=True)):
+        body = post["text"].split("\n\n", 1)[1].rsplit("\n\n", 1)[0]
+        assert row["clean_text"] == body  # the byline and the share line went; the title in the body stays
+        assert row["boilerplate"].startswith("2 lines")
+        assert f"'By {post['author']} | 2024-03-" in row["boilerplate"]  # shown as the post has it
+
+
+def test_posts_differing_only_in_site_lines_are_exact_duplicates(vocabulary):
+    posts = _posts(vocabulary)
+    # The same post again, a year later: only its byline differs.
+    rows = [{**p, "text": f"By Ana Ruiz | 2023-0{n % 9 + 1}-01\n\n{p['text']}"} for n, p in enumerate(posts) if p["record_id"].startswith("p")]
+    rows.append({**rows[0], "record_id": "again", "text": rows[0]["text"].replace("2023-01-01", "2024-06-30")})
+    frame = clean_frame(pl.DataFrame(rows)).with_columns(n_tokens=pl.lit(100))
+    assert frame["text_key"][0] == frame["text_key"][-1]
+    assert len(set(frame["text_key"].to_list())) == len(rows) - 1
+    flags = DuplicateFlagger(DuplicateSettings()).flag(frame).flags
+    assert flags.select("record_id", "name").rows() == [("again", "exact_duplicate")]

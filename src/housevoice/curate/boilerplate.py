@@ -44,18 +44,36 @@ def _candidate(line: pl.Expr, code: pl.Expr) -> pl.Expr:
     )
 
 
-def _keyed(frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame` (line, candidate) with `key`: each candidate line of three words or more, lower case,
-    numbers masked ("Copyright 2024 Acme" is "Copyright 2025 Acme"), hashed."""
-    line = pl.col("line").str.strip_chars()
+def _keyed(frame: pl.DataFrame, own: pl.DataFrame) -> pl.DataFrame:
+    """`frame` (row, line, candidate) with `key`: each candidate line of three words or more, with its
+    record's own title and author masked ("If you liked <title>, share it"; "By <author>"), lower case,
+    numbers masked ("Copyright 2024 Acme" is "Copyright 2025 Acme"), hashed.
+
+    `own`: (row, and a column per name to mask, null where the record has none)."""
+    names = [c for c in own.columns if c != "row"]
+    if names:
+        frame = frame.join(own, on="row", how="left", maintain_order="left")
+        # A one-letter name is left alone (and splitting by "" would split every character).
+        for name in names:
+            frame = frame.with_columns(pl.when(pl.col(name).str.len_chars() >= 2).then(pl.col(name)).otherwise(pl.lit("\x02")))
+        named = pl.any_horizontal(pl.col("line").str.contains(pl.col(name), literal=True) for name in names)
+        # Only lines holding a name are split (most hold none); the lines keep their order.
+        frame = frame.with_columns(masked=pl.col("line"), named=named, order=pl.int_range(pl.len()))
+        masked = frame.filter("named")
+        for name in names:
+            masked = masked.with_columns(pl.col("masked").str.split(pl.col(name), literal=True).list.join("\x01"))
+        frame = pl.concat([frame.filter(~pl.col("named")), masked]).sort("order").drop(*names, "named", "order")
+    else:
+        frame = frame.with_columns(masked=pl.col("line"))
+    line = pl.col("masked").str.strip_chars()
     words = line.str.count_matches(" ") >= _MIN_WORDS - 1
     return frame.with_columns(
         key=pl.when(pl.col("candidate") & words & line.str.contains(r"\p{L}\p{L}"))
         .then(line.str.to_lowercase().str.replace_all(r"\d+", "0").hash(seed=5))
-    )
+    ).drop("masked")
 
 
-def _ends(texts: pl.Series, rows: pl.Series) -> pl.DataFrame:
+def _ends(texts: pl.Series, rows: pl.Series, own: pl.DataFrame) -> pl.DataFrame:
     """(row, key): the candidate lines at the head and foot of each text, read from slices of it.
 
     A line is code when an odd number of fence lines comes before it: counted from the start for
@@ -63,11 +81,12 @@ def _ends(texts: pl.Series, rows: pl.Series) -> pl.DataFrame:
     """
     picked = texts.gather(rows).fill_null("")
     fence = pl.element().str.contains(_FENCE).cast(pl.Int32)
+    marks = pl.col("t").str.count_matches("```", literal=True) + pl.col("t").str.count_matches("~~~", literal=True)
     frame = pl.DataFrame({"row": rows, "t": picked}).with_columns(
         long=pl.col("t").str.len_chars() > _SLICE_CHARS,
-        # Fence marks, not fence lines: finding the lines costs a scan of every text; a wrong count
-        # only hides a line from this search (the rewrite counts fence lines).
-        fences=pl.col("t").str.count_matches("```", literal=True) + pl.col("t").str.count_matches("~~~", literal=True),
+        # Fence lines are counted where fence marks are odd in number (a mark inside a line, or an
+        # unclosed block); elsewhere the marks' count has the same parity, and is a fast scan.
+        fences=pl.when(marks % 2 == 1).then(pl.col("t").str.count_matches(rf"(?m){_FENCE}")).otherwise(marks),
         head=pl.col("t").str.slice(0, _SLICE_CHARS).str.split("\n"),
         foot=pl.col("t").str.slice(-_SLICE_CHARS).str.split("\n"),
     )
@@ -96,10 +115,10 @@ def _ends(texts: pl.Series, rows: pl.Series) -> pl.DataFrame:
         .with_columns(candidate=_candidate(pl.col("line"), ((pl.col("fences") - pl.col("after")) % 2 == 1) | pl.col("line").str.contains(_FENCE)))
     )
     both = pl.concat([head.select("row", "line", "candidate"), foot.select("row", "line", "candidate")])
-    return _keyed(both.filter("candidate")).select("row", "key").drop_nulls().unique()
+    return _keyed(both.filter("candidate"), own).select("row", "key").drop_nulls().unique()
 
 
-def _lines(texts: pl.Series, rows: pl.Series) -> pl.DataFrame:
+def _lines(texts: pl.Series, rows: pl.Series, own: pl.DataFrame) -> pl.DataFrame:
     """(row, line, candidate, key): every line of the rows, in order, for rewriting them."""
     frame = (
         pl.DataFrame({"row": rows, "line": texts.gather(rows).fill_null("").str.split("\n")})
@@ -111,7 +130,7 @@ def _lines(texts: pl.Series, rows: pl.Series) -> pl.DataFrame:
     )
     # A site adds its lines at the head or the foot of a post (blank lines count).
     ends = (pl.col("n") < _HEAD_LINES) | (pl.col("n") >= pl.col("total") - _FOOT_LINES)
-    return _keyed(frame.with_columns(candidate=ends & _candidate(pl.col("line"), pl.col("code")))).select(
+    return _keyed(frame.with_columns(candidate=ends & _candidate(pl.col("line"), pl.col("code"))), own).select(
         "row", "line", "candidate", "key"
     )
 
@@ -134,30 +153,37 @@ def remove_boilerplate(
     text_keys: pl.Series,
     titles: pl.Series | None,
     eligible: pl.Series,
+    authors: pl.Series | None = None,
     *,
     min_share: float,
     min_posts: int,
-) -> tuple[pl.Series, pl.Series]:
-    """(texts without their boilerplate lines, per text a sentence naming what went or null).
+) -> tuple[pl.Series, pl.Series, pl.DataFrame]:
+    """(texts without their boilerplate lines, per text a sentence naming what went or null, and
+    (row, removed): the lines that went from each text that lost some).
 
     `text_keys`: equal for exact copies, which count once. `eligible`: the texts that are read
-    (others, such as transcript turns, are neither counted nor changed).
+    (others, such as transcript turns, are neither counted nor changed). A line is compared with
+    its record's own title and author masked: a site fills them into its lines ("By <author>").
     """
     n = len(texts)
     none = pl.Series("boilerplate", [None] * n, dtype=pl.String)
+    no_lines = pl.DataFrame(schema={"row": pl.Int64, "removed": pl.List(pl.String)})
     rows = eligible.fill_null(False).arg_true().cast(pl.Int64)
     distinct = text_keys.gather(rows).n_unique() if len(rows) else 0
     needed = max(min_posts, math.ceil(min_share * distinct))
     if distinct < needed:
-        return texts, none
-    held = _ends(texts, rows)
+        return texts, none, no_lines
+    own = pl.DataFrame(
+        {"row": rows, **{name: col.cast(pl.String).gather(rows) for name, col in (("title", titles), ("author", authors)) if col is not None}}
+    )
+    held = _ends(texts, rows, own)
     info = pl.DataFrame(
         {"row": rows, "text_key": text_keys.gather(rows), "title": titles.gather(rows) if titles is not None else None},
         schema={"row": pl.Int64, "text_key": pl.UInt64, "title": pl.String},
     ).select("row", "text_key", shape=_title_shape())
     counts = held.join(info, on="row").group_by("key").agg(posts=pl.col("text_key").n_unique()).filter(pl.col("posts") >= needed)
     if counts.is_empty():
-        return texts, none
+        return texts, none, no_lines
     # Spread over unrelated titles: three shapes or more, none holding half of the posts.
     spread = (
         held.join(counts.select("key"), on="key")
@@ -171,9 +197,9 @@ def remove_boilerplate(
         .join(counts, on="key")
     )
     if spread.is_empty():
-        return texts, none
+        return texts, none, no_lines
     touched = held.join(spread, on="key").select("row").unique().sort("row")["row"]
-    marked = _lines(texts, touched).join(spread, on="key", how="left").with_columns(drop=pl.col("posts").is_not_null())
+    marked = _lines(texts, touched, own).join(spread, on="key", how="left").with_columns(drop=pl.col("posts").is_not_null())
     kept = (
         marked.filter(~pl.col("drop"))
         .group_by("row", maintain_order=True)
@@ -189,11 +215,12 @@ def remove_boilerplate(
         .group_by("row", maintain_order=True)
         .agg(
             pl.len().alias("lines"),
-            *(pl.col(c).filter(pl.col("key").is_first_distinct()).head(_EXAMPLES) for c in ("line", "posts")),
+            *(pl.col(c).filter(pl.col("key").is_first_distinct()).head(_EXAMPLES).alias(f"shown_{c}") for c in ("line", "posts")),
+            pl.col("line").alias("removed"),
         )
     )
-    details = [_detail(lines_, examples, posts) for lines_, examples, posts in said.select("lines", "line", "posts").iter_rows()]
-    return out, none.scatter(said["row"], details)
+    details = [_detail(*row) for row in said.select("lines", "shown_line", "shown_posts").iter_rows()]
+    return out, none.scatter(said["row"], details), said.select("row", "removed")
 
 
 def _detail(count: int, examples: list[str], posts: list[int]) -> str:

@@ -499,8 +499,9 @@ def text_key(texts: pl.Series, *, normalized: bool = False) -> pl.Series:
 
 def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, workers: int | None = None) -> pl.DataFrame:
     """`frame` (with a `text` column) plus `clean_text`, after the configured cleaners, `text_key`
-    (the duplicate finder's exact key, taken from the NFC text the cleaners make on the way) and
-    `boilerplate` (what the boilerplate cleaner took out of the record, or null).
+    (the duplicate finder's exact key, taken from the NFC text the cleaners make on the way; from
+    the clean text where boilerplate went) and `boilerplate` (what the boilerplate cleaner took out
+    of the record, or null).
 
     The texts are cleaned in chunks, `workers` at once (default: the CPUs this process may use):
     polars lets go of Python's lock, so the vectorised passes of the chunks run side by side.
@@ -518,15 +519,27 @@ def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, work
     said = pl.Series("boilerplate", [None] * frame.height, dtype=pl.String)
     if settings.remove_boilerplate:
         kinds = frame["kind"].cast(pl.String) if "kind" in frame.columns else pl.Series([None] * frame.height, dtype=pl.String)
-        cleaned, said = remove_boilerplate(
+        cleaned, said, removed = remove_boilerplate(
             cleaned,
             keys,
             frame["title"].cast(pl.String) if "title" in frame.columns else None,
             ~kinds.is_in(settings.boilerplate_skip_kinds).fill_null(False),
+            frame["author"].cast(pl.String) if "author" in frame.columns else None,
             min_share=settings.boilerplate_min_share,
             min_posts=settings.boilerplate_min_posts,
         )
+        # Two posts that differ only in what the site added ("By Ana | 2024-05-01") are the same text:
+        # their exact key is taken without the lines that went, where the raw text has them as they are.
+        touched = removed["row"]
+        raw = [_without_lines(t or "", lines) for t, lines in zip(texts.gather(touched).to_list(), removed["removed"].to_list())]
+        keys = keys.scatter(touched, text_key(pl.Series(raw, dtype=pl.String)))
     return frame.with_columns(cleaned.alias("clean_text"), keys, said)
+
+
+def _without_lines(text: str, lines: list[str]) -> str:
+    for line in lines:
+        text = text.replace(line, "")
+    return text
 
 
 def clean_texts(texts: pl.Series, settings: CleanSettings) -> pl.Series:
