@@ -1,0 +1,128 @@
+"""Curation quality when a site adds its own lines to a labelled corpus: do the figures hold?
+
+Usage: python bench/curation_robustness.py CORPUS_DIR [--stale-before 2020-01-01] [--only NAME …]
+
+Another organization's blog differs from the one the flaggers were tuned on in what the site
+puts around every post. Each variant below rewrites the texts of CORPUS_DIR (records.jsonl +
+labels.jsonl) in one such way that leaves its labels true, then runs bench/curation_quality.py
+on it. Printed: one row per variant with the figures the quality goals name. A robust pipeline
+prints the as-published row again on every line (html excepted for `html_export`, whose labels
+describe the markdown).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+PLUG = "Thanks for reading! If you enjoyed this post, subscribe to our newsletter for more stories from the team."
+FOLLOW = "Follow us on Mastodon and Bluesky for updates, and join the conversation on our community forum."
+COPYRIGHT = "Copyright 2024 The Acme Project. All rights reserved."
+HEADER = "*This post first appeared on the Acme engineering blog. Views are the author's own.*"
+
+
+def _footer(record: dict) -> str:
+    return f"{record['text'].rstrip()}\n\n{PLUG}\n\n{FOLLOW}\n\n{COPYRIGHT}"
+
+
+def _share_line(record: dict) -> str:
+    title = record.get("title") or "this post"
+    return f"{record['text'].rstrip()}\n\nIf you enjoyed “{title}”, share it with a friend. Want more posts like “{title}”? Subscribe below."
+
+
+def _byline(record: dict) -> str:
+    return f"By {record.get('author') or 'the team'} | {record.get('published_at') or ''}\n\n{record['text']}"
+
+
+def _html(record: dict) -> str:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table").render(record["text"])
+
+
+def variants(seed: int = 7):
+    """(name, what it does, text of a record) for every variant."""
+    rng = random.Random(seed)
+    picked: dict[str, set] = {}
+
+    def some(share: float, name: str):
+        def pick(records: list[dict]) -> None:
+            picked[name] = {r["id"] for r in rng.sample(records, max(1, round(share * len(records))))}
+
+        return pick
+
+    wrapped = textwrap.wrap(f"{PLUG} {FOLLOW}", 70)
+    return [
+        ("as_published", "the corpus as it is", None, lambda r: r["text"]),
+        ("site_footer", "plug, follow line and copyright under every post", None, _footer),
+        ("header_half", "an 'originally appeared on' line above half of the posts", some(0.5, "header_half"),
+         lambda r: f"{HEADER}\n\n{r['text']}" if r["id"] in picked["header_half"] else r["text"]),
+        ("plug_3pct", "the footer under 3% of the posts", some(0.03, "plug_3pct"),
+         lambda r: _footer(r) if r["id"] in picked["plug_3pct"] else r["text"]),
+        ("wrapped_10pct", "plug and follow line hard-wrapped at 70 columns under 10% of the posts", some(0.10, "wrapped_10pct"),
+         lambda r: r["text"].rstrip() + "\n\n" + "\n".join(wrapped) if r["id"] in picked["wrapped_10pct"] else r["text"]),
+        ("byline", "'By <author> | <date>' above every post", None, _byline),
+        ("share_title", "a share line naming the post's title under every post", None, _share_line),
+        ("html_export", "every post rendered to HTML, as a CMS stores it", None, _html),
+    ]
+
+
+_FIGURES = re.compile(r"(\w+_f1)=([0-9.]+)")
+
+
+def run_variant(folder: Path, name: str, prepare, change, tmp: Path, stale_before: str) -> dict[str, str]:
+    records = [json.loads(line) for line in (folder / "records.jsonl").open(encoding="utf-8") if line.strip()]
+    if prepare:
+        prepare(records)
+    out = tmp / name
+    out.mkdir()
+    with (out / "records.jsonl").open("w", encoding="utf-8") as f:
+        for record in records:
+            f.write(json.dumps({**record, "text": change(record)}) + "\n")
+    (out / "labels.jsonl").write_bytes((folder / "labels.jsonl").read_bytes())
+    if (folder / "voice.json").is_file():
+        (out / "voice.json").write_bytes((folder / "voice.json").read_bytes())
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "curation_quality.py"), str(out), "--stale-before", stale_before],
+        capture_output=True, text=True,
+    )
+    if proc.returncode != 0:
+        sys.exit(f"{name}: curation_quality.py failed\n{proc.stdout}{proc.stderr}")
+    figures = dict(_FIGURES.findall(proc.stdout))
+    kept = re.search(r"keeping exactly one member unflagged: (\d+/\d+)", proc.stdout)
+    recall = re.search(r"^near_duplicate_flag\s+\S+\s+(\S+)", proc.stdout, re.M)
+    figures["clusters_one_kept"] = kept.group(1) if kept else "?"
+    figures["near_dup_recall"] = recall.group(1) if recall else "?"
+    return figures
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("corpus", type=Path)
+    ap.add_argument("--stale-before", default="2020-01-01")
+    ap.add_argument("--only", nargs="*", help="run these variants only")
+    args = ap.parse_args()
+    for path in (args.corpus / "records.jsonl", args.corpus / "labels.jsonl"):
+        if not path.is_file():
+            sys.exit(f"missing {path}")
+    columns = ["html_f1", "url_f1", "dup_pairs_f1", "near_dup_recall", "clusters_one_kept", "templated_flag_f1", "template_pairs_f1"]
+    print(f"{'variant':15s} " + " ".join(f"{c:>17s}" for c in columns) + "   what the site added")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, what, prepare, change in variants():
+            if args.only and name not in args.only:
+                continue
+            figures = run_variant(args.corpus, name, prepare, change, Path(tmp), args.stale_before)
+            print(f"{name:15s} " + " ".join(f"{figures.get(c, '?'):>17s}" for c in columns) + f"   {what}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
