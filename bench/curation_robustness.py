@@ -50,7 +50,7 @@ def _html(record: dict) -> str:
 
 
 def variants(seed: int = 7):
-    """(name, what it does, text of a record) for every variant."""
+    """(name, what it does, what picks the records it changes or None, the record's new text or the new record)."""
     rng = random.Random(seed)
     picked: dict[str, set] = {}
 
@@ -73,6 +73,12 @@ def variants(seed: int = 7):
         ("byline", "'By <author> | <date>' above every post", None, _byline),
         ("share_title", "a share line naming the post's title under every post", None, _share_line),
         ("html_export", "every post rendered to HTML, as a CMS stores it", None, _html),
+        ("title_suffix", "' | Acme Engineering Blog' after every title", None,
+         lambda r: {**r, "title": f"{r['title']} | Acme Engineering Blog" if r.get("title") else r.get("title")}),
+        ("title_prefix", "'Acme Blog: ' before every title", None,
+         lambda r: {**r, "title": f"Acme Blog: {r['title']}" if r.get("title") else r.get("title")}),
+        ("html_half", "half of the posts rendered to HTML (copies in two formats)", some(0.5, "html_half"),
+         lambda r: _html(r) if r["id"] in picked["html_half"] else r["text"]),
     ]
 
 
@@ -87,7 +93,9 @@ def run_variant(folder: Path, name: str, prepare, change, tmp: Path, stale_befor
     out.mkdir()
     with (out / "records.jsonl").open("w", encoding="utf-8") as f:
         for record in records:
-            f.write(json.dumps({**record, "text": change(record)}) + "\n")
+            changed = change(record)
+            # A change may return the whole record (to touch its title), or its text.
+            f.write(json.dumps(changed if isinstance(changed, dict) else {**record, "text": changed}) + "\n")
     (out / "labels.jsonl").write_bytes((folder / "labels.jsonl").read_bytes())
     if (folder / "voice.json").is_file():
         (out / "voice.json").write_bytes((folder / "voice.json").read_bytes())

@@ -49,11 +49,57 @@ class TemplateSettings(FlaggerSettings):
         "stopword) form a series too ('Please welcome …'); off by default as unrelated posts often share openings.",
     )
     min_line_words: int = Field(4, ge=1, description="Shortest line, in words, counted as boilerplate.")
+    site_title_share: float = Field(
+        0.5,
+        gt=0.0,
+        le=1.0,
+        description="A title prefix or suffix set off by ': ', ' | ', ' - ', ' — ' ('Acme Blog: …', '… | Acme') that this share "
+        "of the titles carries is the site's name, not a series: it is set aside before titles are compared.",
+    )
     body_boilerplate: bool = Field(
         True,
         description="Also find series from the text: posts whose opening or closing sentence (names and numbers masked) "
         "recurs in `min_members` posts join the series most of them belong to, or form one.",
     )
+
+
+# What sets a site's name off a title: "Acme Blog: …", "… | Acme", "… - Acme", "… — Acme", "… » Acme".
+_AFFIX_SEPARATOR = re.compile(r"\s+(?:[|—–»·-]|::)\s+|:\s+")
+
+
+def without_site_affixes(titles: list[str | None], share: float, least: int = 3) -> list[str | None]:
+    """The titles without a prefix or suffix that `share` of them (and `least` at least) carry: a site's name
+    ("Acme Blog: Why we moved", "Why we moved | Acme") would make every post look like one series."""
+    firsts: Counter[str] = Counter()
+    lasts: Counter[str] = Counter()
+    titled = 0
+    for title in titles:
+        if not title or not title.strip():
+            continue
+        titled += 1
+        parts = _AFFIX_SEPARATOR.split(title.strip())
+        if len(parts) >= 2:
+            firsts[parts[0].strip().casefold()] += 1
+            lasts[parts[-1].strip().casefold()] += 1
+    needed = max(least, share * titled)
+    prefixes = {a for a, n in firsts.items() if n >= needed}
+    suffixes = {a for a, n in lasts.items() if n >= needed}
+    if not prefixes and not suffixes:
+        return titles
+    out: list[str | None] = []
+    for title in titles:
+        if title and title.strip():
+            text = title.strip()
+            cuts = list(_AFFIX_SEPARATOR.finditer(text))
+            if cuts and text[: cuts[0].start()].strip().casefold() in prefixes:
+                text = text[cuts[0].end() :]
+                cuts = list(_AFFIX_SEPARATOR.finditer(text))
+            if cuts and text[cuts[-1].end() :].strip().casefold() in suffixes:
+                text = text[: cuts[-1].start()]
+            if text != title.strip():
+                title = text.strip() or title
+        out.append(title)
+    return out
 
 
 def _slot(token: str, dated: bool = False) -> str | None:
@@ -408,7 +454,7 @@ class TemplateFlagger(Flagger):
         if frame.height == 0 or "title" not in frame.columns:
             return FlagResult(pl.DataFrame(schema=FLAG_ROWS), empty_columns)
         kinds = frame["kind"].to_list() if "kind" in frame.columns else [None] * frame.height
-        titles = frame["title"].to_list()
+        titles = without_site_affixes(frame["title"].to_list(), s.site_title_share)
         text_col = "clean_text" if "clean_text" in frame.columns else "text"
         # One key per text (NFC, whitespace collapsed): copies count once in a series, and join it.
         text_ids = (frame["text_key"] if "text_key" in frame.columns else text_key(frame["text"])).to_list()
