@@ -49,6 +49,19 @@ def _html(record: dict) -> str:
     return MarkdownIt("commonmark").enable("table").render(record["text"])
 
 
+def _related(records: list[dict], rng: random.Random) -> dict[str, str]:
+    """For each record, a 'Related posts' list of three links to other posts, drawn mostly from a few
+    popular ones (as a plugin does)."""
+    popular = rng.sample([r for r in records if r.get("title")], 20)
+    weights = [1 / (k + 1) for k in range(len(popular))]
+    out = {}
+    for r in records:
+        picks = {p["title"]: p["url"] or "https://acme.example/p" for p in rng.choices(popular, weights, k=6) if p["id"] != r["id"]}
+        items = "\n".join(f"- [{t}]({u})" for t, u in list(picks.items())[:3])
+        out[r["id"]] = f"{r['text'].rstrip()}\n\nRelated posts:\n\n{items}"
+    return out
+
+
 def variants(seed: int = 7):
     """(name, what it does, what picks the records it changes or None, the record's new text or the new record)."""
     rng = random.Random(seed)
@@ -73,6 +86,8 @@ def variants(seed: int = 7):
         ("byline", "'By <author> | <date>' above every post", None, _byline),
         ("share_title", "a share line naming the post's title under every post", None, _share_line),
         ("html_export", "every post rendered to HTML, as a CMS stores it", None, _html),
+        ("related_posts", "a 'Related posts' list of three links (to a few popular posts) under every post",
+         lambda records: picked.update(related=_related(records, rng)), lambda r: picked["related"][r["id"]]),
         ("title_suffix", "' | Acme Engineering Blog' after every title", None,
          lambda r: {**r, "title": f"{r['title']} | Acme Engineering Blog" if r.get("title") else r.get("title")}),
         ("title_prefix", "'Acme Blog: ' before every title", None,
