@@ -109,6 +109,12 @@ def test_curate_flags_boilerplate_keeps_the_record_and_explains_it(tmp_path, wor
     flag = next(f for f in said["flags"] if f["name"] == "boilerplate")
     assert flag["route"] == "keep" and flag["score"] == 2.0 and "subscribe to" in flag["detail"]
     assert PLUG not in said["curated"]["clean_text"]
+    from housevoice.curate.report import write_report
+
+    page = write_report(workspace).html_path.read_text()
+    assert "Site boilerplate taken out of the clean text" in page and "Thanks for reading!" in page
+    report = json.loads((workspace.reports_dir / "curation.json").read_text())
+    assert report["boilerplate"][0]["records"] == len(TOPICS) and "(12 posts)" in report["boilerplate"][0]["lines"]
     # A workspace whose routes table predates the flag routes it by its default.
     toml = workspace.root / "housevoice.toml"
     toml.write_text(toml.read_text().replace('boilerplate = "keep"', ""))

@@ -151,6 +151,13 @@ def write_report(workspace: Workspace | str) -> ReportSummary:
             rows.append(row)
         return rows
 
+    # What the boilerplate cleaner took out, one row per distinct set of lines (a site footer is one row).
+    boilerplate = (
+        flags.filter(pl.col("name") == "boilerplate")
+        .group_by(pl.col("detail").str.split_exact(": ", 1).struct.field("field_1").alias("lines"))
+        .len()
+        .sort(["len", "lines"], descending=[True, False])
+    )
     kept = frame.filter(pl.col("route") == "keep")
     per_kind = (
         frame.group_by(pl.col("kind").fill_null("(none)"))
@@ -169,6 +176,9 @@ def write_report(workspace: Workspace | str) -> ReportSummary:
         *[f"<img src='{p.name}' alt='{p.stem}'>" for p in plots],
         "<h2>Largest duplicate clusters</h2>",
         _table(["cluster", "records", "titles", "tokens", "text begins"], clusters("dup_group")) if frame["dup_group"].drop_nulls().len() else "<p>No duplicates found.</p>",
+        "<h2>Site boilerplate taken out of the clean text</h2>",
+        _table(["lines (posts carrying each)", "records"], [list(row) for row in boilerplate.head(10).iter_rows()])
+        if boilerplate.height else "<p>No line recurs across unrelated posts.</p>",
         "<h2>Template families (series built from one template)</h2>",
         _table(["family", "records", "example titles"], clusters("template_family")) if frame["template_family"].drop_nulls().len() else "<p>No templated series found.</p>",
         "<h2>Next step</h2>",
@@ -189,6 +199,7 @@ def write_report(workspace: Workspace | str) -> ReportSummary:
         "routes": routes,
         "flags": dict(flag_counts.iter_rows()),
         "authors": dict(_authors(frame).head(50).iter_rows()),
+        "boilerplate": [{"lines": lines, "records": n} for lines, n in boilerplate.head(50).iter_rows()],
         "kinds": {row["kind"]: {k: v for k, v in row.items() if k != "kind"} for row in per_kind.iter_rows(named=True)},
     }, indent=2).encode())
     return ReportSummary(html_path=html_path, plots=plots)
