@@ -64,12 +64,15 @@ def _related(records: list[dict], rng: random.Random) -> dict[str, str]:
 
 def variants(seed: int = 7):
     """(name, what it does, what picks the records it changes or None, the record's new text or the new record)."""
-    rng = random.Random(seed)
     picked: dict[str, set] = {}
+
+    def rng_of(name: str) -> random.Random:
+        # One generator per variant: a variant draws the same records whether or not others run.
+        return random.Random(f"{seed}-{name}")
 
     def some(share: float, name: str):
         def pick(records: list[dict]) -> None:
-            picked[name] = {r["id"] for r in rng.sample(records, max(1, round(share * len(records))))}
+            picked[name] = {r["id"] for r in rng_of(name).sample(records, max(1, round(share * len(records))))}
 
         return pick
 
@@ -87,7 +90,7 @@ def variants(seed: int = 7):
         ("share_title", "a share line naming the post's title under every post", None, _share_line),
         ("html_export", "every post rendered to HTML, as a CMS stores it", None, _html),
         ("related_posts", "a 'Related posts' list of three links (to a few popular posts) under every post",
-         lambda records: picked.update(related=_related(records, rng)), lambda r: picked["related"][r["id"]]),
+         lambda records: picked.update(related=_related(records, rng_of("related_posts"))), lambda r: picked["related"][r["id"]]),
         ("title_suffix", "' | Acme Engineering Blog' after every title", None,
          lambda r: {**r, "title": f"{r['title']} | Acme Engineering Blog" if r.get("title") else r.get("title")}),
         ("title_prefix", "'Acme Blog: ' before every title", None,

@@ -144,13 +144,18 @@ def test_lines_filled_in_with_the_post_title_or_author_are_boilerplate_too(vocab
         assert f"'By {post['author']} | 2024-03-" in row["boilerplate"]  # shown as the post has it
 
 
-def test_posts_differing_only_in_site_lines_are_exact_duplicates(vocabulary):
+def test_posts_differing_only_in_site_lines_share_a_content_key(vocabulary):
+    """The same post again, a year later, with a new byline: one writing (`content_key`, which series
+    count once), not one text (`text_key`: an exact duplicate is the same raw text). It is a near
+    duplicate with every phrase shared."""
     posts = _posts(vocabulary)
-    # The same post again, a year later: only its byline differs.
     rows = [{**p, "text": f"By Ana Ruiz | 2023-0{n % 9 + 1}-01\n\n{p['text']}"} for n, p in enumerate(posts) if p["record_id"].startswith("p")]
     rows.append({**rows[0], "record_id": "again", "text": rows[0]["text"].replace("2023-01-01", "2024-06-30")})
     frame = clean_frame(pl.DataFrame(rows)).with_columns(n_tokens=pl.lit(100))
-    assert frame["text_key"][0] == frame["text_key"][-1]
-    assert len(set(frame["text_key"].to_list())) == len(rows) - 1
+    assert frame["content_key"][0] == frame["content_key"][-1] and frame["text_key"][0] != frame["text_key"][-1]
+    assert frame["content_key"].n_unique() == len(rows) - 1 and frame["text_key"].n_unique() == len(rows)
     flags = DuplicateFlagger(DuplicateSettings()).flag(frame).flags
-    assert flags.select("record_id", "name").rows() == [("again", "exact_duplicate")]
+    assert flags.select("record_id", "name", "score").rows() == [("again", "near_duplicate", 1.0)]
+    # Without the cleaner the two keys are one.
+    plain = clean_frame(pl.DataFrame(rows), CleanSettings(remove_boilerplate=False))
+    assert plain["content_key"].equals(plain["text_key"].alias("content_key"))

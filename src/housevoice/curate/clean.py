@@ -499,9 +499,9 @@ def text_key(texts: pl.Series, *, normalized: bool = False) -> pl.Series:
 
 def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, workers: int | None = None) -> pl.DataFrame:
     """`frame` (with a `text` column) plus `clean_text`, after the configured cleaners, `text_key`
-    (the duplicate finder's exact key, taken from the NFC text the cleaners make on the way; from
-    the clean text where boilerplate went) and `boilerplate` (what the boilerplate cleaner took out
-    of the record, or null).
+    (the duplicate finder's exact key, taken from the NFC text the cleaners make on the way),
+    `content_key` (the same, without the lines the boilerplate cleaner took out: two posts that differ
+    only in their bylines share it) and `boilerplate` (what that cleaner took out, or null).
 
     The texts are cleaned in chunks, `workers` at once (default: the CPUs this process may use):
     polars lets go of Python's lock, so the vectorised passes of the chunks run side by side.
@@ -517,6 +517,7 @@ def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, work
             done = list(pool.map(_clean, parts, [settings] * len(parts)))
         cleaned, keys = pl.concat([c for c, _ in done]), pl.concat([k for _, k in done])
     said = pl.Series("boilerplate", [None] * frame.height, dtype=pl.String)
+    content = keys.alias("content_key")
     if settings.remove_boilerplate:
         kinds = frame["kind"].cast(pl.String) if "kind" in frame.columns else pl.Series([None] * frame.height, dtype=pl.String)
         cleaned, said, removed = remove_boilerplate(
@@ -528,12 +529,13 @@ def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, work
             min_share=settings.boilerplate_min_share,
             min_posts=settings.boilerplate_min_posts,
         )
-        # Two posts that differ only in what the site added ("By Ana | 2024-05-01") are the same text:
-        # their exact key is taken without the lines that went, where the raw text has them as they are.
+        # Two posts that differ only in what the site added ("By Ana | 2024-05-01") hold the same writing
+        # (exact duplicates stay the same raw text): the lines that went are taken out of the raw text
+        # where it has them as they are.
         touched = removed["row"]
         raw = [_without_lines(t or "", lines) for t, lines in zip(texts.gather(touched).to_list(), removed["removed"].to_list())]
-        keys = keys.scatter(touched, text_key(pl.Series(raw, dtype=pl.String)))
-    return frame.with_columns(cleaned.alias("clean_text"), keys, said)
+        content = content.scatter(touched, text_key(pl.Series(raw, dtype=pl.String)))
+    return frame.with_columns(cleaned.alias("clean_text"), keys, content, said)
 
 
 def _without_lines(text: str, lines: list[str]) -> str:

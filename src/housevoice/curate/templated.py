@@ -456,8 +456,9 @@ class TemplateFlagger(Flagger):
         kinds = frame["kind"].to_list() if "kind" in frame.columns else [None] * frame.height
         titles = without_site_affixes(frame["title"].to_list(), s.site_title_share)
         text_col = "clean_text" if "clean_text" in frame.columns else "text"
-        # One key per text (NFC, whitespace collapsed): copies count once in a series, and join it.
-        text_ids = (frame["text_key"] if "text_key" in frame.columns else text_key(frame["text"])).to_list()
+        # One key per text (NFC, whitespace collapsed, a site's lines aside): copies count once in a series, and join it.
+        key = next((c for c in ("content_key", "text_key") if c in frame.columns), None)
+        text_ids = (frame[key] if key else text_key(frame["text"])).to_list()
         eligible = [i for i in range(frame.height) if kinds[i] not in s.skip_kinds]
         rows = [i for i in eligible if titles[i] and titles[i].strip()]
         patterns = {i: title_pattern(titles[i]) for i in rows}
