@@ -256,7 +256,8 @@ too_short = "drop"     # "Yeah." and "Sure." teach no voice; a conversation has 
 # unescape_markdown = true   # markdown backslash escapes become their characters, outside code
 # remove_transcript_marks = true  # [12:04] timestamps and [laughs], [crosstalk]: nobody said them
 # remove_boilerplate = true  # lines found in 5% of posts under unrelated titles ("Subscribe to our newsletter")
-# boilerplate_min_share = 0.05
+# boilerplate_min_share = 0.02
+# unwrap_paragraphs = true   # join the lines of a markdown paragraph wrapped at 70 or 80 columns
 
 [curate.stale]
 # before = "2020-01-01"      # records published before this date are stale

@@ -145,9 +145,9 @@ def test_lines_filled_in_with_the_post_title_or_author_are_boilerplate_too(vocab
 
 
 def test_posts_differing_only_in_site_lines_share_a_content_key(vocabulary):
-    """The same post again, a year later, with a new byline: one writing (`content_key`, which series
-    count once), not one text (`text_key`: an exact duplicate is the same raw text). It is a near
-    duplicate with every phrase shared."""
+    """The same post again, a year later, with a new byline: one writing (`content_key`, the key of
+    the clean text, which series count once), not one text (`text_key`: an exact duplicate is the
+    same raw text). It is a near duplicate with every phrase shared."""
     posts = _posts(vocabulary)
     rows = [{**p, "text": f"By Ana Ruiz | 2023-0{n % 9 + 1}-01\n\n{p['text']}"} for n, p in enumerate(posts) if p["record_id"].startswith("p")]
     rows.append({**rows[0], "record_id": "again", "text": rows[0]["text"].replace("2023-01-01", "2024-06-30")})
@@ -156,6 +156,14 @@ def test_posts_differing_only_in_site_lines_share_a_content_key(vocabulary):
     assert frame["content_key"].n_unique() == len(rows) - 1 and frame["text_key"].n_unique() == len(rows)
     flags = DuplicateFlagger(DuplicateSettings()).flag(frame).flags
     assert flags.select("record_id", "name", "score").rows() == [("again", "near_duplicate", 1.0)]
-    # Without the cleaner the two keys are one.
+    # Without the cleaner the bylines stay, and the two are two writings.
     plain = clean_frame(pl.DataFrame(rows), CleanSettings(remove_boilerplate=False))
-    assert plain["content_key"].equals(plain["text_key"].alias("content_key"))
+    assert plain["content_key"][0] != plain["content_key"][-1]
+
+
+def test_one_writing_exported_as_html_and_as_markdown_shares_a_content_key():
+    markdown = "We moved our [docs](https://a.org/docs?utm_source=x) to a new home.\n\n- faster search\n- fewer broken links"
+    html = "<p>We moved our <a href='https://a.org/docs'>docs</a> to a new home.</p><ul><li>faster search</li><li>fewer broken links</li></ul>"
+    frame = clean_frame(pl.DataFrame({"text": [markdown, html]}))
+    assert frame["clean_text"][0] == frame["clean_text"][1]
+    assert frame["content_key"][0] == frame["content_key"][1] and frame["text_key"][0] != frame["text_key"][1]

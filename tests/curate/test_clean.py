@@ -277,7 +277,60 @@ def test_links_wrapped_over_lines_or_holding_brackets_keep_only_their_text():
         "See [the open source\nrelease](https://go.dev/x) and [atomic.Pointer[T]](https://pkg.go.dev/a) "
         "or [the\nnotes][1] ok ![an\nimage](a.png).\n\n[1]: https://x.org\n\nA [b]\n\n[c](https://u.org) x[i]"
     )
-    assert clean_text(text) == "See the open source\nrelease and atomic.Pointer[T] or the\nnotes ok.\n\nA [b]\n\nc x[i]"
+    assert clean_text(text) == "See the open source release and atomic.Pointer[T] or the notes ok.\n\nA [b]\n\nc x[i]"
+    kept = clean_text(text, CleanSettings(unwrap_paragraphs=False))
+    assert kept == "See the open source\nrelease and atomic.Pointer[T] or the\nnotes ok.\n\nA [b]\n\nc x[i]"
+
+
+WRAPPED = """Rust 1.0 is on its way! We have nailed down a concrete list of
+features and are hard at work on implementing them.
+
+- an item that wraps
+  onto a second line
+- another item
+
+```rust
+fn main() {
+    let s = "keep
+    lines";
+}
+```
+
+    indented code
+    stays
+
+| a | b |
+|---|---|
+| 1 | 2 |
+
+> a quote
+> on two lines
+
+Run by Ana.
+Attending: Bo, Cy\\
+and a line break with a backslash. Mixed `code that
+wraps` joins.
+## Heading
+text after a heading"""
+
+
+def test_wrapped_markdown_paragraphs_become_one_line_each():
+    assert clean_text(WRAPPED) == (
+        "Rust 1.0 is on its way! We have nailed down a concrete list of features and are hard at work on implementing them."
+        "\n\n- an item that wraps onto a second line\n- another item\n\n"
+        '```rust\nfn main() {\n    let s = "keep\n    lines";\n}\n```\n\n'
+        "    indented code\n    stays\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n> a quote\n> on two lines\n\n"
+        "Run by Ana. Attending: Bo, Cy\\\nand a line break with a backslash. Mixed `code that wraps` joins.\n"
+        "## Heading\ntext after a heading"
+    )
+
+
+def test_a_line_break_of_two_spaces_and_html_line_breaks_stay():
+    # Two spaces at a line's end are markdown's line break, also where a link went from the line.
+    assert clean_text("Run by [Ana](https://a.org).  \nAttending: Bo\nand Cy.") == "Run by Ana.\nAttending: Bo and Cy."
+    # An HTML document's lines are its own <br> breaks.
+    assert clean_text("<p>12 Main Street<br>springfield</p><p>Second paragraph here.</p>") == "12 Main Street\nspringfield\n\nSecond paragraph here."
+
 
 
 def test_character_references_in_markdown_become_characters_but_not_in_code():

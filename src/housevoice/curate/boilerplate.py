@@ -157,9 +157,8 @@ def remove_boilerplate(
     *,
     min_share: float,
     min_posts: int,
-) -> tuple[pl.Series, pl.Series, pl.DataFrame]:
-    """(texts without their boilerplate lines, per text a sentence naming what went or null, and
-    (row, removed): the lines that went from each text that lost some).
+) -> tuple[pl.Series, pl.Series]:
+    """(texts without their boilerplate lines, per text a sentence naming what went or null).
 
     `text_keys`: equal for exact copies, which count once. `eligible`: the texts that are read
     (others, such as transcript turns, are neither counted nor changed). A line is compared with
@@ -167,12 +166,11 @@ def remove_boilerplate(
     """
     n = len(texts)
     none = pl.Series("boilerplate", [None] * n, dtype=pl.String)
-    no_lines = pl.DataFrame(schema={"row": pl.Int64, "removed": pl.List(pl.String)})
     rows = eligible.fill_null(False).arg_true().cast(pl.Int64)
     distinct = text_keys.gather(rows).n_unique() if len(rows) else 0
     needed = max(min_posts, math.ceil(min_share * distinct))
     if distinct < needed:
-        return texts, none, no_lines
+        return texts, none
     own = pl.DataFrame(
         {"row": rows, **{name: col.cast(pl.String).gather(rows) for name, col in (("title", titles), ("author", authors)) if col is not None}}
     )
@@ -183,7 +181,7 @@ def remove_boilerplate(
     ).select("row", "text_key", shape=_title_shape())
     counts = held.join(info, on="row").group_by("key").agg(posts=pl.col("text_key").n_unique()).filter(pl.col("posts") >= needed)
     if counts.is_empty():
-        return texts, none, no_lines
+        return texts, none
     # Spread over unrelated titles: three shapes or more, none holding half of the posts.
     spread = (
         held.join(counts.select("key"), on="key")
@@ -197,7 +195,7 @@ def remove_boilerplate(
         .join(counts, on="key")
     )
     if spread.is_empty():
-        return texts, none, no_lines
+        return texts, none
     touched = held.join(spread, on="key").select("row").unique().sort("row")["row"]
     marked = _lines(texts, touched, own).join(spread, on="key", how="left").with_columns(drop=pl.col("posts").is_not_null())
     kept = (
@@ -216,11 +214,10 @@ def remove_boilerplate(
         .agg(
             pl.len().alias("lines"),
             *(pl.col(c).filter(pl.col("key").is_first_distinct()).head(_EXAMPLES).alias(f"shown_{c}") for c in ("line", "posts")),
-            pl.col("line").alias("removed"),
         )
     )
     details = [_detail(*row) for row in said.select("lines", "shown_line", "shown_posts").iter_rows()]
-    return out, none.scatter(said["row"], details), said.select("row", "removed")
+    return out, none.scatter(said["row"], details)
 
 
 def _detail(count: int, examples: list[str], posts: list[int]) -> str:

@@ -66,6 +66,12 @@ class CleanSettings(FlaggerSettings):
         "(laughter), [crosstalk], [inaudible 00:12:04], [music] and [applause]: they are not anybody's words",
     )
     html_to_text: bool = Field(True, description="turn HTML markup into plain text with paragraphs, lists and code blocks")
+    unwrap_paragraphs: bool = Field(
+        True,
+        description="join the lines of a markdown paragraph or list item that the writer's editor wrapped (at 70 or 80 "
+        "columns): markdown reads them as one line, and a model trained on them breaks its own lines mid-sentence; "
+        "code, tables, headings, quotes and lines ending in a hard break (\\) keep their lines",
+    )
     remove_boilerplate: bool = Field(
         True,
         description="remove lines a site adds to many unrelated posts (newsletter plugs, sign-offs, copyright lines): "
@@ -450,6 +456,64 @@ def _without_links(text: pl.Expr, settings: CleanSettings, protect_code: bool = 
     return outside(outside(text, rf"[ \t]?(?:{bare})"), rf"(?m:^)[ \t]*{_WWW}|[ \t]{_WWW}")
 
 
+# A line that starts a block of its own (list item, heading, quote, table row, tag, fence, link
+# definition, indented code, setext underline): it is never joined to the line above.
+_BLOCK_START = (
+    r"^[ \t]*(?:[-*+][ \t]|\d+[.)][ \t]|#|>|\||<|```|~~~|\[[^\]\n]+\]:)|^(?: {4}|\t)|^[ \t]*(?:=+|-+)[ \t]*$"
+)
+# A line after which a new line starts anyway: heading, table row, tag, quote, fence, indented code,
+# setext underline, hard break (two spaces or a backslash at its end).
+_BLOCK_END = r"^[ \t]*(?:#|\||<|>|```|~~~)|^(?: {4}|\t)|^[ \t]*(?:=+|-+)[ \t]*$|\\$|  $"
+_FENCE_LINE = r"^[ \t]*(?:```|~~~)"
+# A text with a line that goes on mid-sentence (a lower-case word or an opening bracket or quote).
+_WRAPPED = r"[^\n]\n[ \t]{0,3}[\p{Ll}(\"'“‘]"
+
+
+def unwrap_paragraphs(texts: pl.Series) -> pl.Series:
+    """Each paragraph and list item on one line, as markdown reads it; code blocks keep their lines."""
+    rows = texts.str.contains(_WRAPPED).fill_null(False).arg_true()
+    if len(rows) == 0:
+        return texts
+    prev = lambda column: pl.col(column).shift(1)  # noqa: E731
+    joined = (
+        pl.DataFrame({"row": rows, "line": texts.gather(rows).str.split("\n")})
+        .explode("line")
+        .with_columns(fence=pl.col("line").str.contains(_FENCE_LINE))
+        # A fence line opens or closes a block: lines after an odd number of them are code.
+        .with_columns(code=(pl.col("fence").cast(pl.Int32).cum_sum().over("row") % 2 == 1) | pl.col("fence"))
+        .with_columns(
+            blank=pl.col("line").str.contains(r"^[ \t]*$"),
+            starts=pl.col("line").str.contains(_BLOCK_START),
+            ends=pl.col("line").str.contains(_BLOCK_END),
+        )
+        .with_columns(
+            join=(prev("row") == pl.col("row"))
+            & ~pl.col("blank") & ~pl.col("code") & ~pl.col("starts")
+            & ~prev("blank") & ~prev("code") & ~prev("ends")
+        )
+        .select(
+            "row",
+            # \x01 (control characters are gone by now) marks a join: the spaces around it become one.
+            piece=pl.when("join")
+            .then(pl.concat_str(pl.lit("\x01"), pl.col("line")))
+            .otherwise(pl.concat_str(pl.lit("\n"), pl.col("line"))),
+        )
+        .group_by("row", maintain_order=True)
+        .agg(pl.col("piece").str.join(""))
+    )
+    # Each text's first piece opens with "\n".
+    return texts.scatter(joined["row"], joined["piece"].str.slice(1).str.replace_all(r"[ \t]*\x01[ \t]*", " "))
+
+
+def _single_spaces(text: pl.Expr) -> pl.Expr:
+    """Runs of spaces inside a line as one space; indentation and a line break's two spaces stay."""
+    return (
+        text.str.replace_all(r" {2,}\n", "\x02\n")
+        .str.replace_all(r"([^ \n]) {2,}", "${1} ")
+        .str.replace_all("\x02", "  ", literal=True)
+    )
+
+
 def _tidy_whitespace(text: pl.Expr) -> pl.Expr:
     return (
         text.str.replace_all(r"(?m)[ \t]+$", "")
@@ -500,8 +564,8 @@ def text_key(texts: pl.Series, *, normalized: bool = False) -> pl.Series:
 def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, workers: int | None = None) -> pl.DataFrame:
     """`frame` (with a `text` column) plus `clean_text`, after the configured cleaners, `text_key`
     (the duplicate finder's exact key, taken from the NFC text the cleaners make on the way),
-    `content_key` (the same, without the lines the boilerplate cleaner took out: two posts that differ
-    only in their bylines share it) and `boilerplate` (what that cleaner took out, or null).
+    `content_key` (the same key of the clean text: two exports of one writing share it) and
+    `boilerplate` (what the boilerplate cleaner took out, or null).
 
     The texts are cleaned in chunks, `workers` at once (default: the CPUs this process may use):
     polars lets go of Python's lock, so the vectorised passes of the chunks run side by side.
@@ -517,10 +581,9 @@ def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, work
             done = list(pool.map(_clean, parts, [settings] * len(parts)))
         cleaned, keys = pl.concat([c for c, _ in done]), pl.concat([k for _, k in done])
     said = pl.Series("boilerplate", [None] * frame.height, dtype=pl.String)
-    content = keys.alias("content_key")
     if settings.remove_boilerplate:
         kinds = frame["kind"].cast(pl.String) if "kind" in frame.columns else pl.Series([None] * frame.height, dtype=pl.String)
-        cleaned, said, removed = remove_boilerplate(
+        cleaned, said = remove_boilerplate(
             cleaned,
             keys,
             frame["title"].cast(pl.String) if "title" in frame.columns else None,
@@ -529,19 +592,10 @@ def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, work
             min_share=settings.boilerplate_min_share,
             min_posts=settings.boilerplate_min_posts,
         )
-        # Two posts that differ only in what the site added ("By Ana | 2024-05-01") hold the same writing
-        # (exact duplicates stay the same raw text): the lines that went are taken out of the raw text
-        # where it has them as they are.
-        touched = removed["row"]
-        raw = [_without_lines(t or "", lines) for t, lines in zip(texts.gather(touched).to_list(), removed["removed"].to_list())]
-        content = content.scatter(touched, text_key(pl.Series(raw, dtype=pl.String)))
+    # One writing in two exports (HTML and markdown, other tracking links, another byline) has one
+    # clean text: series count such copies once. An exact duplicate stays the same raw text.
+    content = text_key(cleaned, normalized=True).alias("content_key")
     return frame.with_columns(cleaned.alias("clean_text"), keys, content, said)
-
-
-def _without_lines(text: str, lines: list[str]) -> str:
-    for line in lines:
-        text = text.replace(line, "")
-    return text
 
 
 def clean_texts(texts: pl.Series, settings: CleanSettings) -> pl.Series:
@@ -582,12 +636,13 @@ def _clean(texts: pl.Series, settings: CleanSettings) -> tuple[pl.Series, pl.Ser
             name: pl.Series([False] * len(texts), dtype=pl.Boolean).scatter(rows, tagged[name].cast(pl.Boolean).fill_null(False))
             for name in ("is_html", "has_tags")
         }
-        texts = python_per_row(texts, marked["is_html"], lambda t: html_to_text(t, keep_links))
+        is_html = marked["is_html"]
+        texts = python_per_row(texts, is_html, lambda t: html_to_text(t, keep_links))
         # Markdown with tags, or with character references (unescaped by the same step).
         entities = texts.str.contains(_ENTITY).fill_null(False)
         inline = ((marked["has_tags"] | entities) & ~marked["is_html"]).fill_null(False)
     else:
-        inline = pl.Series([False] * len(texts), dtype=pl.Boolean)
+        inline = is_html = pl.Series([False] * len(texts), dtype=pl.Boolean)
     # Inline tags, then links: both outside code, with the code masked once for the two.
     steps = [(inline, lambda t, guard: _inline_html(t, keep_links, guard), html.unescape)]
     if not keep_links:
@@ -602,9 +657,10 @@ def _clean(texts: pl.Series, settings: CleanSettings) -> tuple[pl.Series, pl.Ser
         marks = texts.str.contains(_TRANSCRIPT_MARK).fill_null(False)
         steps.append((marks, _without_transcript_marks, None))
         touched = touched | marks
-    # What went from mid-line (an image, a tag, an address, a timestamp) leaves two spaces: one is enough.
-    # Masked rows only: there code is a mark, so its own spacing stays as it is.
-    steps.append((touched, lambda t, guard: t if guard else t.str.replace_all(r"([^ \n]) {2,}", "${1} "), None))
+    # What went from mid-line (an image, a tag, an address, a timestamp) leaves two spaces: one is enough
+    # (spaces that end a line are a markdown line break). Masked rows only: there code is a mark, so its
+    # own spacing stays as it is.
+    steps.append((touched, lambda t, guard: t if guard else _single_spaces(t), None))
     texts = rewrite_outside_code(texts, steps)
     if keep_links and settings.drop_tracking_params:
         texts = python_per_row(
@@ -618,6 +674,10 @@ def _clean(texts: pl.Series, settings: CleanSettings) -> tuple[pl.Series, pl.Ser
         f"[{_NO_BREAK_SPACES}{_INVISIBLE}]",
         lambda t: t.str.replace_all(f" *[{_NO_BREAK_SPACES}][{_NO_BREAK_SPACES} ]*", " ").str.replace_all(f"[{_INVISIBLE}]", ""),
     )
+    if settings.unwrap_paragraphs:
+        # Markdown only: the lines of an HTML document's text are its own line breaks (<br>).
+        markdown = (~is_html).arg_true()
+        texts = texts.scatter(markdown, unwrap_paragraphs(texts.gather(markdown)))
     return pl.select(_tidy_whitespace(pl.lit(texts))).to_series().alias("clean_text"), keys
 
 
