@@ -142,9 +142,11 @@ _MONTHS = (
 
 
 def _title_shape() -> pl.Expr:
-    """A title's words with numbers and months masked (a series' titles share one shape); an
-    untitled record is a shape of its own."""
-    shape = _words(pl.col("title").fill_null("")).str.replace_all(rf"\b(?:{_MONTHS})\b", "0")
+    """A title's words with numbers (versions and dates whole) and months masked (a series' titles
+    share one shape); an untitled record is a shape of its own."""
+    # A version or a date is one number: "Rust 1.23" and "Rust 1.23.0" are one shape.
+    title = pl.col("title").fill_null("").str.replace_all(r"\d+(?:[.,:/-]\d+)*", "0")
+    shape = _words(title).str.replace_all(rf"\b(?:{_MONTHS})\b", "0")
     return pl.when(shape == "").then(pl.format("\x00{}", pl.col("row"))).otherwise(shape)
 
 

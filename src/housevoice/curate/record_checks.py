@@ -243,12 +243,17 @@ _SHORT_ITEM = r"(?m)^[ \t]*(?:[-*+]|\d+[.)])[ \t]+\S+(?:[ \t]+\S+){0,5}[ \t]*$"
 _SENTENCE_LINE = r"(?m)^[ \t]*(?:[-*+>][ \t]+)?[\p{L}\"'(][^\n|]*?(?:\p{L}+[^\p{L}\n]+){5}"
 
 
+def _chars_of(text: pl.Expr, pattern: str) -> pl.Expr:
+    """Characters in what `pattern` matches (the text less what is left without the matches)."""
+    return text.str.len_chars() - text.str.replace_all(pattern, "").str.len_chars()
+
+
 class NotProseSettings(FlaggerSettings):
     min_lines: int = Field(3, ge=1, description="texts with fewer lines are left to too_short")
     link_share: float = Field(0.5, gt=0, le=1, description="share of lines that are only a link to call it a link list")
     code_share: float = Field(0.6, gt=0, le=1, description="share of the text in code blocks to call it a code dump")
-    list_share: float = Field(0.6, gt=0, le=1, description="share of lines that are table rows or items of a few words")
-    min_sentence_share: float = Field(0.2, ge=0, le=1, description="below this share of sentence-like lines it is not prose")
+    list_share: float = Field(0.6, gt=0, le=1, description="share of the text in table rows and items of a few words")
+    min_sentence_share: float = Field(0.2, ge=0, le=1, description="below this share of the text in sentence-like lines it is not prose")
 
 
 class NotProseFlagger(Flagger):
@@ -273,8 +278,10 @@ class NotProseFlagger(Flagger):
                 raw_lines=(pl.col("raw").str.count_matches(_LINE) - pl.col("raw").str.count_matches(_REFERENCE_DEFINITION)).clip(lower_bound=1),
                 link_lines=pl.col("raw").str.count_matches(_LINK_LINE),
                 lines=pl.col("prose").str.count_matches(_LINE),
-                listed_lines=pl.col("prose").str.count_matches(_TABLE_ROW) + pl.col("prose").str.count_matches(_SHORT_ITEM),
-                sentence_lines=pl.col("prose").str.count_matches(_SENTENCE_LINE),
+                # Shares of the text, not of its lines: a paragraph is one line or ten, as its editor wrapped it.
+                listed_chars=_chars_of(pl.col("prose"), _TABLE_ROW) + _chars_of(pl.col("prose"), _SHORT_ITEM),
+                sentence_chars=_chars_of(pl.col("prose"), _SENTENCE_LINE + "[^\n]*"),
+                text_chars=(pl.col("prose").str.len_chars() - pl.col("prose").str.count_matches("\n", literal=True)).clip(lower_bound=1),
                 prose_chars=pl.col("prose").str.len_chars(),
             )
             .select(
@@ -284,8 +291,8 @@ class NotProseFlagger(Flagger):
                 links=pl.col("link_lines") / pl.col("raw_lines"),
                 code=pl.when(pl.col("empty")).then(0.0)  # empty: too_short says it
                 .otherwise(1 - pl.col("prose_chars") / pl.col("clean_chars").clip(lower_bound=1)),
-                listed=pl.col("listed_lines") / lines,
-                sentences=pl.col("sentence_lines") / lines,
+                listed=(pl.col("listed_chars") / pl.col("text_chars")).clip(upper_bound=1.0),
+                sentences=(pl.col("sentence_chars") / pl.col("text_chars")).clip(upper_bound=1.0),
             )
             .collect()
         )
@@ -300,10 +307,10 @@ class NotProseFlagger(Flagger):
                 rows.append((record_id, links, f"{what} is mostly a list of links: {links:.0%} of its lines are only a link."))
             elif listed >= s.list_share:
                 rows.append(
-                    (record_id, listed, f"{what} reads like a table or changelog: {listed:.0%} of its lines are table rows or items of a few words.")
+                    (record_id, listed, f"{what} reads like a table or changelog: {listed:.0%} of it is table rows or items of a few words.")
                 )
             elif sentences < s.min_sentence_share:
                 rows.append(
-                    (record_id, 1 - sentences, f"{what} has few sentences: only {sentences:.0%} of its lines read like prose.")
+                    (record_id, 1 - sentences, f"{what} has few sentences: only {sentences:.0%} of it reads like prose.")
                 )
         return FlagResult.from_rows([(r, "not_prose", float(score), d) for r, score, d in rows])
