@@ -104,3 +104,18 @@ def test_not_prose_finds_link_lists_code_dumps_and_tables():
 def test_a_prose_page_is_not_flagged_for_being_a_page():
     page = "This page tells the story of how our small team started and what we care about.\n" * 4
     assert ids(NotProseFlagger().flag(prose_frame(page, kind="page"))) == []
+
+
+def test_not_prose_judges_a_paragraph_the_same_wrapped_or_not():
+    paragraph = (
+        "This release brings faster builds, clearer error messages and a new way to share settings across "
+        "projects, which many of you asked for in last year's survey and which took most of the spring."
+    )
+    wrapped = "\n".join(paragraph[i : i + 60] for i in range(0, len(paragraph), 60))
+    items = "\n".join(f"- fix {n}" for n in range(14))  # more lines than the wrapped paragraphs, less text
+    changelog = "Changes:\n\n" + "\n".join(f"- fixed crash {n} in parser" for n in range(30))
+    result = NotProseFlagger().flag(prose_frame(
+        f"{paragraph}\n\n{paragraph}\n\n{items}", f"{wrapped}\n\n{wrapped}\n\n{items}", changelog,
+    ))
+    assert ids(result) == ["r2"]
+    assert "of it is table rows or items of a few words" in result.flags["detail"][0]
