@@ -167,3 +167,14 @@ def test_one_writing_exported_as_html_and_as_markdown_shares_a_content_key():
     frame = clean_frame(pl.DataFrame({"text": [markdown, html]}))
     assert frame["clean_text"][0] == frame["clean_text"][1]
     assert frame["content_key"][0] == frame["content_key"][1] and frame["text_key"][0] != frame["text_key"][1]
+
+
+def test_ends_read_a_few_texts_at_a_time_find_the_same_lines(vocabulary, monkeypatch):
+    from housevoice.curate import boilerplate
+
+    frame = pl.DataFrame(_posts(vocabulary))
+    whole = clean_frame(frame)
+    monkeypatch.setattr(boilerplate, "_CHUNK", 3)
+    chunked = clean_frame(frame)
+    assert chunked.select("clean_text", "boilerplate").equals(whole.select("clean_text", "boilerplate"))
+    assert chunked["boilerplate"].is_not_null().sum() == len(TOPICS)

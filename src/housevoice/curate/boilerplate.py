@@ -17,6 +17,7 @@ import polars as pl
 # Lines with fewer words (numbers and markup aside) are too common to call boilerplate.
 _MIN_WORDS = 3
 _HEAD_LINES, _FOOT_LINES = 6, 12
+_CHUNK = 8192
 # Characters read at each end to find those lines (a line cut by the slice is not read).
 _SLICE_CHARS = 2000
 _FENCE = r"^[ \t]*(?:```|~~~)"
@@ -176,7 +177,8 @@ def remove_boilerplate(
     own = pl.DataFrame(
         {"row": rows, **{name: col.cast(pl.String).gather(rows) for name, col in (("title", titles), ("author", authors)) if col is not None}}
     )
-    held = _ends(texts, rows, own)
+    # The ends of a corpus's texts are read a chunk at a time: their pieces are as large as a tenth of it.
+    held = pl.concat([_ends(texts, rows.slice(start, _CHUNK), own) for start in range(0, len(rows), _CHUNK)])
     info = pl.DataFrame(
         {"row": rows, "text_key": text_keys.gather(rows), "title": titles.gather(rows) if titles is not None else None},
         schema={"row": pl.Int64, "text_key": pl.UInt64, "title": pl.String},
