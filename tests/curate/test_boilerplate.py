@@ -59,7 +59,7 @@ def test_site_footer_leaves_clean_text_and_is_named(vocabulary):
         row = rows[f"p{i}"]
         assert PLUG not in row["clean_text"] and FOLLOW not in row["clean_text"]
         assert row["clean_text"] == row["text"][: -len(FOOTER)]  # the post itself, whole
-        assert row["boilerplate"].startswith("2 lines that many posts under unrelated titles also carry")
+        assert row["boilerplate"].startswith("2 lines taken out of the clean text, found in many posts under unrelated titles: ")
         assert f"'{PLUG[:59]}…' ({len(TOPICS)} posts)" in row["boilerplate"]
     for n in range(1, 7):
         assert rows[f"w{n}"]["clean_text"].startswith(SERIES_LINE) and rows[f"w{n}"]["boilerplate"] is None

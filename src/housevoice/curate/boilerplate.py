@@ -227,7 +227,7 @@ def remove_boilerplate(
 def _detail(count: int, examples: list[str], posts: list[int]) -> str:
     shown = "; ".join(f"'{_short(line)}' ({p:,} posts)" for line, p in zip(examples, posts))
     what = "line" if count == 1 else "lines"
-    return f"{count} {what} that many posts under unrelated titles also carry taken out of the clean text: {shown}."
+    return f"{count} {what} taken out of the clean text, found in many posts under unrelated titles: {shown}."
 
 
 def _short(line: str) -> str:
