@@ -75,7 +75,8 @@ class CleanSettings(FlaggerSettings):
     remove_boilerplate: bool = Field(
         True,
         description="remove lines a site adds to many unrelated posts (newsletter plugs, sign-offs, copyright lines): "
-        "a line of three words or more, outside code, found in `boilerplate_min_share` of the texts under three title "
+        "a line of three words or more near the head or foot of a text, outside code, found in `boilerplate_min_share` "
+        "of the texts under three title "
         "shapes or more, none holding half of them (a template's own lines are left to `templated`); each record that "
         "loses one gets a `boilerplate` flag naming it",
     )
@@ -469,12 +470,16 @@ _FENCE_LINE = r"^[ \t]*(?:```|~~~)"
 _WRAPPED = r"[^\n]\n[ \t]{0,3}[\p{Ll}(\"'“‘]"
 
 
+def _above(column: str) -> pl.Expr:
+    """The column's value on the line above."""
+    return pl.col(column).shift(1)
+
+
 def unwrap_paragraphs(texts: pl.Series) -> pl.Series:
     """Each paragraph and list item on one line, as markdown reads it; code blocks keep their lines."""
     rows = texts.str.contains(_WRAPPED).fill_null(False).arg_true()
     if len(rows) == 0:
         return texts
-    prev = lambda column: pl.col(column).shift(1)  # noqa: E731
     joined = (
         pl.DataFrame({"row": rows, "line": texts.gather(rows).str.split("\n")})
         .explode("line")
@@ -487,9 +492,9 @@ def unwrap_paragraphs(texts: pl.Series) -> pl.Series:
             ends=pl.col("line").str.contains(_BLOCK_END),
         )
         .with_columns(
-            join=(prev("row") == pl.col("row"))
+            join=(_above("row") == pl.col("row"))
             & ~pl.col("blank") & ~pl.col("code") & ~pl.col("starts")
-            & ~prev("blank") & ~prev("code") & ~prev("ends")
+            & ~_above("blank") & ~_above("code") & ~_above("ends")
         )
         .select(
             "row",
