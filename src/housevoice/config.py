@@ -255,7 +255,7 @@ too_short = "drop"     # "Yeah." and "Sure." teach no voice; a conversation has 
 # remove_template_tags = true  # Hugo shortcodes, Jekyll/Liquid and Zola tags out of the text
 # unescape_markdown = true   # markdown backslash escapes become their characters, outside code
 # remove_transcript_marks = true  # [12:04] timestamps and [laughs], [crosstalk]: nobody said them
-# remove_boilerplate = true  # lines found in 5% of posts under unrelated titles ("Subscribe to our newsletter")
+# remove_boilerplate = true  # lines found in 2% of posts under unrelated titles ("Subscribe to our newsletter")
 # boilerplate_min_share = 0.02
 # unwrap_paragraphs = true   # join the lines of a markdown paragraph wrapped at 70 or 80 columns
 

@@ -267,7 +267,6 @@ class NotProseFlagger(Flagger):
         s = self.settings
         raw, clean = pl.col("text").fill_null(""), pl.col("clean_text").fill_null("")
         # Each intermediate is computed once: eager `select` would redo a shared expression per use.
-        lines = pl.col("lines").clip(lower_bound=1)
         shares = (
             frame.lazy()
             .select(
