@@ -43,6 +43,16 @@ def _byline(record: dict) -> str:
     return f"By {record.get('author') or 'the team'} | {record.get('published_at') or ''}\n\n{record['text']}"
 
 
+def _smart(text: str) -> str:
+    """Straight quotes made typographic outside code and tags, as a CMS does."""
+    parts = re.split(r"(```.*?```|`[^`\n]*`|<[^<>\n]*>)", text, flags=re.S)
+    for i in range(0, len(parts), 2):
+        part = re.sub(r"(^|[\s(\[])\"", "\\1“", parts[i])
+        part = re.sub(r"(^|[\s(\[])'", "\\1‘", part)
+        parts[i] = part.replace('"', "”").replace("'", "’")
+    return "".join(parts)
+
+
 def _html(record: dict) -> str:
     from markdown_it import MarkdownIt
 
@@ -95,6 +105,8 @@ def variants(seed: int = 7):
          lambda r: {**r, "title": f"{r['title']} | Acme Engineering Blog" if r.get("title") else r.get("title")}),
         ("title_prefix", "'Acme Blog: ' before every title", None,
          lambda r: {**r, "title": f"Acme Blog: {r['title']}" if r.get("title") else r.get("title")}),
+        ("crlf_smart_quotes", "Windows line ends and typographic quotes in half of the posts (a CMS's export)", some(0.5, "crlf_smart_quotes"),
+         lambda r: _smart(r["text"]).replace("\n", "\r\n") if r["id"] in picked["crlf_smart_quotes"] else r["text"]),
         ("html_half", "half of the posts rendered to HTML (copies in two formats)", some(0.5, "html_half"),
          lambda r: _html(r) if r["id"] in picked["html_half"] else r["text"]),
     ]
