@@ -366,3 +366,20 @@ def test_transcript_timestamps_and_stage_directions_are_not_words():
     assert "[06:09]" in off and "[laughs]" in off and "[LAUGHTER]" in off
     with pytest.raises(Exception, match="remove_transcript_marks"):
         CleanSettings.model_validate({"remove_transcript_marks": "sometimes"})
+
+
+def test_shortcut_reference_links_keep_their_words_where_the_label_is_defined():
+    text = (
+        "We [upgraded to LLVM 6] and read [the docs][d]; a [literal] stays, as does `[upgraded to LLVM 6]` in code.\n"
+        "See the [meeting\ncalendar]: it moved.\n\n"
+        "[Upgraded  to LLVM 6]: https://llvm.org\n[d]: https://docs.org\n[meeting calendar]: https://cal.org"
+    )
+    assert clean_text(text) == (
+        "We upgraded to LLVM 6 and read the docs; a [literal] stays, as does `[upgraded to LLVM 6]` in code. "
+        "See the meeting calendar: it moved."
+    )
+
+
+def test_a_link_address_holding_parentheses_goes_whole():
+    text = "Windows uses [SEH](https://msdn.microsoft.com/library/ms680657(v=vs.85).aspx) here ![x](a_(b).png)."
+    assert clean_text(text) == "Windows uses SEH here."

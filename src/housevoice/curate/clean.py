@@ -433,6 +433,29 @@ def _looks_like_html(text: pl.Expr, prose: pl.Expr | None = None) -> pl.Expr:
 # A link's text: may wrap onto the next lines (not over a blank one) and hold one level of
 # brackets (`[Pointer[T]](…)`).
 _LINK_TEXT = r"(?:[^\[\]\n]|\n[^\[\]\n]|\[[^\[\]\n]*\])*"
+# A link's address, with one level of parentheses inside it (`…/ms680657(v=vs.85).aspx`).
+_LINK_DESTINATION = r"[^()\s>]*(?:\([^()\s]*\)[^()\s>]*)*"
+# A reference definition (`[label]: https://…`) and a shortcut reference link (`[label]`, a link
+# only where the text defines its label), in Python's dialect.
+_DEFINITION_RE = re.compile(r"^[ \t]{0,3}\[([^\]\^\n][^\]\n]*)\]:[ \t]*\S", re.M)
+_SHORTCUT_RE = re.compile(r"(?<![\]!\\])\[((?:[^\[\]\n]|\n(?!\n))+)\](?![\[(])")
+
+
+def shortcut_references(text: str) -> str:
+    """`[label]` as its words where the text defines `[label]: address` (markdown shows a link)."""
+    labels = {" ".join(m.group(1).split()).casefold() for m in _DEFINITION_RE.finditer(text)}
+    if not labels:
+        return text
+
+    def words(m: re.Match) -> str:
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        if text.startswith(":", m.end()) and len(text[line_start : m.start()]) <= 3 and not text[line_start : m.start()].strip():
+            return m.group(0)  # the definition itself
+        return m.group(1) if " ".join(m.group(1).split()).casefold() in labels else m.group(0)
+
+    return _SHORTCUT_RE.sub(words, text)
+
+
 # A character reference (`&ndash;`, `&#8217;`, `&#x2019;`): markdown renders it as its character.
 _ENTITY = r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});"
 
@@ -441,8 +464,8 @@ def _without_links(text: pl.Expr, settings: CleanSettings, protect_code: bool = 
     def outside(t: pl.Expr, pattern: str, keep_group: int | None = None) -> pl.Expr:
         return _outside(t, pattern, keep_group, protect_code)
 
-    text = outside(text, rf"[ \t]?!\[{_LINK_TEXT}\]\([^)\n]*\)")  # images carry no prose
-    text = outside(text, rf"\[({_LINK_TEXT})\]\(\s*<?[^)\s>]*>?(?:\s+[\"'(][^)\n]*)?\)", keep_group=1)
+    text = outside(text, rf"[ \t]?!\[{_LINK_TEXT}\]\((?:[^()\n]|\([^()\n]*\))*\)")  # images carry no prose
+    text = outside(text, rf"\[({_LINK_TEXT})\]\(\s*<?{_LINK_DESTINATION}>?(?:\s+[\"'(][^)\n]*)?\)", keep_group=1)
     text = outside(text, rf"\[({_LINK_TEXT})\]\[[^\]\n]*\]", keep_group=1)
     text = outside(text, r"(?m:^[ \t]{0,3}\[[^\]\^\n][^\]\n]*\]:[ \t]*\S+[^\n]*(?:\n|$))")
     bare = r"<(?:https?|ftp|mailto):[^>\s]*>|" + _URL_IN_PROSE
@@ -566,10 +589,16 @@ def text_key(texts: pl.Series, *, normalized: bool = False) -> pl.Series:
     return texts.str.replace_all(r"[^\S ]\s*| \s+", " ").str.strip_chars().hash(seed=7).alias("text_key")
 
 
+# What two exports of one text write differently: markdown's marks (emphasis, list items, headings,
+# quotes and tables written two ways, kept in markdown and made by the HTML renderer) and typographic quotes.
+_MARKS_AND_QUOTES = "[*_#>=+|\\-\"'‘’“”]"
+
+
 def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, workers: int | None = None) -> pl.DataFrame:
     """`frame` (with a `text` column) plus `clean_text`, after the configured cleaners, `text_key`
     (the duplicate finder's exact key, taken from the NFC text the cleaners make on the way),
-    `content_key` (the same key of the clean text: two exports of one writing share it) and
+    `content_key` (the same key of the clean text, emphasis marks and quotes aside: two exports of one
+    writing share it) and
     `boilerplate` (what the boilerplate cleaner took out, or null).
 
     The texts are cleaned in chunks, `workers` at once (default: the CPUs this process may use):
@@ -597,9 +626,10 @@ def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, work
             min_share=settings.boilerplate_min_share,
             min_posts=settings.boilerplate_min_posts,
         )
-    # One writing in two exports (HTML and markdown, other tracking links, another byline) has one
-    # clean text: series count such copies once. An exact duplicate stays the same raw text.
-    content = text_key(cleaned, normalized=True).alias("content_key")
+    # One writing in two exports (HTML and markdown, other tracking links, another byline, typographic
+    # quotes) has one clean text, emphasis marks and quotes aside: series count such copies once.
+    # An exact duplicate stays the same raw text.
+    content = text_key(cleaned.str.replace_all(_MARKS_AND_QUOTES, ""), normalized=True).alias("content_key")
     return frame.with_columns(cleaned.alias("clean_text"), keys, content, said)
 
 
@@ -653,6 +683,9 @@ def _clean(texts: pl.Series, settings: CleanSettings) -> tuple[pl.Series, pl.Ser
     if not keep_links:
         # Tagged rows too: unescaping may have written a bracket or an address.
         links = texts.str.contains(r"\[|https?://|ftp:|mailto:|www\.").fill_null(False) | inline
+        # Shortcut references first: the links step removes the definitions that make them links.
+        defined = texts.str.contains(r"(?m)^[ \t]{0,3}\[[^\]\^\n][^\]\n]*\]:[ \t]*\S").fill_null(False)
+        steps.append((defined, lambda t, guard: t, shortcut_references))
         steps.append((links, lambda t, guard: _without_links(t, settings, guard), None))
     touched = inline if keep_links else links
     if settings.unescape_markdown:
