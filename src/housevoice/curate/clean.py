@@ -437,21 +437,26 @@ _LINK_TEXT = r"(?:[^\[\]\n]|\n[^\[\]\n]|\[[^\[\]\n]*\])*"
 _LINK_DESTINATION = r"[^()\s>]*(?:\([^()\s]*\)[^()\s>]*)*"
 # A reference definition (`[label]: https://…`) and a shortcut reference link (`[label]`, a link
 # only where the text defines its label), in Python's dialect.
-_DEFINITION_RE = re.compile(r"^[ \t]{0,3}\[([^\]\^\n][^\]\n]*)\]:[ \t]*\S", re.M)
-_SHORTCUT_RE = re.compile(r"(?<![\]!\\])\[((?:[^\[\]\n]|\n(?!\n))+)\](?![\[(])")
+# (Both open with a literal, which Python's engine finds fast: the definition's line start is a
+# newline put before the text, the lookbehind comes after the bracket. A label wraps once at most.)
+_DEFINITION_RE = re.compile(r"\n[ \t]{0,3}\[([^\]\^\n][^\]\n]*)\]:[ \t]*\S")
+_SHORTCUT_RE = re.compile(r"\[(?<![\]!\\]\[)([^\[\]\n]+(?:\n[^\[\]\n]+)?)\](?![\[(])")
 
 
 def shortcut_references(text: str) -> str:
     """`[label]` as its words where the text defines `[label]: address` (markdown shows a link)."""
-    labels = {" ".join(m.group(1).split()).casefold() for m in _DEFINITION_RE.finditer(text)}
+    labels = {" ".join(m.group(1).split()).casefold() for m in _DEFINITION_RE.finditer("\n" + text)}
     if not labels:
         return text
 
     def words(m: re.Match) -> str:
+        label = m.group(1)
+        if (label.casefold() if "\n" not in label and "  " not in label else " ".join(label.split()).casefold()) not in labels:
+            return m.group(0)
         line_start = text.rfind("\n", 0, m.start()) + 1
         if text.startswith(":", m.end()) and len(text[line_start : m.start()]) <= 3 and not text[line_start : m.start()].strip():
             return m.group(0)  # the definition itself
-        return m.group(1) if " ".join(m.group(1).split()).casefold() in labels else m.group(0)
+        return label
 
     return _SHORTCUT_RE.sub(words, text)
 
