@@ -9,6 +9,10 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
+# Month names, as titles and texts write dates ("March 3", "Mar 3").
+MONTHS = "january february march april may june july august september october november december".split()
+MONTH_ABBREVIATIONS = "jan feb mar apr jun jul aug sep sept oct nov dec".split()
+
 # Long format: one row per flag raised. The pipeline gathers them into curated.flags.
 FLAG_ROWS = pl.Schema({"record_id": pl.String, "name": pl.String, "score": pl.Float64, "detail": pl.String})
 

@@ -14,13 +14,16 @@ import math
 
 import polars as pl
 
+from housevoice.curate.base import MONTH_ABBREVIATIONS, MONTHS
+from housevoice.curate.code_masks import FENCE_LINE, lines_with_code
+
 # Lines with fewer words (numbers and markup aside) are too common to call boilerplate.
 _MIN_WORDS = 3
 _HEAD_LINES, _FOOT_LINES = 6, 12
 _CHUNK = 8192
 # Characters read at each end to find those lines (a line cut by the slice is not read).
 _SLICE_CHARS = 2000
-_FENCE = r"^[ \t]*(?:```|~~~)"
+_FENCE = FENCE_LINE
 _EXAMPLES = 2
 _EXAMPLE_CHARS = 60
 
@@ -121,14 +124,7 @@ def _ends(texts: pl.Series, rows: pl.Series, own: pl.DataFrame) -> pl.DataFrame:
 
 def _lines(texts: pl.Series, rows: pl.Series, own: pl.DataFrame) -> pl.DataFrame:
     """(row, line, candidate, key): every line of the rows, in order, for rewriting them."""
-    frame = (
-        pl.DataFrame({"row": rows, "line": texts.gather(rows).fill_null("").str.split("\n")})
-        .with_columns(n=pl.int_ranges(0, pl.col("line").list.len()), total=pl.col("line").list.len().cast(pl.Int64))
-        .explode(["line", "n"])
-        .with_columns(fence=pl.col("line").str.contains(_FENCE))
-        # A fence line opens or closes a block: lines after an odd number of them are code.
-        .with_columns(code=(pl.col("fence").cast(pl.Int32).cum_sum().over("row") % 2 == 1) | pl.col("fence"))
-    )
+    frame = lines_with_code(texts, rows)
     # A site adds its lines at the head or the foot of a post (blank lines count).
     ends = (pl.col("n") < _HEAD_LINES) | (pl.col("n") >= pl.col("total") - _FOOT_LINES)
     return _keyed(frame.with_columns(candidate=ends & _candidate(pl.col("line"), pl.col("code"))), own).select(
@@ -136,10 +132,7 @@ def _lines(texts: pl.Series, rows: pl.Series, own: pl.DataFrame) -> pl.DataFrame
     )
 
 
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december"
-    "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
-)
+_MONTHS = "|".join(MONTHS + MONTH_ABBREVIATIONS)
 
 
 def _title_shape() -> pl.Expr:

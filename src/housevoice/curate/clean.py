@@ -15,7 +15,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from housevoice.curate.base import FlaggerSettings
 from housevoice.curate.boilerplate import remove_boilerplate
-from housevoice.curate.code_masks import python_per_row, rewrite_outside_code, where
+from housevoice.curate.code_masks import lines_with_code, python_per_row, rewrite_outside_code, where
 from housevoice.curate.markup import CODE, HTML_TAG, URL
 
 # Private-use marks around a replacement, so that code kept by the same regex can be told
@@ -493,7 +493,6 @@ _BLOCK_START = (
 # A line after which a new line starts anyway: heading, table row, tag, quote, fence, indented code,
 # setext underline, hard break (two spaces or a backslash at its end).
 _BLOCK_END = r"^[ \t]*(?:#|\||<|>|```|~~~)|^(?: {4}|\t)|^[ \t]*(?:=+|-+)[ \t]*$|\\$|  $"
-_FENCE_LINE = r"^[ \t]*(?:```|~~~)"
 # A text with a line that goes on mid-sentence (a lower-case word or an opening bracket or quote).
 _WRAPPED = r"[^\n]\n[ \t]{0,3}[\p{Ll}(\"'“‘]"
 
@@ -509,11 +508,7 @@ def unwrap_paragraphs(texts: pl.Series) -> pl.Series:
     if len(rows) == 0:
         return texts
     joined = (
-        pl.DataFrame({"row": rows, "line": texts.gather(rows).str.split("\n")})
-        .explode("line")
-        .with_columns(fence=pl.col("line").str.contains(_FENCE_LINE))
-        # A fence line opens or closes a block: lines after an odd number of them are code.
-        .with_columns(code=(pl.col("fence").cast(pl.Int32).cum_sum().over("row") % 2 == 1) | pl.col("fence"))
+        lines_with_code(texts, rows)
         .with_columns(
             blank=pl.col("line").str.contains(r"^[ \t]*$"),
             starts=pl.col("line").str.contains(_BLOCK_START),

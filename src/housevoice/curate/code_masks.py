@@ -137,6 +137,23 @@ def _where_guarded(texts: pl.Series, rows: pl.Series, change, python_step) -> pl
     return texts.scatter(picked, done)
 
 
+FENCE_LINE = r"^[ \t]*(?:```|~~~)"
+
+
+def lines_with_code(texts: pl.Series, rows: pl.Series) -> pl.DataFrame:
+    """(row, line, n, total, code): every line of the texts at `rows`, in order, its number and its
+    text's line count; `code` where it is a fence line or lies between fence lines."""
+    return (
+        pl.DataFrame({"row": rows, "line": texts.gather(rows).fill_null("").str.split("\n")})
+        .with_columns(n=pl.int_ranges(0, pl.col("line").list.len()), total=pl.col("line").list.len().cast(pl.Int64))
+        .explode(["line", "n"])
+        .with_columns(fence=pl.col("line").str.contains(FENCE_LINE))
+        # A fence line opens or closes a block: lines after an odd number of them are code.
+        .with_columns(code=(pl.col("fence").cast(pl.Int32).cum_sum().over("row") % 2 == 1) | pl.col("fence"))
+        .drop("fence")
+    )
+
+
 def python_per_row(texts: pl.Series, mask: pl.Series, change) -> pl.Series:
     rows = mask.fill_null(False).arg_true()
     if len(rows) == 0:

@@ -12,18 +12,15 @@ import polars as pl
 import rensa
 from pydantic import Field
 
-from housevoice.curate.base import FLAG_ROWS, Clusters, Flagger, FlaggerSettings, FlagResult
+from housevoice.curate.base import FLAG_ROWS, MONTHS, Clusters, Flagger, FlaggerSettings, FlagResult
 from housevoice.curate.clean import text_key
 
 # Links carry tracking parameters and change between copies; their text survives in clean_text.
 _URL = r"https?://\S+"
 # Letters and digits only: markdown punctuation (`*`, `-`, `#`, `_`, `=`) must not change a shingle.
 _WORD = r"[^\W_]+"
-_MONTHS = (
-    "january february march april may june july august september october november december"
-).split()
 # Specifics two copies of one text agree on: numbers, versions, dates, months.
-_SPECIFIC_PATTERN = r"\b\d\w*(?:[.\-/]\d+)*\b|\b(?:" + "|".join(_MONTHS) + r")\b"
+_SPECIFIC_PATTERN = r"\b\d\w*(?:[.\-/]\d+)*\b|\b(?:" + "|".join(MONTHS) + r")\b"
 # In a title, ordinals are specifics too: "Second call for papers" is not "Call for papers" again.
 _ORDINALS = "first second third fourth fifth sixth seventh eighth ninth tenth final".split()
 _ORDINAL_SET = set(_ORDINALS)

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 import polars as pl
 from pydantic import Field
 
-from housevoice.curate.base import FLAG_ROWS, Clusters, Flagger, FlaggerSettings, FlagResult
+from housevoice.curate.base import FLAG_ROWS, MONTH_ABBREVIATIONS, MONTHS, Clusters, Flagger, FlaggerSettings, FlagResult
 from housevoice.curate.clean import text_key
 
-_MONTHS = set("january february march april may june july august september october november december".split())
+_MONTHS = set(MONTHS)
 # Short month names are months only in a title with a number ("Week in review — Jan 7"; "Meet Jan").
-_MONTH_ABBREVIATIONS = set("jan feb mar apr jun jul aug sep sept oct nov dec".split())
+_MONTH_ABBREVIATIONS = set(MONTH_ABBREVIATIONS)
 _NUMBER_WORDS = set("two three four five six seven eight nine ten eleven twelve".split())
 _STOPWORDS = set("a an the and or of in on for to with at by from its our your this that is are as".split())
 # Typed slots: a version and a year are different series shapes ("Rust 1.N" vs "Rust YYYY edition").
@@ -63,13 +63,10 @@ class TemplateSettings(FlaggerSettings):
     )
 
 
-# What sets a site's name off a title: "Acme Blog: …", "… | Acme", "… - Acme", "… — Acme", "… » Acme".
-_AFFIX_SEPARATOR = re.compile(r"\s+(?:[|—–»·-]|::)\s+|:\s+")
-
-
 def without_site_affixes(titles: list[str | None], share: float, least: int = 3) -> list[str | None]:
     """The titles without a prefix or suffix that `share` of them (and `least` at least) carry: a site's name
-    ("Acme Blog: Why we moved", "Why we moved | Acme") would make every post look like one series."""
+    ("Acme Blog: Why we moved", "Why we moved | Acme") would make every post look like one series. A title
+    is cut where a series name ends (`_HEAD_END`: a colon, a dash, a bar)."""
     firsts: Counter[str] = Counter()
     lasts: Counter[str] = Counter()
     titled = 0
@@ -77,7 +74,7 @@ def without_site_affixes(titles: list[str | None], share: float, least: int = 3)
         if not title or not title.strip():
             continue
         titled += 1
-        parts = _AFFIX_SEPARATOR.split(title.strip())
+        parts = _HEAD_END.split(title.strip())
         if len(parts) >= 2:
             firsts[parts[0].strip().casefold()] += 1
             lasts[parts[-1].strip().casefold()] += 1
@@ -90,10 +87,10 @@ def without_site_affixes(titles: list[str | None], share: float, least: int = 3)
     for title in titles:
         if title and title.strip():
             text = title.strip()
-            cuts = list(_AFFIX_SEPARATOR.finditer(text))
+            cuts = list(_HEAD_END.finditer(text))
             if cuts and text[: cuts[0].start()].strip().casefold() in prefixes:
                 text = text[cuts[0].end() :]
-                cuts = list(_AFFIX_SEPARATOR.finditer(text))
+                cuts = list(_HEAD_END.finditer(text))
             if cuts and text[cuts[-1].end() :].strip().casefold() in suffixes:
                 text = text[: cuts[-1].start()]
             if text != title.strip():
@@ -456,7 +453,7 @@ class TemplateFlagger(Flagger):
         kinds = frame["kind"].to_list() if "kind" in frame.columns else [None] * frame.height
         titles = without_site_affixes(frame["title"].to_list(), s.site_title_share)
         text_col = "clean_text" if "clean_text" in frame.columns else "text"
-        # One key per text (NFC, whitespace collapsed, a site's lines aside): copies count once in a series, and join it.
+        # One key per writing (its clean text, markdown's marks aside): copies count once in a series, and join it.
         key = next((c for c in ("content_key", "text_key") if c in frame.columns), None)
         text_ids = (frame[key] if key else text_key(frame["text"])).to_list()
         eligible = [i for i in range(frame.height) if kinds[i] not in s.skip_kinds]
