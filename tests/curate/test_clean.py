@@ -221,7 +221,7 @@ def test_code_next_to_removed_links_and_tags_comes_back_in_place():
         "[`a`]: https://x.org\n<b>`b`</b> and [`c[0]`](https://y.org) <a href=\"https://z.org\">`d`</a>\n"
         "![`e`](img.png) &amp; `f &amp;`"
     )
-    assert clean_text(text) == "`b` and `c[0]` `d`\n & `f &amp;`"
+    assert clean_text(text) == "`b` and `c[0]` `d`\n& `f &amp;`"
 
 
 def test_text_already_holding_private_use_characters_is_cleaned_the_same_way():
@@ -332,6 +332,26 @@ def test_a_line_break_of_two_spaces_and_html_line_breaks_stay():
     assert clean_text("<p>12 Main Street<br>springfield</p><p>Second paragraph here.</p>") == "12 Main Street\nspringfield\n\nSecond paragraph here."
 
 
+
+def test_line_breaks_inside_preformatted_and_verse_blocks_stay():
+    """WordPress's preformatted and verse blocks write their lines with <br> inside <pre>."""
+    poem = (
+        "<p>A poem.</p>\n"
+        '<pre class="wp-block-verse">The Road<br><br>Two roads diverged <br>  in a yellow wood,<br>And sorry</pre>\n'
+        '<pre class="wp-block-preformatted">name   age<br>Ana    <em>31</em><br><img src="x.png">Bo     4</pre>'
+    )
+    assert clean_text(poem) == (
+        "A poem.\n\nThe Road\n\nTwo roads diverged\nin a yellow wood,\nAnd sorry\n\n```\nname   age\nAna    31\nBo     4\n```"
+    )
+
+
+def test_spaces_a_browser_would_not_show_go():
+    # Two text nodes meeting at a tag ('inserted </ins> text') show one space; an image that opened
+    # a line leaves no space before its first word, in an HTML document and in markdown alike.
+    document = "<p>This <ins>inserted </ins> text.</p><p><img src='a.png'> The rest of it.</p><pre>keep  these   spaces</pre>"
+    assert clean_text(document) == "This inserted text.\n\nThe rest of it.\n\n```\nkeep  these   spaces\n```"
+    markdown = "Intro.\n\n![a chart](https://x.org/c.png) The rest of it, `with  code`.\n\n    indented code stays"
+    assert clean_text(markdown) == "Intro.\n\nThe rest of it, `with  code`.\n\n    indented code stays"
 
 def test_character_references_in_markdown_become_characters_but_not_in_code():
     text = "Caf&eacute; &ndash; it&#8217;s &#x2019;fine&#x2019;, `&amp;` stays\n\n```\n&lt;b&gt;\n```"

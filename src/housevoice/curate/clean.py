@@ -15,7 +15,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from housevoice.curate.base import FlaggerSettings
 from housevoice.curate.boilerplate import remove_boilerplate
-from housevoice.curate.code_masks import lines_with_code, python_per_row, rewrite_outside_code, where
+from housevoice.curate.code_masks import lines_with_code, outside_code, python_per_row, rewrite_outside_code, where
 from housevoice.curate.markup import CODE, HTML_TAG, URL
 
 # Private-use marks around a replacement, so that code kept by the same regex can be told
@@ -142,8 +142,12 @@ class _HtmlRenderer:
         if tag == "br":
             return "\n"
         if tag == "pre":
-            code = (node.text(deep=True) or "").strip("\n")
-            return f"\n\n```{_language(node)}\n{code}\n```\n\n"
+            shown = _preformatted(node, depth).strip("\n")
+            if _VERSE.search(node.attributes.get("class") or ""):
+                # A poem (WordPress's verse block): its lines are prose, not code.
+                lines = (" ".join(line.split()) for line in shown.split("\n"))
+                return "\n\n" + "\n".join(lines).strip("\n") + "\n\n"
+            return f"\n\n```{_language(node)}\n{shown}\n```\n\n"
         if tag == "code":
             code = node.text(deep=True) or ""
             return f"`{code}`" if code.strip() and "\n" not in code else code
@@ -200,6 +204,31 @@ class _HtmlRenderer:
 _BLOCK_CONTENT = "p, div, h1, h2, h3, h4, h5, h6, ul, ol, table, blockquote, pre"
 
 
+_VERSE = re.compile(r"(?:^|\s)(?:wp-block-)?verse(?:\s|$)")
+
+
+def _preformatted(node: LexborNode, depth: int) -> str:
+    """The text of a <pre> as a browser shows it: a <br> in it is a line break too (WordPress's
+    preformatted and verse blocks write their lines with them)."""
+    if depth > _MAX_DEPTH:
+        return node.text(deep=True) or ""
+    parts = []
+    for child in node.iter(include_text=True):
+        if child.tag == "-text":
+            parts.append(child.text_content or "")
+        elif child.tag == "br":
+            parts.append("\n")
+        elif child.tag not in _SKIPPED:
+            parts.append(_preformatted(child, depth + 1))
+    return "".join(parts)
+
+
+def _shown_spacing(text: str) -> str:
+    """Spaces as a browser shows them outside code: one between words where two text nodes met
+    ('inserted </ins> text'), none before a line's first word (after an image that opened it)."""
+    return re.sub(r"(?<=\n) (?=\S)", "", re.sub(r"(?<=\S)[ \t]{2,}(?=\S)", " ", text))
+
+
 def _own_rows(table: LexborNode):
     """The table's rows, not those of tables nested in its cells."""
     for child in table.iter(include_text=False):
@@ -217,6 +246,7 @@ def html_to_text(text: str, keep_links: bool = False) -> str:
         return ""
     autop = re.search(r"<p[\s>]", text, re.IGNORECASE) is None
     rendered = _HtmlRenderer(keep_links, autop).children(body, 0)
+    rendered = outside_code(rendered, _shown_spacing)
     rendered = re.sub(r"[ \t]+\n", "\n", rendered)
     rendered = re.sub(r"\n[ \t]*\n[ \t]+", "\n\n", rendered)
     return re.sub(r"\n{3,}", "\n\n", rendered).strip()
@@ -534,10 +564,12 @@ def unwrap_paragraphs(texts: pl.Series) -> pl.Series:
 
 
 def _single_spaces(text: pl.Expr) -> pl.Expr:
-    """Runs of spaces inside a line as one space; indentation and a line break's two spaces stay."""
+    """Runs of spaces inside a line as one space, and no single space before a line's first word
+    (what opened the line went); indentation and a line break's two spaces stay."""
     return (
         text.str.replace_all(r" {2,}\n", "\x02\n")
         .str.replace_all(r"([^ \n]) {2,}", "${1} ")
+        .str.replace_all(r"(?m)^ ([^ \n])", "${1}")
         .str.replace_all("\x02", "  ", literal=True)
     )
 
