@@ -345,6 +345,23 @@ def test_line_breaks_inside_preformatted_and_verse_blocks_stay():
     )
 
 
+def test_a_classic_editor_post_with_a_few_p_tags_keeps_its_blank_line_paragraphs():
+    """WordPress breaks a classic post's text into paragraphs at blank lines, even where the post
+    holds a <p> somewhere (a quote, an aligned paragraph); text inside a paragraph still flows."""
+    post = (
+        "<h2>HTML Tags</h2>\nThese tags come from the FAQ.\n\n<strong>Address Tag</strong>\n\n"
+        "<blockquote><p>A quoted\nparagraph.</p></blockquote>\nFirst line\nsecond line.\n\n"
+        '<p style="text-align:center;">A centred paragraph\nwrapped in the source.</p>'
+    )
+    assert clean_text(post) == (
+        "## HTML Tags\n\nThese tags come from the FAQ.\n\nAddress Tag\n\n> A quoted paragraph.\n\n"
+        "First line\nsecond line.\n\nA centred paragraph wrapped in the source."
+    )
+    # A block-editor post is HTML all through: its newlines between tags are only layout.
+    blocks = "<!-- wp:paragraph -->\n<p>One\nflowing paragraph.</p>\n<!-- /wp:paragraph -->\n\n<p>Two.</p>"
+    assert clean_text(blocks) == "One flowing paragraph.\n\nTwo."
+
+
 def test_spaces_a_browser_would_not_show_go():
     # Two text nodes meeting at a tag ('inserted </ins> text') show one space; an image that opened
     # a line leaves no space before its first word, in an HTML document and in markdown alike.

@@ -118,23 +118,26 @@ def _language(node: LexborNode) -> str:
 class _HtmlRenderer:
     """Walks the parsed tree once; returns text in markdown shape (paragraphs, `- item`, ```)."""
 
-    def __init__(self, keep_links: bool, autop: bool):
+    def __init__(self, keep_links: bool, autop: bool, classic: bool = False):
         self.keep_links = keep_links
         # Without <p> tags a blank line is the paragraph break (WordPress's classic editor).
         self.autop = autop
+        # A classic-editor post may hold a few <p> tags and still write its other paragraphs as
+        # blank lines: WordPress breaks the text outside any paragraph-like element into lines.
+        self.classic = classic
 
     def children(self, node: LexborNode, depth: int) -> str:
         return "".join(self.render(child, depth + 1) for child in node.iter(include_text=True))
 
-    def text(self, value: str) -> str:
-        if self.autop:
+    def text(self, value: str, node: LexborNode | None = None) -> str:
+        if self.autop or (self.classic and "\n" in value and node is not None and _outside_paragraphs(node)):
             return re.sub(r"[ \t]*\n[ \t]*", "\n", re.sub(r"[ \t\r\f\v]+", " ", value))
         return re.sub(r"\s+", " ", value)
 
     def render(self, node: LexborNode, depth: int = 0) -> str:
         tag = node.tag
         if tag == "-text":
-            return self.text(node.text_content or "")
+            return self.text(node.text_content or "", node)
         if tag in _SKIPPED:
             return ""
         if depth > _MAX_DEPTH:  # pathological nesting: plain text is better than a crash
@@ -204,6 +207,21 @@ class _HtmlRenderer:
 _BLOCK_CONTENT = "p, div, h1, h2, h3, h4, h5, h6, ul, ol, table, blockquote, pre"
 
 
+# Elements whose own text is one flowing paragraph (or a list, a table, a block of code).
+_PARAGRAPH_LIKE = {
+    "p", "li", "td", "th", "dt", "dd", "pre", "caption", "figcaption", "summary", "address", "ul", "ol", "table",
+    "tr", "div", "section", "article", "header", "footer", "main", "aside", "nav", "figure", "details", *_HEADINGS,
+}
+
+
+def _outside_paragraphs(node: LexborNode) -> bool:
+    """True when the nearest block around a text node is the page itself or a quote."""
+    parent = node.parent
+    while parent is not None and parent.tag not in _PARAGRAPH_LIKE and parent.tag not in ("body", "blockquote"):
+        parent = parent.parent
+    return parent is None or parent.tag in ("body", "blockquote")
+
+
 _VERSE = re.compile(r"(?:^|\s)(?:wp-block-)?verse(?:\s|$)")
 
 
@@ -245,7 +263,7 @@ def html_to_text(text: str, keep_links: bool = False) -> str:
     if body is None:
         return ""
     autop = re.search(r"<p[\s>]", text, re.IGNORECASE) is None
-    rendered = _HtmlRenderer(keep_links, autop).children(body, 0)
+    rendered = _HtmlRenderer(keep_links, autop, classic="<!-- wp:" not in text).children(body, 0)
     rendered = outside_code(rendered, _shown_spacing)
     rendered = re.sub(r"[ \t]+\n", "\n", rendered)
     rendered = re.sub(r"\n[ \t]*\n[ \t]+", "\n\n", rendered)
