@@ -325,6 +325,16 @@ def test_wrapped_markdown_paragraphs_become_one_line_each():
     )
 
 
+def test_a_wordpress_posts_single_line_breaks_stay_and_a_markdown_files_join():
+    """WordPress shows a classic post's single newline as a line break (a poem, an address)."""
+    text = "Roses are red,\nviolets are <em>blue</em>.\n\nA second stanza\nwith two lines."
+    frame = pl.DataFrame({"text": [text, text], "source": ["wordpress:blog.xml", "markdown:posts"]})
+    assert clean_frame(frame)["clean_text"].to_list() == [
+        "Roses are red,\nviolets are blue.\n\nA second stanza\nwith two lines.",
+        "Roses are red, violets are blue.\n\nA second stanza with two lines.",
+    ]
+
+
 def test_a_line_break_of_two_spaces_and_html_line_breaks_stay():
     # Two spaces at a line's end are markdown's line break, also where a link went from the line.
     assert clean_text("Run by [Ana](https://a.org).  \nAttending: Bo\nand Cy.") == "Run by Ana.\nAttending: Bo and Cy."

@@ -70,7 +70,8 @@ class CleanSettings(FlaggerSettings):
         True,
         description="join the lines of a markdown paragraph or list item that the writer's editor wrapped (at 70 or 80 "
         "columns): markdown reads them as one line, and a model trained on them breaks its own lines mid-sentence; "
-        "code, tables, headings, quotes and lines ending in a hard break (\\) keep their lines",
+        "code, tables, headings, quotes, lines ending in a hard break (\\) and WordPress exports' posts (WordPress shows "
+        "their single line breaks as breaks) keep their lines",
     )
     remove_boilerplate: bool = Field(
         True,
@@ -657,12 +658,21 @@ def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, work
     settings = settings or CleanSettings()
     workers = workers or len(os.sched_getaffinity(0))
     texts = frame["text"]
+    # WordPress shows a line break where a classic-editor post has one (wpautop): its lines are not
+    # an editor's wrapping.
+    own_lines = (
+        frame["source"].cast(pl.String).str.starts_with("wordpress:").fill_null(False)
+        if "source" in frame.columns
+        else pl.Series([False] * frame.height, dtype=pl.Boolean)
+    )
     if frame.height <= CLEAN_CHUNK:
-        cleaned, keys = _clean(texts, settings)
+        cleaned, keys = _clean(texts, settings, own_lines)
     else:
-        parts = [texts.slice(start, CLEAN_CHUNK) for start in range(0, frame.height, CLEAN_CHUNK)]
+        starts = range(0, frame.height, CLEAN_CHUNK)
+        parts = [texts.slice(start, CLEAN_CHUNK) for start in starts]
+        lines = [own_lines.slice(start, CLEAN_CHUNK) for start in starts]
         with ThreadPoolExecutor(max(1, workers)) as pool:
-            done = list(pool.map(_clean, parts, [settings] * len(parts)))
+            done = list(pool.map(_clean, parts, [settings] * len(parts), lines))
         cleaned, keys = pl.concat([c for c, _ in done]), pl.concat([k for _, k in done])
     said = pl.Series("boilerplate", [None] * frame.height, dtype=pl.String)
     if settings.remove_boilerplate:
@@ -688,8 +698,10 @@ def clean_texts(texts: pl.Series, settings: CleanSettings) -> pl.Series:
     return _clean(texts, settings)[0]
 
 
-def _clean(texts: pl.Series, settings: CleanSettings) -> tuple[pl.Series, pl.Series]:
-    """(clean_text, text_key) of the texts: what `clean_frame` runs per worker."""
+def _clean(texts: pl.Series, settings: CleanSettings, own_lines: pl.Series | None = None) -> tuple[pl.Series, pl.Series]:
+    """(clean_text, text_key) of the texts: what `clean_frame` runs per worker.
+
+    own_lines: rows whose line breaks are the writer's (never unwrapped as markdown)."""
     keep_links = settings.urls == "keep"
     # Line ends, control characters and no-break spaces: one scan finds the few rows that have any.
     texts = where(
@@ -764,7 +776,7 @@ def _clean(texts: pl.Series, settings: CleanSettings) -> tuple[pl.Series, pl.Ser
     )
     if settings.unwrap_paragraphs:
         # Markdown only: the lines of an HTML document's text are its own line breaks (<br>).
-        markdown = (~is_html).arg_true()
+        markdown = (~is_html if own_lines is None else ~is_html & ~own_lines).arg_true()
         texts = texts.scatter(markdown, unwrap_paragraphs(texts.gather(markdown)))
     return pl.select(_tidy_whitespace(pl.lit(texts))).to_series().alias("clean_text"), keys
 
