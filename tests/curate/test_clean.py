@@ -367,7 +367,13 @@ def test_a_classic_editor_post_with_a_few_p_tags_keeps_its_blank_line_paragraphs
         "## HTML Tags\n\nThese tags come from the FAQ.\n\nAddress Tag\n\n> A quoted paragraph.\n\n"
         "First line\nsecond line.\n\nA centred paragraph wrapped in the source."
     )
-    # A block-editor post is HTML all through: its newlines between tags are only layout.
+    # A block-editor post is HTML all through: its newlines between tags are only layout. A file
+    # block's "Download" button is the page's, not the writer's.
+    file_block = (
+        '<!-- wp:file -->\n<div class="wp-block-file"><a href="https://x.org/r.pdf">Annual report</a>'
+        '<a href="https://x.org/r.pdf" class="wp-block-file__button" download>Download</a></div>\n<!-- /wp:file -->'
+    )
+    assert clean_text(file_block) == "Annual report"
     blocks = "<!-- wp:paragraph -->\n<p>One\nflowing paragraph.</p>\n<!-- /wp:paragraph -->\n\n<p>Two.</p>"
     assert clean_text(blocks) == "One flowing paragraph.\n\nTwo."
 

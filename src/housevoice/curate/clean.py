@@ -169,6 +169,8 @@ class _HtmlRenderer:
         if tag == "table":
             return self.table(node, depth)
         if tag == "a":
+            if "wp-block-file__button" in (node.attributes.get("class") or ""):
+                return ""  # WordPress's "Download" button beside a file's own link: the page's words, not the writer's
             inner = self.children(node, depth)
             href = node.attributes.get("href")
             if self.keep_links and href and inner.strip():
@@ -257,14 +259,17 @@ def _own_rows(table: LexborNode):
             yield from (row for row in child.iter(include_text=False) if row.tag == "tr")
 
 
-def html_to_text(text: str, keep_links: bool = False) -> str:
-    """An HTML document as markdown-shaped plain text (selectolax parses, we walk the tree)."""
+def html_to_text(text: str, keep_links: bool = False, classic: bool | None = None) -> str:
+    """An HTML document as markdown-shaped plain text (selectolax parses, we walk the tree).
+
+    classic: False for a block-editor post (default: one without `<!-- wp:` block marks is classic)."""
     tree = LexborHTMLParser(text)
     body = tree.body
     if body is None:
         return ""
     autop = re.search(r"<p[\s>]", text, re.IGNORECASE) is None
-    rendered = _HtmlRenderer(keep_links, autop, classic="<!-- wp:" not in text).children(body, 0)
+    classic = "<!-- wp:" not in text if classic is None else classic
+    rendered = _HtmlRenderer(keep_links, autop, classic).children(body, 0)
     rendered = outside_code(rendered, _shown_spacing)
     rendered = re.sub(r"[ \t]+\n", "\n", rendered)
     rendered = re.sub(r"\n[ \t]*\n[ \t]+", "\n\n", rendered)
@@ -463,7 +468,8 @@ _BLOCK_TAG = (
 
 
 def _looks_like_html(text: pl.Expr, prose: pl.Expr | None = None) -> pl.Expr:
-    """Mostly HTML block markup (or WordPress blocks), as opposed to markdown with a few tags.
+    """Mostly HTML block markup, as opposed to markdown with a few tags (a block-editor post, marked
+    by its `<!-- wp:` comments, is told apart before comments are removed).
 
     `prose`: the text without its code, when the caller has it already.
     """
@@ -476,7 +482,7 @@ def _looks_like_html(text: pl.Expr, prose: pl.Expr | None = None) -> pl.Expr:
     # lines, and no markdown at all (a parser would eat the generics in a markdown code span).
     dense = (prose.str.count_matches(_BLOCK_TAG) >= pl.max_horizontal(4, 2 * lines)) & (markdown == 0) & ~text.str.contains("`", literal=True)
     mostly_tags = (((block_lines >= 2) & (block_lines >= 0.3 * lines)) & (markdown < 3)) | dense
-    return text.str.contains("<!-- wp:", literal=True) | mostly_tags
+    return mostly_tags
 
 
 # A link's text: may wrap onto the next lines (not over a blank one) and hold one level of
@@ -720,6 +726,8 @@ def _clean(texts: pl.Series, settings: CleanSettings, own_lines: pl.Series | Non
     if settings.remove_embeds:
         embed = r"(?m:^[ \t]*https?://\S+[ \t]*$)"
         texts = where(texts, embed, lambda t: _outside(t, embed))
+    # The block editor marks each block with a comment: such a post is an HTML document (read before comments go).
+    blocks = texts.str.contains("<!-- wp:", literal=True).fill_null(False)
     texts = where(texts, "<!--", lambda t: _outside(t, r"(?s:<!--.*?-->)"))
     if settings.html_to_text:
         # Python only where it is needed: HTML documents, and markdown with tags in it.
@@ -733,11 +741,12 @@ def _clean(texts: pl.Series, settings: CleanSettings, own_lines: pl.Series | Non
             name: pl.Series([False] * len(texts), dtype=pl.Boolean).scatter(rows, tagged[name].cast(pl.Boolean).fill_null(False))
             for name in ("is_html", "has_tags")
         }
-        is_html = marked["is_html"]
-        texts = python_per_row(texts, is_html, lambda t: html_to_text(t, keep_links))
+        is_html = marked["is_html"] | blocks
+        texts = python_per_row(texts, marked["is_html"] & ~blocks, lambda t: html_to_text(t, keep_links))
+        texts = python_per_row(texts, blocks, lambda t: html_to_text(t, keep_links, classic=False))
         # Markdown with tags, or with character references (unescaped by the same step).
         entities = texts.str.contains(_ENTITY).fill_null(False)
-        inline = ((marked["has_tags"] | entities) & ~marked["is_html"]).fill_null(False)
+        inline = ((marked["has_tags"] | entities) & ~is_html).fill_null(False)
     else:
         inline = is_html = pl.Series([False] * len(texts), dtype=pl.Boolean)
     # Inline tags, then links: both outside code, with the code masked once for the two.
