@@ -168,6 +168,13 @@ def test_one_writing_exported_as_html_and_as_markdown_shares_a_content_key():
     assert frame["clean_text"][0] == frame["clean_text"][1]
     assert frame["content_key"][0] == frame["content_key"][1] and frame["text_key"][0] != frame["text_key"][1]
 
+    # Markdown may number every item of an ordered list "1."; HTML counts them. One writing still.
+    lazy = "Steps:\n\n1. back up\n1. upgrade\n1. check the logs"
+    counted = "<p>Steps:</p><ol><li>back up</li><li>upgrade</li><li>check the logs</li></ol>"
+    other = "Steps:\n\n1. back up\n1. upgrade\n1. check the disks"
+    keys = clean_frame(pl.DataFrame({"text": [lazy, counted, other]}))["content_key"]
+    assert keys[0] == keys[1] != keys[2]
+
 
 def test_ends_read_a_few_texts_at_a_time_find_the_same_lines(vocabulary, monkeypatch):
     from housevoice.curate import boilerplate

@@ -647,8 +647,9 @@ def text_key(texts: pl.Series, *, normalized: bool = False) -> pl.Series:
 
 
 # What two exports of one text write differently: markdown's marks (emphasis, list items, headings,
-# quotes and tables written two ways, kept in markdown and made by the HTML renderer) and typographic quotes.
-_MARKS_AND_QUOTES = "[*_#>=+|\\-\"'‘’“”]"
+# quotes and tables written two ways, kept in markdown and made by the HTML renderer), typographic
+# quotes, and an ordered list's numbers (markdown may number every item "1.", HTML counts them).
+_MARKS_AND_QUOTES = "(?m)^[ \\t]*[0-9]{1,9}[.)][ \\t]|[*_#>=+|\\-\"'‘’“”]"
 
 
 def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, workers: int | None = None) -> pl.DataFrame:
