@@ -116,6 +116,24 @@ def test_a_named_column_is_a_series_when_its_posts_share_their_sections():
     assert set(result.columns["template_family"]) == {"Customer spotlight: … — 3 posts"}
 
 
+def test_markup_in_titles_is_not_a_numbered_slot():
+    """WordPress titles may hold tags (`<em>`) and character references: a tag's "<" is no slot such
+    as a number, so titles naming a plain head need shared lines like any others, and names show no tags."""
+    essays = [
+        {"title": "Markup: Title <em>With</em> <b>Mark<sup>up</sup></b>", "text": "Emphasis inside a title, shown by the theme."},
+        {"title": "Markup: Text &amp; Alignment", "text": "Paragraphs aligned left, right and centred."},
+        {"title": "Markup: Image Alignment", "text": "Images float beside the words of a paragraph."},
+        {"title": "Markup: HTML Tags", "text": "Every tag a post may use, one after another."},
+    ]
+    others = [{"title": f"On {topic}", "text": f"A few words on {topic}."} for topic in ("tone", "length", "links", "lists", "dates")]
+    assert TemplateFlagger().flag(frame_of(essays + others)).flags.is_empty()
+    notes = [
+        {"title": f"<em>Release</em> notes {v}", "text": release_notes(v, change)}
+        for v, change in (("1.2.0", "faster start"), ("1.3.0", "a new theme"), ("1.4.0", "fewer crashes"))
+    ]
+    assert set(TemplateFlagger().flag(frame_of(notes)).columns["template_family"]) == {"Release notes N.N — 3 posts"}
+
+
 def test_two_posts_are_not_a_series():
     frame = frame_of([
         {"title": "Announcing Tool 1.70.0", "text": release_notes("1.70.0", "x")},

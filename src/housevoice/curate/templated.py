@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
 from collections import Counter, defaultdict
@@ -127,7 +128,18 @@ def _key(pattern: tuple[str, ...]) -> frozenset[str]:
 
 
 def _slots(pattern: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(t for t in pattern if t.startswith("<"))
+    # A slot is `<name>`; a title's own "<" (a tag, "a < b") is punctuation.
+    return frozenset(t for t in pattern if len(t) > 2 and t[0] == "<" and t[-1] == ">")
+
+
+_TITLE_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+
+
+def plain_title(title: str | None) -> str | None:
+    """The title as a reader sees it: WordPress titles may hold markup (`<em>`) and character references."""
+    if not title or ("<" not in title and "&" not in title):
+        return title
+    return html.unescape(_TITLE_TAG.sub("", title))
 
 
 # What ends a numbered series name in a title: a colon, a dash, a bar.
@@ -451,7 +463,7 @@ class TemplateFlagger(Flagger):
         if frame.height == 0 or "title" not in frame.columns:
             return FlagResult(pl.DataFrame(schema=FLAG_ROWS), empty_columns)
         kinds = frame["kind"].to_list() if "kind" in frame.columns else [None] * frame.height
-        titles = without_site_affixes(frame["title"].to_list(), s.site_title_share)
+        titles = without_site_affixes([plain_title(t) for t in frame["title"].to_list()], s.site_title_share)
         text_col = "clean_text" if "clean_text" in frame.columns else "text"
         # One key per writing (its clean text, markdown's marks aside): copies count once in a series, and join it.
         key = next((c for c in ("content_key", "text_key") if c in frame.columns), None)
