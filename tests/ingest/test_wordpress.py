@@ -96,6 +96,12 @@ def test_theme_unit_test_keeps_display_names_gmt_dates_and_terms(wxr):
     assert (scheduled.status, scheduled.published_at) == ("future", datetime(2030, 1, 1, 19, 0, 18))
     assert {doc.author for doc in docs.values() if doc.kind == "page"} >= {"Theme Reviewer"}
     assert all(isinstance(key, str) and key.isdigit() for key in docs)
+    # A title is read as WordPress shows it; the title as typed, markup and all, stays in meta.
+    marked = docs["1173"]
+    assert marked.title == "Markup: Title With Markup"
+    assert marked.meta["title_markup"] == "Markup: Title <em>With</em> <b>Mark<sup>up</sup></b>"
+    special = next(doc for doc in docs.values() if doc.title and "Special Characters" in doc.title)
+    assert special.title.endswith("~`!@#$%^&*()-_=+{}[]/\\;:'\"?,.>") and "title_markup" not in draft.meta
 
 
 def test_wxr_1_0_reads_old_tag_domain_without_repeats(wxr):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import polars as pl
@@ -57,6 +58,16 @@ HTML_TAG = (
     rf"|</(?:{_PLACEHOLDER})\s*>|<(?:{_PLACEHOLDER})\s+{_ATTRIBUTE}"
 )
 _TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)")
+
+
+_TITLE_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+
+
+def plain_title(title: str | None) -> str | None:
+    """A title as a reader sees it: WordPress titles may hold markup (`<em>`) and character references."""
+    if not title or ("<" not in title and "&" not in title):
+        return title
+    return " ".join(html.unescape(_TITLE_TAG.sub("", title)).split()) or title
 
 
 def without_code(text: pl.Expr) -> pl.Expr:

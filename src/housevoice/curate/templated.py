@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import itertools
 import re
 from collections import Counter, defaultdict
@@ -13,6 +12,7 @@ from pydantic import Field
 
 from housevoice.curate.base import FLAG_ROWS, MONTH_ABBREVIATIONS, MONTHS, Clusters, Flagger, FlaggerSettings, FlagResult
 from housevoice.curate.clean import text_key
+from housevoice.curate.markup import plain_title
 
 _MONTHS = set(MONTHS)
 # Short month names are months only in a title with a number ("Week in review — Jan 7"; "Meet Jan").
@@ -132,14 +132,6 @@ def _slots(pattern: tuple[str, ...]) -> frozenset[str]:
     return frozenset(t for t in pattern if len(t) > 2 and t[0] == "<" and t[-1] == ">")
 
 
-_TITLE_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
-
-
-def plain_title(title: str | None) -> str | None:
-    """The title as a reader sees it: WordPress titles may hold markup (`<em>`) and character references."""
-    if not title or ("<" not in title and "&" not in title):
-        return title
-    return html.unescape(_TITLE_TAG.sub("", title))
 
 
 # What ends a numbered series name in a title: a colon, a dash, a bar.

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from housevoice.curate.markup import plain_title
 from housevoice.errors import SourceError
 from housevoice.ingest.base import Document, ReadResult
 
@@ -165,12 +166,17 @@ def _item(element: etree._Element) -> Document | str:
     }
     if other_terms:
         meta["terms"] = other_terms
+    # WordPress keeps a title as typed: markup (<em>) and character references (&amp;) are shown as text.
+    typed = fields.get("title", "").strip() or None
+    title = plain_title(typed)
+    if title != typed:
+        meta["title_markup"] = typed
     return Document(
         source_key=post_id,
         text=fields.get("content:encoded", ""),
         kind=post_type,
         author=login,  # replaced by the display name once every wp:author entry has been read
-        title=fields.get("title", "").strip() or None,
+        title=title,
         # post_date is the site's local time: the best left when WordPress never set the GMT one (drafts)
         published_at=_wp_date(fields.get("wp:post_date_gmt"))
         or _wp_date(fields.get("wp:post_date"))
