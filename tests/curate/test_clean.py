@@ -27,6 +27,24 @@ def test_wordpress_html_becomes_paragraphs_lists_headings_and_code():
         assert gone not in text
 
 
+def test_page_builder_shortcodes_go_and_the_writing_they_wrap_stays():
+    """Divi, WPBakery and other plugins wrap every paragraph of a marketing site in shortcodes of their own."""
+    divi = (
+        '[et_pb_section fb_built="1"][et_pb_row][et_pb_column type="4_4"][et_pb_text admin_label="Intro"]'
+        "<p>Our spring sale starts <strong>Monday</strong>.</p>\n<p>Bring a friend.</p>[/et_pb_text][et_pb_divider /]"
+        '[et_pb_button button_text="Shop now" button_url="https://x.com"][/et_pb_button][/et_pb_column][/et_pb_row][/et_pb_section]'
+    )
+    assert clean_text(divi) == "Our spring sale starts Monday.\n\nBring a friend."
+    bakery = (
+        '[vc_row][vc_column width="1/2"][vc_column_text]We bake bread every morning.\n\nCome by the shop.[/vc_column_text]'
+        "[vc_raw_html]JTNDZGl2JTNF[/vc_raw_html][vc_empty_space][/vc_column][/vc_row]\n\n[mc4wp_form id=\"5\"]"
+    )
+    assert clean_text(bakery) == "We bake bread every morning.\n\nCome by the shop."
+    # Markdown's own brackets are no shortcodes; code keeps its tags.
+    markdown = "See [the docs][1], [sic] and [x], with `[vc_row][/vc_row]` in code.\n\n[1]: https://x.org"
+    assert clean_text(markdown) == "See the docs, [sic] and [x], with `[vc_row][/vc_row]` in code."
+
+
 def test_markdown_with_inline_tags_stays_markdown():
     text = "# Title\n\n- item with <b>bold</b>\n- `Vec<T>` stays\n\n```\n<div>code</div>\n```\n"
     assert clean_text(text) == "# Title\n\n- item with bold\n- `Vec<T>` stays\n\n```\n<div>code</div>\n```"

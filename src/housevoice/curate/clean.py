@@ -48,7 +48,10 @@ class CleanSettings(FlaggerSettings):
         True, description="remove utm_*, fbclid, gclid, mc_cid, mc_eid and ref from addresses that are kept"
     )
     remove_shortcodes: bool = Field(
-        True, description="remove WordPress shortcodes such as [caption]…[/caption], [gallery] and [embed]…[/embed]"
+        True,
+        description="remove WordPress shortcodes such as [caption]…[/caption], [gallery] and [embed]…[/embed], and any "
+        "plugin's (a tag with attributes, or one the text closes: page builders' [et_pb_text …]…[/et_pb_text]), "
+        "keeping what they wrap",
     )
     remove_template_tags: bool = Field(
         True,
@@ -428,7 +431,39 @@ def _without_shortcodes(texts: pl.Series) -> pl.Series:
     code = r"(?s:\[(?:code|sourcecode)(?-u:\b)[^\]\n]*\]\n?(.*?)\n?\[/(?:code|sourcecode)\])"
     texts = where(texts, r"\[/(?:code|sourcecode)\]", lambda t: _fence_blocks(t, code, code_groups=(1,)))
     names = "|".join(re.escape(n) for n in sorted(SHORTCODES, key=len, reverse=True))
-    return where(texts, rf"\[/?(?:{names})(?-u:\b)", lambda t: _outside(t, rf"\[/?(?:{names})(?-u:\b)[^\]\n]*\]"))
+    texts = where(texts, rf"\[/?(?:{names})(?-u:\b)", lambda t: _outside(t, rf"\[/?(?:{names})(?-u:\b)[^\]\n]*\]"))
+    # Any plugin's shortcodes (page builders wrap every paragraph in them): Python, on the few rows with a
+    # closing tag or a tag with attributes.
+    return python_per_row(texts, texts.str.contains(_SHORTCODE_HINT), lambda t: outside_code(t, without_plugin_shortcodes))
+
+
+# A shortcode tag: `[name attr="value" …]`, `[name]`, `[name /]` or `[/name]`.
+_SHORTCODE_HINT = r"\[/[A-Za-z][\w-]*\]|\[[A-Za-z][\w-]*[ \t]+[\w-]+=[\"']"
+_SHORTCODE_TAG = re.compile(r"\[(/?)([A-Za-z][\w-]*)((?:[ \t]+[^\]\n]*?)?)[ \t]*(/?)\]")
+_ATTRIBUTE = re.compile(r"""[ \t][\w-]+=(?:"[^"\n]*"|'[^'\n]*'|[^\s\]]+)""")
+# Shortcodes whose content is markup or script for the page, never prose (WPBakery's raw blocks).
+_RAW_SHORTCODES = re.compile(r"(?s)\[(vc_raw_html|vc_raw_js|et_pb_code|fusion_code)(?:[ \t][^\]\n]*)?\].*?\[/\1\]")
+
+
+def without_plugin_shortcodes(text: str) -> str:
+    """WordPress shortcodes of any plugin taken out, what they wrap kept: a tag is a shortcode when it
+    carries attributes (`[et_pb_text admin_label="Intro"]`), when the text closes it (`[vc_column]…[/vc_column]`),
+    or when it opens with the prefix of one that is (`[et_pb_divider]` beside `[et_pb_section …]`).
+    Markdown's own brackets (`[a link][1]`, `[sic]`) are none of these."""
+    text = _RAW_SHORTCODES.sub("", text)
+    tags = list(_SHORTCODE_TAG.finditer(text))
+    closed = {m.group(2) for m in tags if m.group(1)}
+    opened = {m.group(2) for m in tags if not m.group(1)}
+    sure = {m.group(2) for m in tags if not m.group(1) and _ATTRIBUTE.search(m.group(3) or "")} | (closed & opened)
+    prefixes = {name.split("_")[0] + "_" for name in sure if "_" in name}
+
+    def tag(m: re.Match) -> str:
+        name = m.group(2)
+        if name in sure or name.startswith(tuple(prefixes)):
+            return ""
+        return m.group(0)
+
+    return _SHORTCODE_TAG.sub(tag, text) if sure else text
 
 
 # Static-site generators' template tags. A tag may run over a few lines, never over a blank one
