@@ -6,8 +6,8 @@ Another organization's blog differs from the one the flaggers were tuned on in w
 puts around every post. Each variant below rewrites the texts of CORPUS_DIR (records.jsonl +
 labels.jsonl) in one such way that leaves its labels true, then runs bench/curation_quality.py
 on it. Printed: one row per variant with the figures the quality goals name. A robust pipeline
-prints the as-published row again on every line (html excepted for `html_export`, whose labels
-describe the markdown).
+prints the as-published row again on every line (html excepted for the variants that store posts
+as HTML, whose labels describe the markdown).
 """
 
 from __future__ import annotations
@@ -57,6 +57,24 @@ def _html(record: dict) -> str:
     from markdown_it import MarkdownIt
 
     return MarkdownIt("commonmark").enable("table").render(record["text"])
+
+
+def _classic(record: dict) -> str:
+    """As WordPress's classic editor stores a post: HTML whose paragraphs are blank-line separated text,
+    not <p> elements (WordPress adds those when it shows the post); a quote keeps its own <p>."""
+    parts = re.split(r"(<blockquote>.*?</blockquote>|<pre>.*?</pre>)", _html(record), flags=re.S)
+    for i in range(0, len(parts), 2):
+        parts[i] = re.sub(r"<p>(.*?)</p>\n?", lambda m: " ".join(m.group(1).split()) + "\n\n", parts[i], flags=re.S)
+    return "".join(parts)
+
+
+def _page_builder(record: dict) -> str:
+    """As a page builder (Divi) stores a post: its HTML inside the builder's section, row, column and text shortcodes."""
+    return (
+        '[et_pb_section fb_built="1" _builder_version="4.16"][et_pb_row _builder_version="4.16"][et_pb_column type="4_4"]'
+        f'[et_pb_text admin_label="Text" _builder_version="4.16"]{_html(record)}[/et_pb_text]'
+        "[/et_pb_column][/et_pb_row][/et_pb_section]"
+    )
 
 
 def _related(records: list[dict], rng: random.Random) -> dict[str, str]:
@@ -109,6 +127,8 @@ def variants(seed: int = 7):
          lambda r: _smart(r["text"]).replace("\n", "\r\n") if r["id"] in picked["crlf_smart_quotes"] else r["text"]),
         ("html_half", "half of the posts rendered to HTML (copies in two formats)", some(0.5, "html_half"),
          lambda r: _html(r) if r["id"] in picked["html_half"] else r["text"]),
+        ("classic_editor", "every post as WordPress's classic editor stores it (paragraphs as blank lines, a few <p>)", None, _classic),
+        ("page_builder", "every post inside a page builder's shortcodes (Divi), as a marketing site stores it", None, _page_builder),
     ]
 
 

@@ -385,6 +385,11 @@ def test_a_classic_editor_post_with_a_few_p_tags_keeps_its_blank_line_paragraphs
         "## HTML Tags\n\nThese tags come from the FAQ.\n\nAddress Tag\n\n> A quoted paragraph.\n\n"
         "First line\nsecond line.\n\nA centred paragraph wrapped in the source."
     )
+    # Blank-line paragraphs between block tags and no markdown at all: a classic post, read as HTML
+    # (its ordered list keeps its numbers, as a markdown copy of the post writes them).
+    prose = "".join(f"Paragraph {n} of the post, written in the editor's visual mode.\n\n" for n in range(10))
+    lists = prose + "We changed two things:\n<ol>\n<li>the <em>build</em></li>\n<li>the docs</li>\n</ol>\nThat is all."
+    assert clean_text(lists) == prose + "We changed two things:\n\n1. the build\n2. the docs\n\nThat is all."
     # A block-editor post is HTML all through: its newlines between tags are only layout. A file
     # block's "Download" button is the page's, not the writer's.
     file_block = (

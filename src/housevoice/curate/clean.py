@@ -516,8 +516,10 @@ def _looks_like_html(text: pl.Expr, prose: pl.Expr | None = None) -> pl.Expr:
     # A newsletter's or another CMS's HTML may come on one line: block tags twice as many as
     # lines, and no markdown at all (a parser would eat the generics in a markdown code span).
     dense = (prose.str.count_matches(_BLOCK_TAG) >= pl.max_horizontal(4, 2 * lines)) & (markdown == 0) & ~text.str.contains("`", literal=True)
-    mostly_tags = (((block_lines >= 2) & (block_lines >= 0.3 * lines)) & (markdown < 3)) | dense
-    return mostly_tags
+    # WordPress's classic editor writes paragraphs as blank-line separated text between its block tags: no
+    # markdown at all beside two block tags or more is HTML too.
+    classic = (block_lines >= 2) & (markdown == 0)
+    return (((block_lines >= 2) & (block_lines >= 0.3 * lines)) & (markdown < 3)) | dense | classic
 
 
 # A link's text: may wrap onto the next lines (not over a blank one) and hold one level of
