@@ -68,6 +68,19 @@ def _classic(record: dict) -> str:
     return "".join(parts)
 
 
+def _block_editor(record: dict) -> str:
+    """As WordPress's block editor stores a post: HTML, each top-level paragraph, heading, list and code
+    block between block comments."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    names = {"p": "paragraph", "ul": "list", "ol": "list", "pre": "code", "blockquote": "quote", "table": "table", "hr": "separator"}
+    out = []
+    for node in LexborHTMLParser(_html(record)).body.iter(include_text=False):
+        name = "heading" if node.tag in ("h1", "h2", "h3", "h4", "h5", "h6") else names.get(node.tag, "html")
+        out.append(f"<!-- wp:{name} -->\n{node.html}\n<!-- /wp:{name} -->")
+    return "\n\n".join(out)
+
+
 def _page_builder(record: dict) -> str:
     """As a page builder (Divi) stores a post: its HTML inside the builder's section, row, column and text shortcodes."""
     return (
@@ -128,6 +141,7 @@ def variants(seed: int = 7):
         ("html_half", "half of the posts rendered to HTML (copies in two formats)", some(0.5, "html_half"),
          lambda r: _html(r) if r["id"] in picked["html_half"] else r["text"]),
         ("classic_editor", "every post as WordPress's classic editor stores it (paragraphs as blank lines, a few <p>)", None, _classic),
+        ("block_editor", "every post as WordPress's block editor stores it (HTML between <!-- wp: --> block comments)", None, _block_editor),
         ("page_builder", "every post inside a page builder's shortcodes (Divi), as a marketing site stores it", None, _page_builder),
     ]
 
