@@ -631,7 +631,7 @@ def _single_spaces(text: pl.Expr) -> pl.Expr:
     return (
         text.str.replace_all(r" {2,}\n", "\x02\n")
         .str.replace_all(r"([^ \n]) {2,}", "${1} ")
-        .str.replace_all(r"(?m)^ ([^ \n])", "${1}")
+        .str.replace_all(r"\n ([^ \n])", "\n${1}")  # (a text's own first line is stripped later)
         .str.replace_all("\x02", "  ", literal=True)
     )
 
