@@ -110,10 +110,11 @@ def rewrite_outside_code(texts: pl.Series, steps: list[tuple[pl.Series, object, 
         if python_step is not None:
             stepped = pl.Series([python_step(t) for t in done.to_list()], dtype=pl.String)
             # A numeric character reference may have written one of our marks: redo that row.
-            wrote_mark = done.str.contains("&#", literal=True) & (
-                stepped.str.count_matches(_MARK_CHARS) != done.str.count_matches(_MARK_CHARS)
-            )
-            safe = safe.scatter(mine, safe.gather(mine) & ~wrote_mark)
+            referenced = done.str.contains("&#", literal=True).arg_true()
+            if len(referenced):
+                before, after = done.gather(referenced), stepped.gather(referenced)
+                wrote = referenced.filter(after.str.count_matches(_MARK_CHARS) != before.str.count_matches(_MARK_CHARS))
+                safe = safe.scatter(mine.gather(wrote), False)
             done = stepped
         masked = masked.scatter(mine, done)
     out = unmask_code(masked, codes)
