@@ -773,11 +773,13 @@ def _clean(texts: pl.Series, settings: CleanSettings, own_lines: pl.Series | Non
         angled = texts.str.contains("<", literal=True).fill_null(False)
         with_angle = texts.filter(angled)
         prose = with_angle.str.replace_all(CODE, "")
-        tagged = pl.select(is_html=_looks_like_html(pl.lit(with_angle), pl.lit(prose)), has_tags=pl.lit(prose).str.contains(HTML_TAG))
+        # A document has block tags: only those rows are measured.
+        blocky = prose.str.contains(_BLOCK_TAG).fill_null(False)
+        document = pl.select(_looks_like_html(pl.lit(with_angle.filter(blocky)), pl.lit(prose.filter(blocky)))).to_series()
         rows = angled.arg_true()
         marked = {
-            name: pl.Series([False] * len(texts), dtype=pl.Boolean).scatter(rows, tagged[name].cast(pl.Boolean).fill_null(False))
-            for name in ("is_html", "has_tags")
+            "is_html": pl.Series([False] * len(texts), dtype=pl.Boolean).scatter(rows.filter(blocky), document.fill_null(False)),
+            "has_tags": pl.Series([False] * len(texts), dtype=pl.Boolean).scatter(rows, prose.str.contains(HTML_TAG).fill_null(False)),
         }
         is_html = marked["is_html"] | blocks
         texts = python_per_row(texts, marked["is_html"] & ~blocks, lambda t: html_to_text(t, keep_links))
