@@ -12,6 +12,7 @@ import polars as pl
 from pydantic import Field, model_validator
 
 from housevoice.curate.base import FlaggerSettings, FlagResult, Flagger
+from housevoice.curate.code_masks import where
 from housevoice.curate.markup import FENCED_CODE
 
 
@@ -243,9 +244,17 @@ _SHORT_ITEM = r"(?m)^[ \t]*(?:[-*+]|\d+[.)])[ \t]+\S+(?:[ \t]+\S+){0,5}[ \t]*$"
 _SENTENCE_LINE = r"(?m)^[ \t]*(?:[-*+>][ \t]+)?[\p{L}\"'(][^\n|]*?(?:\p{L}+[^\p{L}\n]+){5}"
 
 
+def _lines(pattern: str) -> str:
+    """A `(?m)^…` line pattern as one that opens with the newline before the line: the regex engine
+    scans for a literal far faster. Texts are read with a newline put before them."""
+    assert pattern.startswith("(?m)^")
+    return "(?m)\n" + pattern[len("(?m)^") :]
+
+
 def _chars_of(text: pl.Expr, pattern: str) -> pl.Expr:
-    """Characters in what `pattern` matches (the text less what is left without the matches)."""
-    return text.str.len_chars() - text.str.replace_all(pattern, "").str.len_chars()
+    """Characters in the lines `pattern` matches (the text less what is left without them; each
+    match's newline stays)."""
+    return text.str.len_chars() - text.str.replace_all(_lines(pattern), "\n").str.len_chars()
 
 
 class NotProseSettings(FlaggerSettings):
@@ -265,23 +274,29 @@ class NotProseFlagger(Flagger):
 
     def flag(self, frame: pl.DataFrame) -> FlagResult:
         s = self.settings
-        raw, clean = pl.col("text").fill_null(""), pl.col("clean_text").fill_null("")
+        # The text outside fenced code; only texts with a fence are rewritten.
+        prose = where(frame["clean_text"].fill_null(""), "```|~~~", lambda t: t.str.replace_all(FENCED_CODE, ""))
+        # A newline before each text: every line then opens with one (see `_lines`).
+        raw, clean = (pl.concat_str(pl.lit("\n"), pl.col(c).fill_null("")) for c in ("text", "clean_text"))
         # Each intermediate is computed once: eager `select` would redo a shared expression per use.
         shares = (
-            frame.lazy()
+            frame.with_columns(prose.alias("_prose"))
+            .lazy()
             .select(
-                "record_id", "kind", raw=raw, clean_chars=clean.str.len_chars(),
-                empty=clean.str.strip_chars().str.len_chars() == 0, prose=clean.str.replace_all(FENCED_CODE, ""),
+                "record_id", "kind", raw=raw, clean_chars=clean.str.len_chars() - 1,
+                empty=clean.str.strip_chars().str.len_chars() == 0, prose=pl.concat_str(pl.lit("\n"), pl.col("_prose")),
             )
             .with_columns(
-                raw_lines=(pl.col("raw").str.count_matches(_LINE) - pl.col("raw").str.count_matches(_REFERENCE_DEFINITION)).clip(lower_bound=1),
-                link_lines=pl.col("raw").str.count_matches(_LINK_LINE),
-                lines=pl.col("prose").str.count_matches(_LINE),
+                raw_lines=(
+                    pl.col("raw").str.count_matches(_lines(_LINE)) - pl.col("raw").str.count_matches(_lines(_REFERENCE_DEFINITION))
+                ).clip(lower_bound=1),
+                link_lines=pl.col("raw").str.count_matches(_lines(_LINK_LINE)),
+                lines=pl.col("prose").str.count_matches(_lines(_LINE)),
                 # Shares of the text, not of its lines: a paragraph is one line or ten, as its editor wrapped it.
                 listed_chars=_chars_of(pl.col("prose"), _TABLE_ROW) + _chars_of(pl.col("prose"), _SHORT_ITEM),
                 sentence_chars=_chars_of(pl.col("prose"), _SENTENCE_LINE + "[^\n]*"),
                 text_chars=(pl.col("prose").str.len_chars() - pl.col("prose").str.count_matches("\n", literal=True)).clip(lower_bound=1),
-                prose_chars=pl.col("prose").str.len_chars(),
+                prose_chars=pl.col("prose").str.len_chars() - 1,
             )
             .select(
                 "record_id",
