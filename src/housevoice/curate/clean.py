@@ -15,7 +15,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from housevoice.curate.base import FlaggerSettings
 from housevoice.curate.boilerplate import remove_boilerplate
-from housevoice.curate.code_masks import lines_with_code, outside_code, python_per_row, rewrite_outside_code, where
+from housevoice.curate.code_masks import lines_with_code, outside_code, python_per_row, rewrite_outside_code, where, where_found
 from housevoice.curate.markup import CODE, HTML_TAG, URL
 
 # Private-use marks around a replacement, so that code kept by the same regex can be told
@@ -351,6 +351,8 @@ _STAGE_DIRECTION = (
 # Any short note ending in an hours:minutes:seconds time is a transcriber's: [HighNote 01:37:35.25].
 _TIMECODED_NOTE = rf"\\?\[[^\[\]\n]{{1,40}}?[ ,]+{_HMS}\\?\]"
 _TRANSCRIPT_MARK = rf"(?:{_TIMESTAMP}|{_STAGE_DIRECTION}|{_TIMECODED_NOTE})"
+# What every mark holds, found several times faster: a time, or a bracket opening on a stage direction.
+_MAY_HOLD_MARK = rf"\d:\d\d|[\[(](?i:{'|'.join(_STAGE_DIRECTIONS)})"
 
 
 def _without_transcript_marks(text: pl.Expr, protect_code: bool) -> pl.Expr:
@@ -803,7 +805,7 @@ def _clean(texts: pl.Series, settings: CleanSettings, own_lines: pl.Series | Non
         escaped = texts.str.contains(_ESCAPE).fill_null(False)
         steps.append((escaped, lambda t, guard: _outside(t, _ESCAPE, keep_group=1, protect_code=guard), None))
     if settings.remove_transcript_marks:
-        marks = texts.str.contains(_TRANSCRIPT_MARK).fill_null(False)
+        marks = where_found(texts, _MAY_HOLD_MARK, _TRANSCRIPT_MARK)
         steps.append((marks, _without_transcript_marks, None))
         touched = touched | marks
     # What went from mid-line (an image, a tag, an address, a timestamp) leaves two spaces: one is enough
