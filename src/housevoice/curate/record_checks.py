@@ -265,6 +265,50 @@ class NotProseSettings(FlaggerSettings):
     min_sentence_share: float = Field(0.2, ge=0, le=1, description="below this share of the text in sentence-like lines it is not prose")
 
 
+_SHARES_CHUNK = 8192
+
+
+def _prose_shares(frame: pl.DataFrame) -> pl.DataFrame:
+    """(record_id, kind, lines, links, code, listed, sentences): what not_prose decides on, per record."""
+    # The text outside fenced code; only texts with a fence are rewritten.
+    clean = frame["clean_text"].fill_null("")
+    prose = where(clean.clone(), "```|~~~", lambda t: t.str.replace_all(FENCED_CODE, ""))  # (where writes into its input)
+    # A newline before each text: every line then opens with one (see `_lines`).
+    return (
+        frame.select("record_id", "kind")
+        .lazy()
+        .with_columns(
+            raw=pl.concat_str(pl.lit("\n"), frame["text"].fill_null("")),
+            clean_chars=clean.str.len_chars(),
+            empty=clean.str.strip_chars().str.len_chars() == 0,
+            prose=pl.concat_str(pl.lit("\n"), prose),
+        )
+        .with_columns(
+            raw_lines=(
+                pl.col("raw").str.count_matches(_lines(_LINE)) - pl.col("raw").str.count_matches(_lines(_REFERENCE_DEFINITION))
+            ).clip(lower_bound=1),
+            link_lines=pl.col("raw").str.count_matches(_lines(_LINK_LINE)),
+            lines=pl.col("prose").str.count_matches(_lines(_LINE)),
+            # Shares of the text, not of its lines: a paragraph is one line or ten, as its editor wrapped it.
+            listed_chars=_chars_of(pl.col("prose"), _TABLE_ROW) + _chars_of(pl.col("prose"), _SHORT_ITEM),
+            sentence_chars=_chars_of(pl.col("prose"), _SENTENCE_LINE + "[^\n]*"),
+            text_chars=(pl.col("prose").str.len_chars() - pl.col("prose").str.count_matches("\n", literal=True)).clip(lower_bound=1),
+            prose_chars=pl.col("prose").str.len_chars() - 1,
+        )
+        .select(
+            "record_id",
+            "kind",
+            "lines",
+            links=pl.col("link_lines") / pl.col("raw_lines"),
+            code=pl.when(pl.col("empty")).then(0.0)  # empty: too_short says it
+            .otherwise(1 - pl.col("prose_chars") / pl.col("clean_chars").clip(lower_bound=1)),
+            listed=(pl.col("listed_chars") / pl.col("text_chars")).clip(upper_bound=1.0),
+            sentences=(pl.col("sentence_chars") / pl.col("text_chars")).clip(upper_bound=1.0),
+        )
+        .collect()
+    )
+
+
 class NotProseFlagger(Flagger):
     """Raises `not_prose` for link lists, code dumps, tables/changelogs and other non-sentence text."""
 
@@ -274,41 +318,10 @@ class NotProseFlagger(Flagger):
 
     def flag(self, frame: pl.DataFrame) -> FlagResult:
         s = self.settings
-        # The text outside fenced code; only texts with a fence are rewritten.
-        prose = where(frame["clean_text"].fill_null(""), "```|~~~", lambda t: t.str.replace_all(FENCED_CODE, ""))
-        # A newline before each text: every line then opens with one (see `_lines`).
-        raw, clean = (pl.concat_str(pl.lit("\n"), pl.col(c).fill_null("")) for c in ("text", "clean_text"))
-        # Each intermediate is computed once: eager `select` would redo a shared expression per use.
-        shares = (
-            frame.with_columns(prose.alias("_prose"))
-            .lazy()
-            .select(
-                "record_id", "kind", raw=raw, clean_chars=clean.str.len_chars() - 1,
-                empty=clean.str.strip_chars().str.len_chars() == 0, prose=pl.concat_str(pl.lit("\n"), pl.col("_prose")),
-            )
-            .with_columns(
-                raw_lines=(
-                    pl.col("raw").str.count_matches(_lines(_LINE)) - pl.col("raw").str.count_matches(_lines(_REFERENCE_DEFINITION))
-                ).clip(lower_bound=1),
-                link_lines=pl.col("raw").str.count_matches(_lines(_LINK_LINE)),
-                lines=pl.col("prose").str.count_matches(_lines(_LINE)),
-                # Shares of the text, not of its lines: a paragraph is one line or ten, as its editor wrapped it.
-                listed_chars=_chars_of(pl.col("prose"), _TABLE_ROW) + _chars_of(pl.col("prose"), _SHORT_ITEM),
-                sentence_chars=_chars_of(pl.col("prose"), _SENTENCE_LINE + "[^\n]*"),
-                text_chars=(pl.col("prose").str.len_chars() - pl.col("prose").str.count_matches("\n", literal=True)).clip(lower_bound=1),
-                prose_chars=pl.col("prose").str.len_chars() - 1,
-            )
-            .select(
-                "record_id",
-                "kind",
-                "lines",
-                links=pl.col("link_lines") / pl.col("raw_lines"),
-                code=pl.when(pl.col("empty")).then(0.0)  # empty: too_short says it
-                .otherwise(1 - pl.col("prose_chars") / pl.col("clean_chars").clip(lower_bound=1)),
-                listed=(pl.col("listed_chars") / pl.col("text_chars")).clip(upper_bound=1.0),
-                sentences=(pl.col("sentence_chars") / pl.col("text_chars")).clip(upper_bound=1.0),
-            )
-            .collect()
+        # A few thousand texts at a time: the measures read copies of the texts.
+        shares = pl.concat(
+            [_prose_shares(frame.slice(start, _SHARES_CHUNK)) for start in range(0, frame.height, _SHARES_CHUNK)]
+            or [_prose_shares(frame)]
         )
         rows = []
         for record_id, kind, n_lines, links, code, listed, sentences in shares.iter_rows():
