@@ -17,7 +17,7 @@ from housevoice.schema import RECORDS
 from housevoice.store import Workspace
 
 # Sniffed in this order; the first whose sniff() says yes reads the file.
-READER_MODULES = ("wordpress", "webvtt", "srt", "plain_transcript", "jsonl", "csvfile", "markdown")
+READER_MODULES = ("wordpress", "webvtt", "srt", "plain_transcript", "jsonl", "csvfile", "htmlfile", "markdown")
 # Readers of one kind share a source prefix (`transcript:ep07.vtt`).
 SOURCE_PREFIX = {"webvtt": "transcript", "srt": "transcript", "transcript": "transcript"}
 # Formats whose files carry their own ids (post ids, an id column): each file is its own

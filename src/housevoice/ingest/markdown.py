@@ -14,7 +14,7 @@ from housevoice.ingest.text_decoding import head_text, read_text
 FORMAT = "markdown"
 # A date in the file's path, as static-site generators write it: Jekyll's `_posts/2020-01-05-slug.md`,
 # `2024/05/17/slug/index.md` (Hugo page bundles, Zola, Eleventy).
-_PATH_DATE = re.compile(r"(?:^|[/_-])((?:19|20)\d{2})[-/](0[1-9]|1[0-2])[-/](0[1-9]|[12]\d|3[01])(?=[/_.-]|$)")
+PATH_DATE = re.compile(r"(?:^|[/_-])((?:19|20)\d{2})[-/](0[1-9]|1[0-2])[-/](0[1-9]|[12]\d|3[01])(?=[/_.-]|$)")
 SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".txt", ".text")
 
 
@@ -32,18 +32,19 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
         return ReadResult(documents=[], skipped={"no text": 1}, notes=notes)
     post = post_fields(matter, path, notes)
     if post["published_at"] is None:
-        post["published_at"] = _date_in_path(key)
+        post["published_at"] = date_in_path(key)
         if post["published_at"] is not None:
             post["meta"]["date_from"] = "path"
-    title = post.pop("title") or first_heading(matter.body) or _PATH_DATE.sub("", path.stem).strip("-_ ") or path.stem
+    title = post.pop("title") or first_heading(matter.body) or PATH_DATE.sub("", path.stem).strip("-_ ") or path.stem
     kind = post.pop("kind") or "post"
     post["meta"]["format"] = "text" if path.suffix.lower() in (".txt", ".text") else "markdown"
     document = Document(source_key=key, text=matter.body, kind=kind, title=title, **post)
     return ReadResult(documents=[document], notes=notes)
 
 
-def _date_in_path(key: str) -> datetime | None:
-    for year, month, day in reversed(_PATH_DATE.findall(key.replace("\\", "/"))):
+def date_in_path(key: str) -> datetime | None:
+    """The last date a file's path holds (`_posts/2020-01-05-slug.md`, `2024/05/17/slug/`), or None."""
+    for year, month, day in reversed(PATH_DATE.findall(key.replace("\\", "/"))):
         try:
             return datetime(int(year), int(month), int(day))
         except ValueError:  # 2023-02-30

@@ -1,0 +1,85 @@
+"""HTML pages, one post per file: a newsletter's or a blog's archive saved as files (Substack's and
+Medium's exports, a mailing tool's campaign archive, pages saved from a browser)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from housevoice.curate.markup import plain_title
+from housevoice.ingest.base import Document, ReadResult, parse_datetime
+from housevoice.ingest.markdown import PATH_DATE, date_in_path
+from housevoice.ingest.text_decoding import head_text, read_text
+
+FORMAT = "html"
+SUFFIXES = (".html", ".htm", ".xhtml")
+
+# Where a page keeps its writing, most specific first: what lies around it (navigation, sidebars,
+# footers, share buttons) is the site's, not the writer's. Medium's export marks its body
+# `section[data-field=body]`; schema.org pages `itemprop=articleBody`.
+_CONTENT = ('[itemprop="articleBody"]', 'section[data-field="body"]', ".e-content", "article", "main", '[role="main"]')
+_TITLE = ('meta[property="og:title"]', 'meta[name="twitter:title"]')
+_DATE = (
+    'meta[property="article:published_time"]', 'meta[itemprop="datePublished"]', 'meta[name="date"]',
+    'meta[name="dc.date"]', 'meta[name="DC.date"]',
+)
+_AUTHOR = ('meta[name="author"]', 'meta[property="article:author"]')
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    return path.suffix.lower() in SUFFIXES and "<" in head_text(head)
+
+
+def _meta(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> str | None:
+    for selector in selectors:
+        node = tree.css_first(selector)
+        value = (node.attributes.get("content") or "").strip() if node is not None else ""
+        if value:
+            return value
+    return None
+
+
+def _text(node: LexborNode | None) -> str | None:
+    text = " ".join((node.text(deep=True) or "").split()) if node is not None else ""
+    return text or None
+
+
+def _content(tree: LexborHTMLParser) -> tuple[LexborNode | None, str]:
+    """The element holding the writing, and the selector that found it ("body" when none did)."""
+    for selector in _CONTENT:
+        node = tree.css_first(selector)
+        if node is not None:
+            return node, selector
+    return tree.body, "body"
+
+
+def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> ReadResult:
+    text, notes = read_text(path)
+    tree = LexborHTMLParser(text)
+    content, found = _content(tree)
+    if not _text(content):
+        notes.append(f"{path}: no text in the page; nothing read")
+        return ReadResult(documents=[], skipped={"no text": 1}, notes=notes)
+    # The element itself, or what the body holds (a fragment, such as Substack's post files, has no <body> of its own).
+    html = content.html if found != "body" else "".join(child.html or "" for child in content.iter(include_text=True))
+    title = _meta(tree, _TITLE) or _text(tree.css_first("title")) or _text(content.css_first("h1"))
+    title = plain_title(title) or PATH_DATE.sub("", path.stem).strip("-_ ") or path.stem
+    meta: dict[str, object] = {"format": "html", "content_from": found}
+    stamp = tree.css_first("time[datetime]")
+    date_text = _meta(tree, _DATE) or (stamp.attributes.get("datetime") if stamp is not None else None)
+    published_at = None
+    if date_text:
+        try:
+            published_at = parse_datetime(date_text)
+        except ValueError:
+            notes.append(f"{path}: the page's date {date_text!r} is not a date; left empty")
+    if published_at is None:
+        published_at = date_in_path(key)
+        if published_at is not None:
+            meta["date_from"] = "path"
+    author = _meta(tree, _AUTHOR) or _text(tree.css_first('[rel="author"]')) or _text(tree.css_first(".p-author"))
+    canonical = tree.css_first('link[rel="canonical"]')
+    url = _meta(tree, ('meta[property="og:url"]',)) or (canonical.attributes.get("href") if canonical is not None else None)
+    document = Document(source_key=key, text=html.strip(), title=title, author=author, published_at=published_at, url=url, meta=meta)
+    return ReadResult(documents=[document], notes=notes)

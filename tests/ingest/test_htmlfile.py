@@ -1,0 +1,75 @@
+"""HTML pages, one post per file: the page's writing, not its navigation, with what its head says."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from housevoice.curate.clean import clean_text
+from housevoice.ingest import htmlfile, read_source
+
+SAVED_PAGE = """<!DOCTYPE html><html><head><title>Why we moved | Acme Blog</title>
+<meta property="og:title" content="Why we moved &amp; what we kept">
+<meta name="author" content="Ana Lima">
+<meta property="article:published_time" content="2024-02-01T09:30:00+01:00">
+<link rel="canonical" href="https://acme.example/why-we-moved"></head>
+<body><nav><a href="/">Home</a> <a href="/about">About us</a></nav>
+<article><h1>Why we moved</h1><p>We moved our office to the old bakery in March.</p><p>It smells of bread.</p></article>
+<aside>Popular posts: <a href="/a">Ten tips</a></aside><footer>Copyright Acme. <a href="/privacy">Privacy</a></footer></body></html>
+"""
+
+MEDIUM_EXPORT = """<html><head><title>Notes on tone</title></head><body><article class="h-entry">
+<header><h1 class="p-name">Notes on tone</h1></header><section data-field="subtitle">A subtitle</section>
+<section data-field="body" class="e-content"><p>Tone is what readers remember.</p></section>
+<footer><p>By <a class="p-author h-card" href="https://medium.com/@ana">Ana Lima</a> on
+<time class="dt-published" datetime="2019-06-03T10:00:00.000Z">June 3, 2019</time>.</p></footer></article></body></html>
+"""
+
+
+def write(folder: Path, name: str, content: str | bytes) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return path
+
+
+def test_a_saved_page_gives_its_article_and_what_its_head_says(tmp_path):
+    path = write(tmp_path, "why.html", SAVED_PAGE)
+    [doc] = htmlfile.read(path, key="why.html").documents
+    assert (doc.title, doc.author, doc.url) == ("Why we moved & what we kept", "Ana Lima", "https://acme.example/why-we-moved")
+    assert doc.published_at == datetime(2024, 2, 1, 8, 30)  # stored in UTC
+    assert doc.meta == {"format": "html", "content_from": "article"}
+    for site in ("Home", "Popular posts", "Copyright", "Privacy"):
+        assert site not in doc.text
+    assert clean_text(doc.text) == "# Why we moved\n\nWe moved our office to the old bakery in March.\n\nIt smells of bread."
+
+
+def test_a_medium_export_gives_its_body_author_and_date(tmp_path):
+    [doc] = htmlfile.read(write(tmp_path, "notes.html", MEDIUM_EXPORT), key="notes.html").documents
+    assert (doc.title, doc.author, doc.published_at) == ("Notes on tone", "Ana Lima", datetime(2019, 6, 3, 10, 0))
+    assert clean_text(doc.text) == "Tone is what readers remember."
+
+
+def test_a_folder_of_fragments_is_dated_by_its_paths_and_an_empty_page_is_counted(tmp_path):
+    folder = tmp_path / "letters"
+    write(folder, "2024/03/05/issue-12.html", "<p>Hello readers,</p><p>This week we <em>finally</em> shipped.</p>")
+    write(folder, "empty.htm", "<html><body> <nav>Home</nav> </body></html>".replace("<nav>Home</nav>", ""))
+    write(folder, "odd-date.html", '<meta name="date" content="next Tuesday"><p>Undated words.</p>')
+    write(folder, "latin1.html", "<p>Caf\xe9 notes.</p>".encode("latin-1"))
+    summary, pairs = read_source(folder)
+    docs = {doc.source_key: doc for _, doc in pairs}
+    assert summary.format == "html" and sorted(docs) == ["2024/03/05/issue-12.html", "latin1.html", "odd-date.html"]
+    issue = docs["2024/03/05/issue-12.html"]
+    assert (issue.title, issue.published_at, issue.meta["date_from"]) == ("issue-12", datetime(2024, 3, 5), "path")
+    assert issue.text.startswith("<p>Hello readers,</p>") and "<body" not in issue.text
+    assert docs["odd-date.html"].published_at is None
+    assert "Café" in docs["latin1.html"].text
+    assert summary.skipped == {"no text": 1}
+    assert any("empty.htm" in note and "no text" in note for note in summary.notes)
+    assert any("odd-date.html" in note and "next Tuesday" in note for note in summary.notes)
+
+
+def test_only_html_files_are_sniffed_as_html(tmp_path):
+    assert htmlfile.sniff(tmp_path / "a.html", b"<p>x</p>")
+    assert not htmlfile.sniff(tmp_path / "a.md", b"<p>x</p>")
+    assert not htmlfile.sniff(tmp_path / "a.html", b"plain words, no markup")
