@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from housevoice.curate.clean import clean_text
+from housevoice.errors import SourceError
 from housevoice.ingest import htmlfile, read_source
 
 SAVED_PAGE = """<!DOCTYPE html><html><head><title>Why we moved | Acme Blog</title>
@@ -67,6 +70,27 @@ def test_a_folder_of_fragments_is_dated_by_its_paths_and_an_empty_page_is_counte
     assert summary.skipped == {"no text": 1}
     assert any("empty.htm" in note and "no text" in note for note in summary.notes)
     assert any("odd-date.html" in note and "next Tuesday" in note for note in summary.notes)
+
+
+def test_a_substack_export_takes_titles_dates_and_status_from_its_index(tmp_path):
+    export = tmp_path / "substack"
+    write(export, "posts.csv", (
+        "post_id,post_date,is_published,email_sent_at,type,audience,title,subtitle\n"
+        "1001.why-we-moved,2024-02-01T09:30:00.000Z,true,,newsletter,everyone,Why we moved &amp; stayed,A new home\n"
+        "1002.draft-notes,,false,,newsletter,only_paid,Draft notes,\n"
+    ))
+    write(export, "posts/1001.why-we-moved.html", "<p>We moved to the old bakery.</p>")
+    write(export, "posts/1002.draft-notes.html", "<p>Not sent yet.</p>")
+    _, pairs = read_source(export / "posts")
+    docs = {doc.source_key: doc for _, doc in pairs}
+    sent, draft = docs["1001.why-we-moved.html"], docs["1002.draft-notes.html"]
+    assert (sent.title, sent.published_at, sent.status) == ("Why we moved & stayed", datetime(2024, 2, 1, 9, 30), "publish")
+    assert sent.meta["subtitle"] == "A new home" and sent.meta["index"] == "posts.csv"
+    assert (draft.title, draft.published_at, draft.status, draft.meta["audience"]) == ("Draft notes", None, "draft", "only_paid")
+    # A broken index names itself.
+    write(export, "posts.csv", b"post_id,title\n1001.why-we-moved,Caf\xe9\n")
+    with pytest.raises(SourceError, match="posts.csv"):
+        read_source(export / "posts")
 
 
 def test_only_html_files_are_sniffed_as_html(tmp_path):

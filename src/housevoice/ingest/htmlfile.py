@@ -3,11 +3,14 @@ Medium's exports, a mailing tool's campaign archive, pages saved from a browser)
 
 from __future__ import annotations
 
+import csv
+from functools import lru_cache
 from pathlib import Path
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from housevoice.curate.markup import plain_title
+from housevoice.errors import SourceError
 from housevoice.ingest.base import Document, ReadResult, parse_datetime
 from housevoice.ingest.markdown import PATH_DATE, date_in_path
 from housevoice.ingest.text_decoding import head_text, read_text
@@ -25,6 +28,33 @@ _DATE = (
     'meta[name="dc.date"]', 'meta[name="DC.date"]',
 )
 _AUTHOR = ('meta[name="author"]', 'meta[property="article:author"]')
+
+
+def _substack_index(folder: Path) -> dict[str, dict[str, str]]:
+    """Substack's export: `posts.csv` (post_id, post_date, is_published, title, subtitle, type, …) indexes
+    the `posts/<post_id>.html` files beside it. Rows by post_id; empty when there is no such file."""
+    index = folder / "posts.csv"
+    return _read_index(index, index.stat().st_mtime_ns) if index.is_file() else {}
+
+
+@lru_cache(maxsize=8)
+def _read_index(index: Path, modified: int) -> dict[str, dict[str, str]]:
+    try:
+        with open(index, encoding="utf-8-sig", newline="") as fh:
+            rows = csv.DictReader(fh)
+            if "post_id" not in (rows.fieldnames or ()):
+                return {}
+            return {row["post_id"]: row for row in rows if row.get("post_id")}
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise SourceError(index, f"cannot read the export's index of posts: {exc}") from None
+
+
+def _from_index(path: Path) -> dict[str, str] | None:
+    for folder in (path.parent, path.parent.parent):
+        row = _substack_index(folder).get(path.stem)
+        if row is not None:
+            return row
+    return None
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -78,8 +108,21 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
         published_at = date_in_path(key)
         if published_at is not None:
             meta["date_from"] = "path"
+    status = None
+    row = _from_index(path)
+    if row is not None:  # what the export's index says wins over the page
+        title = plain_title(row.get("title") or "") or title
+        try:
+            published_at = parse_datetime(row.get("post_date")) or published_at
+        except ValueError:
+            notes.append(f"{path}: posts.csv's post_date {row.get('post_date')!r} is not a date; left as the page says")
+        status = {"true": "publish", "false": "draft"}.get((row.get("is_published") or "").strip().lower())
+        meta.update({k: row[k] for k in ("subtitle", "type", "audience") if row.get(k)})
+        meta["index"] = "posts.csv"
     author = _meta(tree, _AUTHOR) or _text(tree.css_first('[rel="author"]')) or _text(tree.css_first(".p-author"))
     canonical = tree.css_first('link[rel="canonical"]')
     url = _meta(tree, ('meta[property="og:url"]',)) or (canonical.attributes.get("href") if canonical is not None else None)
-    document = Document(source_key=key, text=html.strip(), title=title, author=author, published_at=published_at, url=url, meta=meta)
+    document = Document(
+        source_key=key, text=html.strip(), title=title, author=author, published_at=published_at, url=url, status=status, meta=meta
+    )
     return ReadResult(documents=[document], notes=notes)
