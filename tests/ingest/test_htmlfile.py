@@ -87,6 +87,11 @@ def test_a_substack_export_takes_titles_dates_and_status_from_its_index(tmp_path
     assert (sent.title, sent.published_at, sent.status) == ("Why we moved & stayed", datetime(2024, 2, 1, 9, 30), "publish")
     assert sent.meta["subtitle"] == "A new home" and sent.meta["index"] == "posts.csv"
     assert (draft.title, draft.published_at, draft.status, draft.meta["audience"]) == ("Draft notes", None, "draft", "only_paid")
+    # The whole export folder reads the same: its index fills in the pages, it is no table of texts.
+    summary, pairs = read_source(export)
+    assert {doc.source_key: doc.title for _, doc in pairs} == {
+        "posts/1001.why-we-moved.html": "Why we moved & stayed", "posts/1002.draft-notes.html": "Draft notes"}
+    assert summary.skipped == {"index of the posts (read with them)": 1}
     # A broken index names itself.
     write(export, "posts.csv", b"post_id,title\n1001.why-we-moved,Caf\xe9\n")
     with pytest.raises(SourceError, match="posts.csv"):

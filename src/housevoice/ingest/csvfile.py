@@ -15,7 +15,9 @@ SUFFIXES = (".csv", ".tsv")
 
 
 def sniff(path: Path, head: bytes) -> bool:
-    return path.suffix.lower() in SUFFIXES
+    from housevoice.ingest.htmlfile import is_substack_index
+
+    return path.suffix.lower() in SUFFIXES and not is_substack_index(path, head)
 
 
 def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> ReadResult:

@@ -57,8 +57,13 @@ def _from_index(path: Path) -> dict[str, str] | None:
     return None
 
 
+def is_substack_index(path: Path, head: bytes) -> bool:
+    """Substack's `posts.csv` beside its `posts/` folder: the pages' index, read with them, not a table of texts."""
+    return path.name == "posts.csv" and head.lstrip(b"\xef\xbb\xbf").startswith(b"post_id,") and (path.parent / "posts").is_dir()
+
+
 def sniff(path: Path, head: bytes) -> bool:
-    return path.suffix.lower() in SUFFIXES and "<" in head_text(head)
+    return (path.suffix.lower() in SUFFIXES and "<" in head_text(head)) or is_substack_index(path, head)
 
 
 def _meta(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> str | None:
@@ -85,6 +90,8 @@ def _content(tree: LexborHTMLParser) -> tuple[LexborNode | None, str]:
 
 
 def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> ReadResult:
+    if path.suffix.lower() == ".csv":  # Substack's index: its rows fill in the pages' fields
+        return ReadResult(documents=[], skipped={"index of the posts (read with them)": 1})
     text, notes = read_text(path)
     tree = LexborHTMLParser(text)
     content, found = _content(tree)
