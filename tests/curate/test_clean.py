@@ -390,6 +390,9 @@ def test_a_classic_editor_post_with_a_few_p_tags_keeps_its_blank_line_paragraphs
     prose = "".join(f"Paragraph {n} of the post, written in the editor's visual mode.\n\n" for n in range(10))
     lists = prose + "We changed two things:\n<ol>\n<li>the <em>build</em></li>\n<li>the docs</li>\n</ol>\nThat is all."
     assert clean_text(lists) == prose + "We changed two things:\n\n1. the build\n2. the docs\n\nThat is all."
+    # Images alone do not make a plain markdown post HTML: its wrapped lines still join.
+    wrapped = prose.replace("post, written", "post,\nwritten") + "<img src='a.png'>\n\nThe end.\n\n<img src='b.png'>"
+    assert clean_text(wrapped) == prose + "The end."
     # A block-editor post is HTML all through: its newlines between tags are only layout. A file
     # block's "Download" button is the page's, not the writer's.
     file_block = (

@@ -519,8 +519,10 @@ def _looks_like_html(text: pl.Expr, prose: pl.Expr | None = None) -> pl.Expr:
     # lines, and no markdown at all (a parser would eat the generics in a markdown code span).
     dense = (prose.str.count_matches(_BLOCK_TAG) >= pl.max_horizontal(4, 2 * lines)) & (markdown == 0) & ~text.str.contains("`", literal=True)
     # WordPress's classic editor writes paragraphs as blank-line separated text between its block tags: no
-    # markdown at all beside two block tags or more is HTML too.
-    classic = (block_lines >= 2) & (markdown == 0)
+    # markdown at all beside two lines opening with a list, heading, quote or table tag is HTML too (an
+    # image or a line break alone is what a plain markdown post may carry).
+    containers = prose.str.count_matches(r"(?m)^[ \t]*</?(?:ul|ol|li|h[1-6]|blockquote|table|tr|dl|pre)(?-u:\b)")
+    classic = (containers >= 2) & (markdown == 0)
     return (((block_lines >= 2) & (block_lines >= 0.3 * lines)) & (markdown < 3)) | dense | classic
 
 
