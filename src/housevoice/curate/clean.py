@@ -247,12 +247,6 @@ def _preformatted(node: LexborNode, depth: int) -> str:
     return "".join(parts)
 
 
-def _shown_spacing(text: str) -> str:
-    """Spaces as a browser shows them outside code: one between words where two text nodes met
-    ('inserted </ins> text'), none before a line's first word (after an image that opened it)."""
-    return re.sub(r"(?<=\n) (?=\S)", "", re.sub(r"(?<=\S)[ \t]{2,}(?=\S)", " ", text))
-
-
 def _own_rows(table: LexborNode):
     """The table's rows, not those of tables nested in its cells."""
     for child in table.iter(include_text=False):
@@ -262,18 +256,16 @@ def _own_rows(table: LexborNode):
             yield from (row for row in child.iter(include_text=False) if row.tag == "tr")
 
 
-def html_to_text(text: str, keep_links: bool = False, classic: bool | None = None) -> str:
+def html_to_text(text: str, keep_links: bool = False, classic: bool = True) -> str:
     """An HTML document as markdown-shaped plain text (selectolax parses, we walk the tree).
 
-    classic: False for a block-editor post (default: one without `<!-- wp:` block marks is classic)."""
+    classic: False for a block-editor post (its text outside paragraphs is layout, not line breaks)."""
     tree = LexborHTMLParser(text)
     body = tree.body
     if body is None:
         return ""
     autop = re.search(r"<p[\s>]", text, re.IGNORECASE) is None
-    classic = "<!-- wp:" not in text if classic is None else classic
     rendered = _HtmlRenderer(keep_links, autop, classic).children(body, 0)
-    rendered = outside_code(rendered, _shown_spacing)
     rendered = re.sub(r"[ \t]+\n", "\n", rendered)
     rendered = re.sub(r"\n[ \t]*\n[ \t]+", "\n\n", rendered)
     return re.sub(r"\n{3,}", "\n\n", rendered).strip()
@@ -802,7 +794,8 @@ def _clean(texts: pl.Series, settings: CleanSettings, own_lines: pl.Series | Non
         defined = texts.str.contains(r"(?m)^[ \t]{0,3}\[[^\]\^\n][^\]\n]*\]:[ \t]*\S").fill_null(False)
         steps.append((defined, lambda t, guard: t, shortcut_references))
         steps.append((links, lambda t, guard: _without_links(t, settings, guard), None))
-    touched = inline if keep_links else links
+    # (An HTML document's text nodes meeting at a tag leave spaces too: "inserted </ins> text".)
+    touched = (inline if keep_links else links) | is_html
     if settings.unescape_markdown:
         escaped = texts.str.contains(_ESCAPE).fill_null(False)
         steps.append((escaped, lambda t, guard: _outside(t, _ESCAPE, keep_group=1, protect_code=guard), None))

@@ -132,8 +132,6 @@ def _slots(pattern: tuple[str, ...]) -> frozenset[str]:
     return frozenset(t for t in pattern if len(t) > 2 and t[0] == "<" and t[-1] == ">")
 
 
-
-
 # What ends a numbered series name in a title: a colon, a dash, a bar.
 _HEAD_SEPARATORS = {":", "—", "–", "|", "-"}
 _HEAD_END = re.compile(r"\s*(?::|\s[—–|-]|[—–|])\s")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from housevoice.errors import SourceError
 from housevoice.ingest.base import ReadResult
+from housevoice.ingest.htmlfile import is_substack_index
 from housevoice.ingest.tabular import check_unique_keys, resolve_columns, row_to_document
 
 FORMAT = "csv"
@@ -15,8 +16,6 @@ SUFFIXES = (".csv", ".tsv")
 
 
 def sniff(path: Path, head: bytes) -> bool:
-    from housevoice.ingest.htmlfile import is_substack_index
-
     return path.suffix.lower() in SUFFIXES and not is_substack_index(path, head)
 
 
