@@ -201,7 +201,7 @@ def test_dev_corpus_templated_flags_and_family_pairs(dev_corpus):
 
     predicted = {rid: fam for rid, fam in result.columns.iter_rows() if fam}
     _, _, pair_f1 = prf(pairs(predicted), pairs({lab["id"]: lab["template_family"] for lab in labels if lab.get("template_family")}))
-    # Measured 0.952 flag F1 and 0.961 pair F1.
+    # Measured 0.966 flag F1 and 0.964 pair F1 (on the raw text: clean text gives 0.964 and 0.963).
     assert flag_f1 >= 0.95
     assert pair_f1 >= 0.90
 
@@ -285,6 +285,54 @@ def test_two_series_closing_alike_but_each_with_its_own_sentence_stay_two():
     )
     result = TemplateFlagger().flag(frame)
     assert result.columns["template_family"].drop_nulls().n_unique() == 2
+
+
+def test_a_numbered_title_one_word_off_joins_the_series_and_two_words_off_does_not():
+    rows = [{"title": f"Weekly recap #{n}", "text": f"Notes of week {n}: {topic}."}
+            for n, topic in ((12, "hiring"), (13, "pricing"), (14, "the new office"))]
+    rows += [
+        {"title": "Weekly roundup #15", "text": "Notes of week 15: the offsite."},
+        {"title": "Monthly roundup #4", "text": "Four weeks of shipping, in one page."},
+        {"title": "Weekly roundup", "text": "No number: a title like any other."},
+    ]
+    result = TemplateFlagger().flag(frame_of(rows))
+    assert sorted(result.flags["record_id"]) == ["r0", "r1", "r2", "r3"]
+    assert "Weekly recap #N — 4 posts" in set(result.columns["template_family"])
+
+
+def test_a_recurring_report_needs_no_shared_lines_but_other_repeated_names_do():
+    rows = [
+        {"title": "Build infrastructure update", "text": "We moved the runners to a bigger pool this spring."},
+        {"title": "Build infrastructure update: faster caches", "text": "Caches now live next to the runners."},
+        {"title": "Build infrastructure update: flaky tests", "text": "A third of the failures came from two suites."},
+        {"title": "Team story: the night shift", "text": "Three people keep the lights on while we sleep."},
+        {"title": "Team story: our first hire", "text": "She answered a post on a forum and stayed eight years."},
+        {"title": "Team story: leaving well", "text": "Goodbyes are part of the work, and can be done kindly."},
+    ]
+    result = TemplateFlagger().flag(frame_of(rows))
+    assert sorted(result.flags["record_id"]) == ["r0", "r1", "r2"]
+    assert set(result.columns["template_family"]) == {"Build infrastructure update: … — 3 posts"}
+
+
+def test_posts_of_a_section_whose_subtitles_open_alike_are_a_series_when_the_section_is_not():
+    notice = (
+        "## Summary\n\nOn {day}, the security team was told of two malicious packages that stole keys.\n\n"
+        "## Actions taken\n\nThe packages were removed and the accounts that published them were disabled.\n\n"
+        "We thank everyone who reported them and ask you to report anything suspicious to the security team."
+    )
+    rows = [{"title": f"Acme Registry: Malicious packages {a} and {b}", "text": notice.format(day=day)}
+            for a, b, day in (("foo", "bar", "May 2"), ("baz", "qux", "June 9"), ("fizz", "buzz", "July 30"))]
+    rows += [{"title": f"Acme Registry: {t}", "text": p} for t, p in (
+        ("API status codes change", "Clients get a 404 where they got a 200 with an error."),
+        ("Download counts by version", "The page now shows downloads per version, not per day."),
+        ("Help test the new frontend", "Try the beta and tell us what breaks before it ships."),
+    )]
+    # Other posts, so that the section's name is not the site's (set aside on half the titles).
+    rows += [{"title": t, "text": f"A post on {t.lower()}."} for t in (
+        "Why we write", "On tone", "Short posts", "Pricing is a conversation", "Remote onboarding", "Sheds", "Roofs")]
+    result = TemplateFlagger().flag(frame_of(rows))
+    assert sorted(result.flags["record_id"]) == ["r0", "r1", "r2"]
+    assert set(result.columns["template_family"]) == {"Acme Registry: Malicious packages … — 3 posts"}
 
 
 def test_a_site_name_around_every_title_is_set_aside():

@@ -137,12 +137,22 @@ _HEAD_SEPARATORS = {":", "—", "–", "|", "-"}
 _HEAD_END = re.compile(r"\s*(?::|\s[—–|-]|[—–|])\s")
 # Numbered names that are chapters of one piece of writing, not posts built from a template.
 _PARTS = {"part", "chapter", "step", "lesson", "section"}
+# Words naming a recurring report: three posts titled "Infra update", or "Infra update: …", are one column
+# even when each is written afresh (other repeated titles need shared lines to be a series).
+_PERIODIC = {
+    "update", "updates", "recap", "roundup", "digest", "minutes", "newsletter", "report", "summary",
+    "agenda", "highlights", "bulletin", "briefing", "retrospective",
+}
 # Names that only say a post is a copy: its copies are found from its text.
 _DECORATIONS = {"repost", "reposted", "cross", "crosspost", "post", "updated", "archive", "from", "the"}
 
 
+# The longest series name read before a subtitle, in tokens ('Open source program office monthly update: …').
+_HEAD_TOKENS = 6
+
+
 def _title_head(pattern: tuple[str, ...]) -> tuple[str, ...] | None:
-    """The series name before a title's own subtitle, if it has one: at most five tokens, then a
+    """The series name before a title's own subtitle, if it has one: at most _HEAD_TOKENS tokens, then a
     separator and words. A numbered name ('episode <N>' of 'Episode 12: …') is a series by itself;
     a plain one ('customer spotlight' of 'Customer spotlight: Acme') needs its posts to share lines."""
     for k, token in enumerate(pattern):
@@ -153,10 +163,19 @@ def _title_head(pattern: tuple[str, ...]) -> tuple[str, ...] | None:
         numbered = any(t.startswith("<") for t in head) and (bool(words) or "#" in head)
         named = bool(set(words) - _STOPWORDS - _DECORATIONS)
         chapter = bool(set(words) & _PARTS)
-        if len(head) <= 5 and (numbered or named) and not chapter and _key(rest):
+        if len(head) <= _HEAD_TOKENS and (numbered or named) and not chapter and _key(rest):
             return head
         return None
     return None
+
+
+def _one_word_apart(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Two title patterns of four tokens or more, with the same slots in the same places, that differ
+    in one word only."""
+    if len(a) != len(b) or len(a) < 4:
+        return False
+    apart = [(x, y) for x, y in zip(a, b) if x != y]
+    return len(apart) == 1 and all(_WORDS.fullmatch(t) and t not in _STOPWORDS for t in apart[0])
 
 
 def readable_pattern(title: str) -> str:
@@ -463,17 +482,34 @@ class TemplateFlagger(Flagger):
         patterns = {i: title_pattern(titles[i]) for i in rows}
         families = self._title_families(rows, patterns, text_ids, s)
         families = self._attach(rows, patterns, families)
-        named = self._head_families(rows, patterns, families, titles, text_ids, s)
-        families += [list(m) for m in named]
+        named, within = self._head_families(rows, patterns, families, titles, text_ids, s)
+        inner = [sub for subs in within.values() for sub in subs]
+        families += [list(m) for m in named if m not in set(inner)]
         if s.leading_words:
             families += self._leading_word_families(rows, patterns, families, text_ids, s)
         dominants = [Counter(patterns[i] for i in members).most_common(1)[0][0] for members in families]
         # Only titles without numbers or dates need the body to back them up.
         share, lines = self._shares(frame[text_col], [m for m, d in zip(families, dominants) if not _slots(d)], s)
+        inner_share, lines = self._shares(frame[text_col], [list(m) for m in inner], s, lines) if inner else ({}, lines)
+
+        def backed(members: list[int], dominant: tuple[str, ...], shares: dict[int, float]) -> bool:
+            """Numbered titles, and names of a recurring report, are a series by themselves; other
+            repeated titles need their posts to share lines."""
+            if _slots(dominant) or _PERIODIC & set(dominant):
+                return True
+            return sorted(shares[i] for i in members)[len(members) // 2] >= s.min_boilerplate_share
+
         series: list[Series] = []
         for members, dominant in zip(families, dominants):
-            if not _slots(dominant) and sorted(share[i] for i in members)[len(members) // 2] < s.min_boilerplate_share:
-                continue  # the same words as a title, with nothing shared inside: not a series
+            # A smaller series inside a section's posts ('Registry: Malicious packages …' among other
+            # 'Registry: …' posts) is the template, not the section.
+            inside = [
+                sub for sub in within.get(tuple(members), ())
+                if backed(list(sub), Counter(patterns[i] for i in sub).most_common(1)[0][0], inner_share)
+            ]
+            series += [Series(list(sub), named[sub]) for sub in inside]
+            if inside or not backed(members, dominant, share):
+                continue  # (the same words as a title, with nothing shared inside, are not a series)
             example = next(i for i in members if patterns[i] == dominant)
             series.append(Series(members, named.get(tuple(members)) or readable_pattern(titles[example])))
         if s.body_boilerplate:
@@ -534,24 +570,53 @@ class TemplateFlagger(Flagger):
         # Copies of one text count once: a re-posted article is not a series.
         return [m for m in by_key.values() if len({text_ids[i] for i in m}) >= s.min_members]
 
-    def _head_families(self, rows, patterns, families, titles, text_ids, s: TemplateSettings) -> dict[tuple[int, ...], str]:
+    def _head_families(self, rows, patterns, families, titles, text_ids, s: TemplateSettings):
         """Titles left over that open with the same name, then a subtitle of their own ('Episode 12:
-        Hiring our first designer', 'Customer spotlight: Acme'): a series named 'Episode N: …'."""
+        Hiring our first designer', 'Customer spotlight: Acme'): a series named 'Episode N: …'.
+        Returns ({members: name}, {members: smaller series inside it, tried when it is not one})."""
         placed = {i for m in families for i in m}
         by_head: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        bare = []
         for i in rows:
             if i in placed:
                 continue
             head = _title_head(patterns[i])
             if head:
                 by_head[head].append(i)
-        named = {}
-        for members in by_head.values():
-            if len({text_ids[i] for i in members}) >= s.min_members:
-                title = titles[members[0]]
-                cut = _HEAD_END.search(title)
-                named[tuple(members)] = f"{readable_pattern(title[: cut.start()])}{cut.group().rstrip()} …" if cut else readable_pattern(title)
-        return named
+            else:
+                bare.append(i)
+        # A post titled with the series name alone ('Team update' beside 'Team update: March') is one of it.
+        for i in bare:
+            if patterns[i] in by_head:
+                by_head[patterns[i]].append(i)
+        named: dict[tuple[int, ...], str] = {}
+        within: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
+        for head, members in by_head.items():
+            if len({text_ids[i] for i in members}) < s.min_members:
+                continue
+            named[tuple(members)] = self._head_name(titles[members[0]], 0)
+            # A section's name ('Acme Blog: …') may head several columns: its posts whose subtitles open
+            # alike ('Acme Blog: Malicious packages …') are the series when the section as a whole is not one.
+            by_opening: dict[tuple[str, ...], list[int]] = defaultdict(list)
+            for i in members:
+                rest = [w for t in patterns[i][len(head) + 1 :] if not t.startswith("<") for w in _WORDS.findall(t)]
+                if len(rest) >= 2 and not set(rest[:2]) & _STOPWORDS:
+                    by_opening[tuple(rest[:2])].append(i)
+            subs = [tuple(m) for m in by_opening.values() if len(m) < len(members) and len({text_ids[i] for i in m}) >= s.min_members]
+            for sub in subs:
+                named[sub] = self._head_name(titles[sub[0]], 2)
+            if subs:
+                within[tuple(members)] = subs
+        return named, within
+
+    @staticmethod
+    def _head_name(title: str, subtitle_words: int) -> str:
+        """'Episode N: …' from 'Episode 12: Hiring', with the subtitle's first words kept when asked."""
+        cut = _HEAD_END.search(title)
+        if not cut:
+            return readable_pattern(title)
+        kept = " ".join(title[cut.end() :].split()[:subtitle_words])
+        return f"{readable_pattern(title[: cut.start()])}{cut.group().rstrip()} {kept + ' ' if kept else ''}…"
 
     def _leading_word_families(self, rows, patterns, families, text_ids, s: TemplateSettings) -> list[list[int]]:
         """Titles left over that open with the same words ('Please welcome …', 'Security advisory: …')."""
@@ -599,6 +664,13 @@ class TemplateFlagger(Flagger):
                     rank = (len(fkey), len(grown[f]))
                     if best is None or rank > best[0]:
                         best = (rank, f)
+            if best is None and slots:
+                # A numbered title one word off a series' own ('Weekly roundup #15' beside 'Weekly
+                # recap #N') is that series under a renamed word.
+                near = {f for word in key for f in by_word.get(word, ())}
+                for f in sorted(near):
+                    if _one_word_apart(patterns[i], dominant[f]) and (best is None or len(grown[f]) > best[0][1]):
+                        best = ((0, len(grown[f])), f)
             if best is not None:
                 grown[best[1]].append(i)
         return [sorted(m) for m in grown]
