@@ -462,3 +462,21 @@ def test_shortcut_reference_links_keep_their_words_where_the_label_is_defined():
 def test_a_link_address_holding_parentheses_goes_whole():
     text = "Windows uses [SEH](https://msdn.microsoft.com/library/ms680657(v=vs.85).aspx) here ![x](a_(b).png)."
     assert clean_text(text) == "Windows uses SEH here."
+
+
+def test_an_html_ordered_list_in_markdown_keeps_its_numbers():
+    """Markdown with an HTML `<ol>` (a post pasted from another editor) read as "- " items: the
+    numbers a reader sees were lost, and an export of the same post as HTML kept them."""
+    text = (
+        "# Plan\n\nSome *markdown* with `code` and a [link](https://x.org).\n\nWe will:\n"
+        '<ol start="3">\n  <li>fix the <em>build</em></li>\n  <li>write the docs<ul><li>a guide</li></ul></li>\n'
+        "  <li>ship</li>\n</ol>\n\n- a markdown item\n\nOn one line: <ol><li>one</li> <li>two</li></ol> and <ul><li>u</li></ul>"
+    )
+    assert clean_text(text) == (
+        "# Plan\n\nSome *markdown* with `code` and a link.\n\nWe will:\n\n3. fix the build\n4. write the docs\n\n- a guide\n\n"
+        "5. ship\n\n- a markdown item\n\nOn one line:\n\n1. one\n2. two and\n\n- u"
+    )
+    # A list tag inside code stays as written.
+    assert clean_text("Use `<ol><li>x</li></ol>` for *steps*:\n\n<ol><li>first</li></ol>") == (
+        "Use `<ol><li>x</li></ol>` for *steps*:\n\n1. first"
+    )

@@ -289,6 +289,41 @@ _TABLE_CELL = rf"(?i)<t[dh]{_NOT_NAME}"
 _LINE_BREAK = rf"(?i)<br\s*/?>|</?(?:p|div|h[1-6]|ul|ol|table|tr|blockquote|details|summary|figure){_NOT_NAME}"
 
 
+_LIST_TAG = re.compile(rf"(?i)<(/?)(ol|ul|li)({_NOT_NAME})")
+_START = re.compile(r"""(?i)\sstart\s*=\s*["']?(-?\d+)""")
+
+
+def numbered_items(text: str) -> str:
+    """An HTML ordered list's items in markdown text numbered as a reader sees them ("1. ", "2. ";
+    from its `start`): the item tags that are left become "- " items."""
+    if "<ol" not in text.lower():
+        return text
+    out, last, lists = [], 0, []
+    for tag in _LIST_TAG.finditer(text):
+        closing, name, rest = tag.group(1), tag.group(2).lower(), tag.group(3)
+        if name in ("ol", "ul"):
+            if closing:
+                if lists:
+                    lists.pop()
+            else:
+                start = _START.search(rest) if name == "ol" else None
+                lists.append([name, int(start.group(1)) if start else 1])
+            continue
+        if closing or not lists or lists[-1][0] != "ol":
+            continue
+        line_start = text.rfind("\n", 0, tag.start()) + 1
+        before = text[line_start : tag.start()]
+        # An item opening its line starts it (as "- " items do); one after other words starts a new line.
+        out.append(text[last : tag.start()].rstrip(" \t") if before.strip() else text[last:line_start])
+        out.append(f"{'' if not before.strip() else chr(10)}{lists[-1][1]}. ")
+        lists[-1][1] += 1
+        last = tag.end()
+        while last < len(text) and text[last] in " \t":
+            last += 1
+    out.append(text[last:])
+    return "".join(out)
+
+
 def _inline_html(text: pl.Expr, keep_links: bool, protect_code: bool = True) -> pl.Expr:
     """Inline tags to text (links keep their text, list items become `- `, breaks newlines); no unescaping."""
     text = _sub(text, rf"(?is)<(?:{_DROPPED})\s*>", "", protect_code)
@@ -786,7 +821,12 @@ def _clean(texts: pl.Series, settings: CleanSettings, own_lines: pl.Series | Non
     else:
         inline = is_html = pl.Series([False] * len(texts), dtype=pl.Boolean)
     # Inline tags, then links: both outside code, with the code masked once for the two.
-    steps = [(inline, lambda t, guard: _inline_html(t, keep_links, guard), html.unescape)]
+    # An ordered list's numbers first (a Python step): the inline step makes other items "- ".
+    ordered = (texts.str.contains("(?i)<ol", literal=False).fill_null(False) & inline).fill_null(False)
+    steps = [
+        (ordered, lambda t, guard: t, numbered_items),
+        (inline, lambda t, guard: _inline_html(t, keep_links, guard), html.unescape),
+    ]
     if not keep_links:
         # Tagged rows too: unescaping may have written a bracket or an address.
         links = texts.str.contains(r"\[|https?://|ftp:|mailto:|www\.").fill_null(False) | inline
