@@ -15,7 +15,7 @@ import math
 import polars as pl
 
 from housevoice.curate.base import MONTH_ABBREVIATIONS, MONTHS
-from housevoice.curate.code_masks import FENCE_LINE, lines_with_code
+from housevoice.curate.code_masks import FENCE_LINE, in_slices, lines_with_code
 
 # Lines with fewer words (numbers and markup aside) are too common to call boilerplate.
 _MIN_WORDS = 3
@@ -171,7 +171,7 @@ def remove_boilerplate(
         {"row": rows, **{name: col.cast(pl.String).gather(rows) for name, col in (("title", titles), ("author", authors)) if col is not None}}
     )
     # The ends of a corpus's texts are read a chunk at a time: their pieces are as large as a tenth of it.
-    held = pl.concat([_ends(texts, rows.slice(start, _CHUNK), own) for start in range(0, len(rows), _CHUNK)])
+    held = pl.concat(in_slices(rows, _CHUNK, lambda part: _ends(texts, part, own)))
     info = pl.DataFrame(
         {"row": rows, "text_key": text_keys.gather(rows), "title": titles.gather(rows) if titles is not None else None},
         schema={"row": pl.Int64, "text_key": pl.UInt64, "title": pl.String},

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import html
-import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -15,7 +13,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from housevoice.curate.base import FlaggerSettings
 from housevoice.curate.boilerplate import remove_boilerplate
-from housevoice.curate.code_masks import lines_with_code, outside_code, python_per_row, rewrite_outside_code, where, where_found
+from housevoice.curate.code_masks import in_slices, lines_with_code, outside_code, python_per_row, rewrite_outside_code, where, where_found
 from housevoice.curate.markup import CODE, HTML_TAG, URL
 
 # Private-use marks around a replacement, so that code kept by the same regex can be told
@@ -731,7 +729,6 @@ def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, work
     polars lets go of Python's lock, so the vectorised passes of the chunks run side by side.
     """
     settings = settings or CleanSettings()
-    workers = workers or len(os.sched_getaffinity(0))
     texts = frame["text"]
     # WordPress shows a line break where a classic-editor post has one (wpautop): its lines are not
     # an editor's wrapping.
@@ -740,15 +737,9 @@ def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, work
         if "source" in frame.columns
         else pl.Series([False] * frame.height, dtype=pl.Boolean)
     )
-    if frame.height <= CLEAN_CHUNK:
-        cleaned, keys = _clean(texts, settings, own_lines)
-    else:
-        starts = range(0, frame.height, CLEAN_CHUNK)
-        parts = [texts.slice(start, CLEAN_CHUNK) for start in starts]
-        lines = [own_lines.slice(start, CLEAN_CHUNK) for start in starts]
-        with ThreadPoolExecutor(max(1, workers)) as pool:
-            done = list(pool.map(_clean, parts, [settings] * len(parts), lines))
-        cleaned, keys = pl.concat([c for c, _ in done]), pl.concat([k for _, k in done])
+    pieces = pl.DataFrame({"text": texts, "own_lines": own_lines})
+    done = in_slices(pieces, CLEAN_CHUNK, lambda part: _clean(part["text"], settings, part["own_lines"]), workers)
+    cleaned, keys = pl.concat([c for c, _ in done]), pl.concat([k for _, k in done])
     said = pl.Series("boilerplate", [None] * frame.height, dtype=pl.String)
     if settings.remove_boilerplate:
         kinds = frame["kind"].cast(pl.String) if "kind" in frame.columns else pl.Series([None] * frame.height, dtype=pl.String)
@@ -764,7 +755,9 @@ def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, work
     # One writing in two exports (HTML and markdown, other tracking links, another byline, typographic
     # quotes) has one clean text, emphasis marks and quotes aside: series count such copies once.
     # An exact duplicate stays the same raw text.
-    content = text_key(cleaned.str.replace_all(_MARKS_AND_QUOTES, ""), normalized=True).alias("content_key")
+    content = pl.concat(
+        in_slices(cleaned, CLEAN_CHUNK, lambda part: text_key(part.str.replace_all(_MARKS_AND_QUOTES, ""), normalized=True), workers)
+    ).alias("content_key")
     return frame.with_columns(cleaned.alias("clean_text"), keys, content, said)
 
 

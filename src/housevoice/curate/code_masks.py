@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
@@ -177,3 +179,14 @@ def where(texts: pl.Series, pattern: str, change) -> pl.Series:
         return texts
     changed = pl.select(change(pl.lit(texts.gather(rows)))).to_series()
     return texts.scatter(rows, changed)
+
+
+def in_slices(items, size: int, work, workers: int | None = None) -> list:
+    """`work` on each slice of `size` of `items` (a Series or a frame), `workers` at once (default:
+    the CPUs this process may use), results in order. A polars pass over a whole column runs on one
+    core; slices of it run side by side, as polars lets go of Python's lock."""
+    parts = [items.slice(start, size) for start in range(0, len(items), size)] or [items]
+    if len(parts) == 1:
+        return [work(parts[0])]
+    with ThreadPoolExecutor(max(1, workers or len(os.sched_getaffinity(0)))) as pool:
+        return list(pool.map(work, parts))
