@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections import Counter, defaultdict
@@ -100,6 +101,10 @@ def without_site_affixes(titles: list[str | None], share: float, least: int = 3)
     return out
 
 
+_DIGIT = re.compile(r"\d")
+
+
+@functools.lru_cache(maxsize=65536)
 def _slot(token: str, dated: bool = False) -> str | None:
     if token in _MONTHS or (dated and token in _MONTH_ABBREVIATIONS):
         return "Month"
@@ -114,7 +119,7 @@ def _slot(token: str, dated: bool = False) -> str | None:
 def title_pattern(title: str) -> tuple[str, ...]:
     """The title as tokens, numbers, versions, dates and months replaced by typed slots (`<N.N>`)."""
     out = []
-    dated = any(c.isdigit() for c in title)
+    dated = _DIGIT.search(title) is not None
     for raw in _TOKEN.findall(title.lower()):
         token = raw.rstrip(".") or raw
         slot = _slot(token, dated)
@@ -171,17 +176,18 @@ def _title_head(pattern: tuple[str, ...]) -> tuple[str, ...] | None:
 
 def _one_word_apart(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """Two title patterns of four tokens or more, with the same slots in the same places, that differ
-    in one word only."""
+    in one word only and share another."""
     if len(a) != len(b) or len(a) < 4:
         return False
     apart = [(x, y) for x, y in zip(a, b) if x != y]
-    return len(apart) == 1 and all(_WORDS.fullmatch(t) and t not in _STOPWORDS for t in apart[0])
+    words = [x for x, y in zip(a, b) if x == y and _WORDS.fullmatch(x) and x not in _STOPWORDS]
+    return len(apart) == 1 and bool(words) and all(_WORDS.fullmatch(t) and t not in _STOPWORDS for t in apart[0])
 
 
 def readable_pattern(title: str) -> str:
     """A member's title with its slots shown as placeholders: 'Announcing Rust N.N'."""
     words = []
-    dated = any(c.isdigit() for c in title)
+    dated = _DIGIT.search(title) is not None
     for raw in re.findall(r"\S+", title):
         core = raw.strip(".,:;!?()[]'\"#")
         slot = _slot(core.lower().rstrip("."), dated) if core else None
@@ -648,6 +654,12 @@ class TemplateFlagger(Flagger):
         for f, (fkey, _) in enumerate(keys):
             if len(fkey) >= 2:
                 by_rarest[min(fkey, key=lambda w: (len(by_word[w]), w))].append(f)
+        # A family's numbered title with one word left out, by the place of that word.
+        by_gap: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        for f, p in enumerate(dominant):
+            if len(p) >= 4 and _slots(p):
+                for j in range(len(p)):
+                    by_gap[(*p[:j], "\x00", *p[j + 1 :])].append(f)
         for i in rows:
             if i in placed:
                 continue
@@ -667,9 +679,10 @@ class TemplateFlagger(Flagger):
             if best is None and slots:
                 # A numbered title one word off a series' own ('Weekly roundup #15' beside 'Weekly
                 # recap #N') is that series under a renamed word.
-                near = {f for word in key for f in by_word.get(word, ())}
+                p = patterns[i]
+                near = {f for j in range(len(p)) for f in by_gap.get((*p[:j], "\x00", *p[j + 1 :]), ())}
                 for f in sorted(near):
-                    if _one_word_apart(patterns[i], dominant[f]) and (best is None or len(grown[f]) > best[0][1]):
+                    if _one_word_apart(p, dominant[f]) and (best is None or len(grown[f]) > best[0][1]):
                         best = ((0, len(grown[f])), f)
             if best is not None:
                 grown[best[1]].append(i)
