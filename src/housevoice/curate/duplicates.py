@@ -100,9 +100,9 @@ def shingle_hashes(texts: pl.Series, k: int) -> tuple[np.ndarray, np.ndarray, np
             np.add(window, padded[j : j + len(token_hash)], out=window)
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
     long_rows = lengths >= k
-    keep = np.zeros(len(token_hash) + 1, np.int64)
-    np.add.at(keep, starts[long_rows], 1)
-    np.add.at(keep, (starts + lengths - k + 1)[long_rows], -1)
+    # +1 where a text's windows start, -1 past its last: a running sum marks the windows kept.
+    edges = len(token_hash) + 1
+    keep = np.bincount(starts[long_rows], minlength=edges) - np.bincount((starts + lengths - k + 1)[long_rows], minlength=edges)
     out = window[np.cumsum(keep[:-1]) > 0]
     short_rows = np.flatnonzero((lengths > 0) & ~long_rows)
     if len(short_rows):
