@@ -35,6 +35,9 @@ def test_page_builder_shortcodes_go_and_the_writing_they_wrap_stays():
         '[et_pb_button button_text="Shop now" button_url="https://x.com"][/et_pb_button][/et_pb_column][/et_pb_row][/et_pb_section]'
     )
     assert clean_text(divi) == "Our spring sale starts Monday.\n\nBring a friend."
+    # A testimonial module holds a customer's words, not the site's voice.
+    quoted = divi.replace("[et_pb_divider /]", '[et_pb_testimonial author="Jo Park"]<p>Best shop in town!</p>[/et_pb_testimonial]')
+    assert clean_text(quoted) == "Our spring sale starts Monday.\n\nBring a friend."
     bakery = (
         '[vc_row][vc_column width="1/2"][vc_column_text]We bake bread every morning.\n\nCome by the shop.[/vc_column_text]'
         "[vc_raw_html]JTNDZGl2JTNF[/vc_raw_html][vc_empty_space][/vc_column][/vc_row]\n\n[mc4wp_form id=\"5\"]"

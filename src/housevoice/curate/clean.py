@@ -103,6 +103,14 @@ _BLOCKS = {
     "p", "div", "section", "article", "header", "footer", "main", "aside", "figure", "figcaption",
     "details", "summary", "address", "dl", "dt", "dd", "center", "body", "html", "hr", "nav",
 }
+# Parts of a post that a publishing tool writes, not its writer (by their class): a link preview
+# card quotes another site's title and description (Ghost's bookmark card), buttons and sign-up
+# boxes ask the reader to act (WordPress's file "Download" button), lists of other posts and
+# sharing links are the site's.
+_NOT_THE_WRITERS = re.compile(
+    r"(?:^|\s)(?:kg-(?:bookmark|signup|button|cta)-card|wp-block-(?:file__button|buttons|latest-posts|social-links)"
+    r"|sharedaddy|jp-relatedposts)(?:\s|$)"
+)
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _MAX_DEPTH = 120  # levels (about three Python frames each): far below the interpreter's limit
 _LANGUAGE = re.compile(r"(?:language-|lang-|brush:\s*)([\w+#-]+)")
@@ -140,7 +148,7 @@ class _HtmlRenderer:
         tag = node.tag
         if tag == "-text":
             return self.text(node.text_content or "", node)
-        if tag in _SKIPPED:
+        if tag in _SKIPPED or _NOT_THE_WRITERS.search(node.attributes.get("class") or ""):
             return ""
         if depth > _MAX_DEPTH:  # pathological nesting: plain text is better than a crash
             return " " + (node.text(deep=True) or "") + " "
@@ -170,8 +178,6 @@ class _HtmlRenderer:
         if tag == "table":
             return self.table(node, depth)
         if tag == "a":
-            if "wp-block-file__button" in (node.attributes.get("class") or ""):
-                return ""  # WordPress's "Download" button beside a file's own link: the page's words, not the writer's
             inner = self.children(node, depth)
             href = node.attributes.get("href")
             if self.keep_links and href and inner.strip():
@@ -468,8 +474,11 @@ def _without_shortcodes(texts: pl.Series) -> pl.Series:
 _SHORTCODE_HINT = r"\[/[A-Za-z][\w-]*\]|\[[A-Za-z][\w-]*[ \t]+[\w-]+=[\"']"
 _SHORTCODE_TAG = re.compile(r"\[(/?)([A-Za-z][\w-]*)((?:[ \t]+[^\]\n]*?)?)[ \t]*(/?)\]")
 _ATTRIBUTE = re.compile(r"""[ \t][\w-]+=(?:"[^"\n]*"|'[^'\n]*'|[^\s\]]+)""")
-# Shortcodes whose content is markup or script for the page, never prose (WPBakery's raw blocks).
-_RAW_SHORTCODES = re.compile(r"(?s)\[(vc_raw_html|vc_raw_js|et_pb_code|fusion_code)(?:[ \t][^\]\n]*)?\].*?\[/\1\]")
+# Shortcodes whose content is not the writer's prose: markup or script for the page (WPBakery's raw
+# blocks), or a customer's words (page builders' testimonial modules).
+_RAW_SHORTCODES = re.compile(
+    r"(?s)\[(vc_raw_html|vc_raw_js|et_pb_code|fusion_code|et_pb_testimonial|fusion_testimonial)(?:[ \t][^\]\n]*)?\].*?\[/\1\]"
+)
 
 
 def without_plugin_shortcodes(text: str) -> str:
