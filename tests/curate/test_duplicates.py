@@ -62,6 +62,14 @@ def test_markdown_restyling_and_tracking_links_are_invisible():
     assert flags_of(DuplicateFlagger().flag(frame)) == {"r1": "near_duplicate"}
 
 
+def test_bold_restyled_with_underscores_keeps_the_numbers_a_copy_agrees_on():
+    """`**on May 12**` restyled as `__on May 12__` read as the specific "12__" (and no month): the copy
+    disagreed with its source on its dates and was taken for a sibling of a series."""
+    text = "\n\n".join(PARAGRAPHS).replace("this spring", "**on May 12**").replace("four of them", "**4 of them**")
+    frame = frame_of([{"text": text}, {"text": text.replace("**", "__")}])
+    assert flags_of(DuplicateFlagger().flag(frame)) == {"r1": "near_duplicate"}
+
+
 def test_keeper_is_the_earliest_published_not_the_first_ingested():
     text = "\n\n".join(PARAGRAPHS)
     frame = frame_of([

@@ -125,10 +125,12 @@ def shingle_hashes(texts: pl.Series, k: int) -> tuple[np.ndarray, np.ndarray, np
 
 
 def _specifics_of(texts: pl.Series, pattern: str = _SPECIFIC_PATTERN) -> list[set[str]]:
-    """Numbers, versions, dates and months of each text (web addresses aside), lower case, in one polars pass."""
+    """Numbers, versions, dates and months of each text (web addresses aside), lower case, in one polars pass.
+    Underscores are no part of them: `__3__` is markdown's bold 3, as `**3**` is."""
     found = (
         texts.fill_null("")
         .str.replace_all(_URL, " ")
+        .str.replace_all("_", " ", literal=True)
         .str.extract_all(f"(?i){pattern}")
         .list.eval(pl.element().str.to_lowercase().str.strip_chars_end("."))
     )
