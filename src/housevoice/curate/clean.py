@@ -318,8 +318,9 @@ def numbered_items(text: str) -> str:
         line_start = text.rfind("\n", 0, tag.start()) + 1
         before = text[line_start : tag.start()]
         # An item opening its line starts it (as "- " items do); one after other words starts a new line.
-        out.append(text[last : tag.start()].rstrip(" \t") if before.strip() else text[last:line_start])
-        out.append(f"{'' if not before.strip() else chr(10)}{lists[-1][1]}. ")
+        inline = bool(before.strip())
+        out.append(text[last : tag.start()].rstrip(" \t") if inline else text[last:line_start])
+        out.append(("\n" if inline else "") + f"{lists[-1][1]}. ")
         lists[-1][1] += 1
         last = tag.end()
         while last < len(text) and text[last] in " \t":
@@ -824,7 +825,7 @@ def _clean(texts: pl.Series, settings: CleanSettings, own_lines: pl.Series | Non
         inline = is_html = pl.Series([False] * len(texts), dtype=pl.Boolean)
     # Inline tags, then links: both outside code, with the code masked once for the two.
     # An ordered list's numbers first (a Python step): the inline step makes other items "- ".
-    ordered = (texts.str.contains("(?i)<ol", literal=False).fill_null(False) & inline).fill_null(False)
+    ordered = texts.str.contains("(?i)<ol").fill_null(False) & inline
     steps = [
         (ordered, lambda t, guard: t, numbered_items),
         (inline, lambda t, guard: _inline_html(t, keep_links, guard), html.unescape),
