@@ -185,3 +185,28 @@ def test_ends_read_a_few_texts_at_a_time_find_the_same_lines(vocabulary, monkeyp
     chunked = clean_frame(frame)
     assert chunked.select("clean_text", "boilerplate").equals(whole.select("clean_text", "boilerplate"))
     assert chunked["boilerplate"].is_not_null().sum() == len(TOPICS)
+
+
+def test_a_closing_list_under_a_recurring_lead_goes_whole_and_other_closing_lists_stay(vocabulary):
+    """A related-posts list: its lead recurs under unrelated titles, its items (other posts' titles)
+    differ from post to post, so no single item is common enough to be a boilerplate line."""
+    rng = random.Random(8)
+    posts = []
+    for i, topic in enumerate(TOPICS):
+        others = rng.sample([t for t in TOPICS if t != topic], 3)
+        related = "\n".join(f"- [What we learned about {t}](https://acme.example/{i}-{n})" for n, t in enumerate(others))
+        posts.append({"record_id": f"p{i}", "title": f"What we learned about {topic}", "kind": "post",
+                      "text": f"{_body(rng, vocabulary, 60)}\n\n{_body(rng, vocabulary, 6)}\n\n- {_body(rng, vocabulary, 5)}\n- {_body(rng, vocabulary, 5)}"
+                              f"\n\n## Related posts\n\n{related}"})
+    # A series' own closing list (one title shape) is the template's, and a list after a lead of its own stays.
+    posts += [{"record_id": f"w{n}", "title": f"Weekly recap #{n}", "kind": "post",
+               "text": f"{_body(rng, vocabulary, 40)}\n\nLinks of the week:\n\n- {_body(rng, vocabulary, 4)}\n- {_body(rng, vocabulary, 4)}"}
+              for n in range(1, 7)]
+    frame = clean_frame(pl.DataFrame(posts))
+    rows = {r["record_id"]: r for r in frame.iter_rows(named=True)}
+    for i in range(len(TOPICS)):
+        row = rows[f"p{i}"]
+        assert row["clean_text"] == row["text"][: row["text"].index("\n\n## Related posts")]  # the post's own list stays
+        assert row["boilerplate"] == f"A closing list of 3 items under 'Related posts' ({len(TOPICS)} posts end so) taken out of the clean text."
+    for n in range(1, 7):
+        assert rows[f"w{n}"]["clean_text"] == rows[f"w{n}"]["text"] and rows[f"w{n}"]["boilerplate"] is None

@@ -176,21 +176,9 @@ def remove_boilerplate(
         {"row": rows, "text_key": text_keys.gather(rows), "title": titles.gather(rows) if titles is not None else None},
         schema={"row": pl.Int64, "text_key": pl.UInt64, "title": pl.String},
     ).select("row", "text_key", shape=_title_shape())
-    counts = held.join(info, on="row").group_by("key").agg(posts=pl.col("text_key").n_unique()).filter(pl.col("posts") >= needed)
-    if counts.is_empty():
-        return texts, none
-    # Spread over unrelated titles: three shapes or more, none holding half of the posts.
-    spread = (
-        held.join(counts.select("key"), on="key")
-        .join(info, on="row")
-        .group_by("key", "shape")
-        .agg(posts=pl.col("text_key").n_unique())
-        .group_by("key")
-        .agg(shapes=pl.len(), largest=pl.col("posts").max(), posts=pl.col("posts").sum())
-        .filter((pl.col("shapes") >= 3) & (2 * pl.col("largest") <= pl.col("posts")))
-        .select("key")
-        .join(counts, on="key")
-    )
+    texts, listed = _without_closing_lists(texts, rows, info, needed)
+    none = none.scatter(listed["row"], listed["detail"]) if listed.height else none
+    spread = _widespread(held, info, needed)
     if spread.is_empty():
         return texts, none
     touched = held.join(spread, on="key").select("row").unique().sort("row")["row"]
@@ -214,7 +202,62 @@ def remove_boilerplate(
         )
     )
     details = [_detail(*row) for row in said.select("lines", "shown_line", "shown_posts").iter_rows()]
+    before = none.gather(said["row"])
+    details = [f"{d} {b}" if b else d for d, b in zip(details, before.to_list())]
     return out, none.scatter(said["row"], details)
+
+
+def _widespread(keyed: pl.DataFrame, info: pl.DataFrame, needed: int) -> pl.DataFrame:
+    """(key, posts): the keys of `keyed` (row, key) found in `needed` distinct texts or more, spread over
+    unrelated titles: three title shapes or more, none holding half of the posts."""
+    counts = keyed.join(info, on="row").group_by("key").agg(posts=pl.col("text_key").n_unique()).filter(pl.col("posts") >= needed)
+    if counts.is_empty():
+        return counts
+    return (
+        keyed.join(counts.select("key"), on="key")
+        .join(info, on="row")
+        .group_by("key", "shape")
+        .agg(posts=pl.col("text_key").n_unique())
+        .group_by("key")
+        .agg(shapes=pl.len(), largest=pl.col("posts").max(), posts=pl.col("posts").sum())
+        .filter((pl.col("shapes") >= 3) & (2 * pl.col("largest") <= pl.col("posts")))
+        .select("key")
+        .join(counts, on="key")
+    )
+
+
+# A text's closing list and the short line that leads it ("Related posts:", "## Read next"): the
+# list's items differ from post to post, the lead recurs.
+_CLOSING_LIST = r"(?:^|\n\n)((?:#{1,6}[ \t]+)?[^\n#>|`\-*+ \t][^\n]{0,79})\n\n?((?:[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t][^\n]*(?:\n|$))+)\s*$"
+_LEAD_WORDS = 8
+
+
+def _without_closing_lists(texts: pl.Series, rows: pl.Series, info: pl.DataFrame, needed: int) -> tuple[pl.Series, pl.DataFrame]:
+    """The texts without a closing list whose lead recurs as widely as a boilerplate line (a related-posts
+    or read-next list: other posts' titles, not the writer's words), and (row, detail) for those."""
+    found = (
+        pl.DataFrame({"row": rows, "t": texts.gather(rows).fill_null("")})
+        .with_columns(pl.col("t").str.extract_groups(_CLOSING_LIST).alias("g"))
+        .select("row", lead=pl.col("g").struct.field("1"), items=pl.col("g").struct.field("2"))
+        .filter(pl.col("items").is_not_null())
+        .with_columns(said=pl.col("lead").str.replace(r"^#{1,6}[ \t]+", "").str.strip_chars())
+        .filter(pl.col("said").str.count_matches(r"\S+") <= _LEAD_WORDS)
+        .with_columns(key=_words(pl.col("said")).hash(seed=9))
+    )
+    empty = pl.DataFrame(schema={"row": pl.Int64, "detail": pl.String})
+    if found.is_empty():
+        return texts, empty
+    spread = _widespread(found.select("row", "key"), info, needed)
+    if spread.is_empty():
+        return texts, empty
+    hit = found.join(spread, on="key").sort("row")
+    cut = texts.gather(hit["row"]).str.replace(_CLOSING_LIST, "").str.strip_chars_end()
+    details = [
+        f"A closing list of {len(items.strip().splitlines())} items under '{_short(said)}' ({posts:,} posts end so) "
+        "taken out of the clean text."
+        for said, items, posts in hit.select("said", "items", "posts").iter_rows()
+    ]
+    return texts.scatter(hit["row"], cut), pl.DataFrame({"row": hit["row"], "detail": details}, schema=empty.schema)
 
 
 def _detail(count: int, examples: list[str], posts: list[int]) -> str:
