@@ -405,6 +405,13 @@ def test_a_classic_editor_post_with_a_few_p_tags_keeps_its_blank_line_paragraphs
     assert clean_text(file_block) == "Annual report"
     blocks = "<!-- wp:paragraph -->\n<p>One\nflowing paragraph.</p>\n<!-- /wp:paragraph -->\n\n<p>Two.</p>"
     assert clean_text(blocks) == "One flowing paragraph.\n\nTwo."
+    # An embedded social post (the blockquote a tweet embed falls back to) and a latest-posts list are embeds.
+    embeds = (
+        "<p>We spoke at the meetup.</p><blockquote class=\"twitter-tweet\"><p>Great talk by the Acme team!</p>&mdash; "
+        "Someone (@someone) <a href=\"https://twitter.com/x/status/1\">May 3, 2024</a></blockquote>"
+        '<ul class="wp-block-latest-posts__list wp-block-latest-posts"><li><a href="/a">Another post</a></li></ul><p>Thanks.</p>'
+    )
+    assert clean_text(embeds) == "We spoke at the meetup.\n\nThanks."
 
 
 def test_spaces_a_browser_would_not_show_go():

@@ -106,10 +106,10 @@ _BLOCKS = {
 # Parts of a post that a publishing tool writes, not its writer (by their class): a link preview
 # card quotes another site's title and description (Ghost's bookmark card), buttons and sign-up
 # boxes ask the reader to act (WordPress's file "Download" button), lists of other posts and
-# sharing links are the site's.
+# sharing links are the site's, and an embedded social post (its blockquote fallback) is an embed.
 _NOT_THE_WRITERS = re.compile(
     r"(?:^|\s)(?:kg-(?:bookmark|signup|button|cta)-card|wp-block-(?:file__button|buttons|latest-posts|social-links)"
-    r"|sharedaddy|jp-relatedposts)(?:\s|$)"
+    r"|sharedaddy|jp-relatedposts|twitter-tweet|instagram-media|tiktok-embed|reddit-card|bluesky-embed|mastodon-embed)(?:\s|$)"
 )
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _MAX_DEPTH = 120  # levels (about three Python frames each): far below the interpreter's limit
