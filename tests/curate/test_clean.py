@@ -412,6 +412,13 @@ def test_a_classic_editor_post_with_a_few_p_tags_keeps_its_blank_line_paragraphs
         '<ul class="wp-block-latest-posts__list wp-block-latest-posts"><li><a href="/a">Another post</a></li></ul><p>Thanks.</p>'
     )
     assert clean_text(embeds) == "We spoke at the meetup.\n\nThanks."
+    # The same embed code pasted into a markdown post.
+    pasted = (
+        "# Meetup\n\nWe *spoke* at the meetup.\n\n<blockquote class=\"twitter-tweet\" data-dnt=\"true\"><p lang=\"en\">Great talk!</p>"
+        "&mdash; Someone (@someone) <a href=\"https://twitter.com/x/status/1\">May 3, 2024</a></blockquote>\n"
+        '<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>\n\nThanks.'
+    )
+    assert clean_text(pasted) == "# Meetup\n\nWe *spoke* at the meetup.\n\nThanks."
 
 
 def test_spaces_a_browser_would_not_show_go():

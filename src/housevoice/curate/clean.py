@@ -284,6 +284,11 @@ _NOT_NAME = r"(?:[^\w<>][^<>]*)?>"
 _DROPPED = "|".join(
     rf"{name}(?:[^\w].*?)?</{name}" for name in ("script", "style", "iframe", "noscript", "object", "svg", "video", "audio")
 )
+# An embedded social post pasted into markdown: its blockquote fallback is someone else's post.
+_EMBEDDED_POST = (
+    r"(?is)<blockquote\s[^<>]*class\s*=\s*[\"'][^\"']*(?:twitter-tweet|instagram-media|tiktok-embed|reddit-card)"
+    r"[^<>]*>.*?</blockquote\s*>"
+)
 _LINK = r"(?is)<a\s[^<>]*?href\s*=\s*[\"']([^\"']*)[\"'][^<>]*>(.*?)</a\s*>"
 _LIST_ITEM = rf"(?im)^[ \t]*<li{_NOT_NAME}[ \t]*"
 # Items and cells that share a line with others must not run their words together ("onetwo").
@@ -332,6 +337,7 @@ def numbered_items(text: str) -> str:
 def _inline_html(text: pl.Expr, keep_links: bool, protect_code: bool = True) -> pl.Expr:
     """Inline tags to text (links keep their text, list items become `- `, breaks newlines); no unescaping."""
     text = _sub(text, rf"(?is)<(?:{_DROPPED})\s*>", "", protect_code)
+    text = _sub(text, _EMBEDDED_POST, "", protect_code)
     text = _sub(text, _LINK, "[${2}](${1})" if keep_links else "${2}", protect_code)
     text = _sub(text, _LIST_ITEM, "- ", protect_code)
     text = _sub(text, _INNER_LIST_ITEM, "\n- ", protect_code)
