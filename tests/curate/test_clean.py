@@ -474,6 +474,9 @@ def test_shortcut_reference_links_keep_their_words_where_the_label_is_defined():
         "We upgraded to LLVM 6 and read the docs; a [literal] stays, as does `[upgraded to LLVM 6]` in code. "
         "See the meeting calendar: it moved."
     )
+    # A label holding code ("[`serde`]", common in technical posts) is a link where the text defines it.
+    code = "Use [`serde`] with `x`, and [`toml`], not [`undefined`].\n\n[`serde`]: https://serde.rs\n[`toml`]: https://toml.io"
+    assert clean_text(code) == "Use `serde` with `x`, and `toml`, not [`undefined`]."
 
 
 def test_a_link_address_holding_parentheses_goes_whole():

@@ -45,17 +45,20 @@ def mask_code(texts: pl.Series) -> tuple[pl.Series, pl.DataFrame, pl.Series]:
         pieces=pl.col("text").str.replace_all(CODE, f"{_OPEN}${{0}}{_CLOSE}").str.split(_OPEN),
     )
     frame = frame.with_columns(safe=pl.col("safe") & (pl.col("pieces").list.len() <= len(_MARKS)))
-    # Piece 0 is prose (n = -1); every later piece is a code, its closing mark, then prose.
-    # (Both branches of `when` are evaluated, so the prose rows' -1 is clipped before the gather.)
+    # Piece 0 is prose (n = -1); every later piece is a code, its closing mark, then prose. The same
+    # code twice in a text is one mark (a reference label holding code, "[`serde`]", then matches its
+    # definition's). (Both branches of `when` are evaluated, so the prose rows' -1 is clipped before the gather.)
     long = (
         frame.filter("safe")
         .select("row", "pieces", n=pl.int_ranges(-1, pl.col("pieces").list.len() - 1))
         .explode(["pieces", "n"])
         .with_columns(split=pl.col("pieces").str.splitn(_CLOSE, 2))
+        .with_columns(code=pl.when(pl.col("n") >= 0).then(pl.col("split").struct.field("field_0")))
+        .with_columns(n=pl.when(pl.col("n") >= 0).then(pl.col("n").min().over("row", "code")).otherwise(pl.col("n")))
         .select(
             "row",
             "n",
-            code=pl.when(pl.col("n") >= 0).then(pl.col("split").struct.field("field_0")),
+            "code",
             text=pl.when(pl.col("n") >= 0)
             .then(pl.concat_str(pl.lit("`"), pl.lit(_MARKS).gather(pl.col("n").clip(0, len(_MARKS) - 1)), pl.col("split").struct.field("field_1")))
             .otherwise(pl.col("pieces")),
@@ -63,7 +66,8 @@ def mask_code(texts: pl.Series) -> tuple[pl.Series, pl.DataFrame, pl.Series]:
     )
     joined = long.group_by("row", maintain_order=True).agg(pl.col("text").str.join(""))
     masked = pl.Series([""] * len(texts), dtype=pl.String).scatter(joined["row"], joined["text"])
-    return masked, long.filter(pl.col("n") >= 0).select("row", "n", "code"), frame["safe"]
+    codes = long.filter(pl.col("n") >= 0).select("row", "n", "code").unique(["row", "n"], keep="first", maintain_order=True)
+    return masked, codes, frame["safe"]
 
 
 def unmask_code(masked: pl.Series, codes: pl.DataFrame) -> pl.Series:
