@@ -479,6 +479,18 @@ def test_shortcut_reference_links_keep_their_words_where_the_label_is_defined():
     assert clean_text(code) == "Use `serde` with `x`, and `toml`, not [`undefined`]."
 
 
+def test_footnote_markers_and_images_by_reference_go_and_a_footnote_keeps_its_words():
+    text = (
+        "Not supported in types![^tait] and here[^2].\n\n![A screenshot of the error][shot]\n\n"
+        "Code `[^x]` and `![a][b]` stays, as does #![feature(x)] in prose.\n\n"
+        "[shot]: https://x.org/e.png\n[^tait]: This feature is called TAIT.\n[^2]: A second note."
+    )
+    assert clean_text(text) == (
+        "Not supported in types! and here.\n\nCode `[^x]` and `![a][b]` stays, as does #![feature(x)] in prose.\n\n"
+        "This feature is called TAIT.\n\nA second note."
+    )
+
+
 def test_a_link_address_holding_parentheses_goes_whole():
     text = "Windows uses [SEH](https://msdn.microsoft.com/library/ms680657(v=vs.85).aspx) here ![x](a_(b).png)."
     assert clean_text(text) == "Windows uses SEH here."

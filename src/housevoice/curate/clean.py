@@ -607,6 +607,10 @@ def _without_links(text: pl.Expr, settings: CleanSettings, protect_code: bool = 
         return _outside(t, pattern, keep_group, protect_code)
 
     text = outside(text, rf"[ \t]?!\[{_LINK_TEXT}\]\((?:[^()\n]|\([^()\n]*\))*\)")  # images carry no prose
+    text = outside(text, rf"[ \t]?!\[{_LINK_TEXT}\]\[[^\]\n]*\]")  # (also by reference)
+    # Footnotes: a definition's words are the writer's, as a paragraph of their own; the markers go.
+    text = _sub(text, r"(?m:^)[ \t]{0,3}\[\^[^\]\n]+\]:[ \t]*", "\n", protect_code)
+    text = outside(text, r"\[\^[^\]\s]+\]")
     text = outside(text, rf"\[({_LINK_TEXT})\]\(\s*<?{_LINK_DESTINATION}>?(?:\s+[\"'(][^)\n]*)?\)", keep_group=1)
     text = outside(text, rf"\[({_LINK_TEXT})\]\[[^\]\n]*\]", keep_group=1)
     text = outside(text, r"(?m:^[ \t]{0,3}\[[^\]\^\n][^\]\n]*\]:[ \t]*\S+[^\n]*(?:\n|$))")
