@@ -252,11 +252,12 @@ def _without_closing_lists(texts: pl.Series, rows: pl.Series, info: pl.DataFrame
         return texts, empty
     hit = found.join(spread, on="key").sort("row")
     cut = texts.gather(hit["row"]).str.replace(_CLOSING_LIST, "").str.strip_chars_end()
-    details = [
-        f"A closing list of {len(items.strip().splitlines())} items under '{_short(said)}' ({posts:,} posts end so) "
-        "taken out of the clean text."
-        for said, items, posts in hit.select("said", "items", "posts").iter_rows()
-    ]
+    details = []
+    for said, items, posts in hit.select("said", "items", "posts").iter_rows():
+        n = len(items.strip().splitlines())
+        details.append(
+            f"A closing list of {n} item{'s' if n != 1 else ''} under '{_short(said)}' ({posts:,} posts end so) taken out of the clean text."
+        )
     return texts.scatter(hit["row"], cut), pl.DataFrame({"row": hit["row"], "detail": details}, schema=empty.schema)
 
 
