@@ -458,6 +458,10 @@ def test_transcript_timestamps_and_stage_directions_are_not_words():
         "\n\n```\n[12:00] log line\n```\n\n`[laughs]`"
     )
     assert clean_text(kept) == kept
+    # Show notes set a break apart as a line of its own, in bold or italics, maybe with its time;
+    # the same word inside a sentence is someone's word.
+    notes = "We will be right back.\n\n**Break**: \\[16:15\\]\n\n*[Music]*\n\nWelcome back. Take a **break** sometimes."
+    assert clean_text(notes) == "We will be right back.\n\nWelcome back. Take a **break** sometimes."
     off = clean_text(turn, CleanSettings(remove_transcript_marks=False))
     assert "[06:09]" in off and "[laughs]" in off and "[LAUGHTER]" in off
     with pytest.raises(Exception, match="remove_transcript_marks"):

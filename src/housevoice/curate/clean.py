@@ -382,15 +382,17 @@ _STAGE_DIRECTIONS = (
     "break", "ad break", "commercial break", "music break", "sponsor break",
 )
 # Transcription services put the time inside: [inaudible 00:12:04], [crosstalk 01:02:03.16].
+# Show notes set a break apart as a line of its own in bold or italics: "**Break**:", "*[Music]*".
 _STAGE_DIRECTION = (
     rf"(?i:\\?\[(?:{'|'.join(_STAGE_DIRECTIONS)})(?:[ ,]+{_TIME})?\\?\]"
-    rf"|\((?:{'|'.join(_SPOKEN_ASIDES)})(?:[ ,]+{_TIME})?\))"
+    rf"|\((?:{'|'.join(_SPOKEN_ASIDES)})(?:[ ,]+{_TIME})?\)"
+    rf"|(?m:^[ \t]*(?:\*\*|__|\*|_)\[?(?:{'|'.join(_STAGE_DIRECTIONS)})\]?(?:\*\*|__|\*|_):?[ \t]*(?:{_TIMESTAMP})?[ \t]*$))"
 )
 # Any short note ending in an hours:minutes:seconds time is a transcriber's: [HighNote 01:37:35.25].
 _TIMECODED_NOTE = rf"\\?\[[^\[\]\n]{{1,40}}?[ ,]+{_HMS}\\?\]"
 _TRANSCRIPT_MARK = rf"(?:{_TIMESTAMP}|{_STAGE_DIRECTION}|{_TIMECODED_NOTE})"
 # What every mark holds, found several times faster: a time, or a bracket opening on a stage direction.
-_MAY_HOLD_MARK = rf"\d:\d\d|[\[(](?i:{'|'.join(_STAGE_DIRECTIONS)})"
+_MAY_HOLD_MARK = rf"\d:\d\d|[\[(*_](?i:{'|'.join(_STAGE_DIRECTIONS)})"
 
 
 def _without_transcript_marks(text: pl.Expr, protect_code: bool) -> pl.Expr:
