@@ -56,6 +56,9 @@ def test_markdown_with_inline_tags_stays_markdown():
 def test_links_keep_their_text_and_bare_urls_go():
     text = "See [the docs](https://doc.org/a) and https://x.com.\n\n[ref]: https://ref.org\n\nRead [more][ref] <https://auto.org>"
     assert clean_text(text) == "See the docs and.\n\nRead more"
+    # A reference label wrapped onto the next line is still one.
+    wrapped = "Costly ([3-30% regressions][compile-time\nregressions]) here.\n\n[compile-time regressions]: https://perf.org/a"
+    assert clean_text(wrapped) == "Costly (3-30% regressions) here."
     placeholder = clean_text(text, CleanSettings(urls="placeholder", placeholder="<URL>"))
     assert placeholder == "See the docs and <URL>.\n\nRead more <URL>"
 

@@ -614,7 +614,7 @@ def _without_links(text: pl.Expr, settings: CleanSettings, protect_code: bool = 
     text = _sub(text, r"(?m:^)[ \t]{0,3}\[\^[^\]\n]+\]:[ \t]*", "\n", protect_code)
     text = outside(text, r"\[\^[^\]\s]+\]")
     text = outside(text, rf"\[({_LINK_TEXT})\]\(\s*<?{_LINK_DESTINATION}>?(?:\s+[\"'(][^)\n]*)?\)", keep_group=1)
-    text = outside(text, rf"\[({_LINK_TEXT})\]\[[^\]\n]*\]", keep_group=1)
+    text = outside(text, rf"\[({_LINK_TEXT})\]\[[^\]\n]*(?:\n[^\]\n]*)?\]", keep_group=1)  # (a label may wrap)
     text = outside(text, r"(?m:^[ \t]{0,3}\[[^\]\^\n][^\]\n]*\]:[ \t]*\S+[^\n]*(?:\n|$))")
     bare = r"<(?:https?|ftp|mailto):[^>\s]*>|" + _URL_IN_PROSE
     # An address without its scheme counts after a line start, a space or "(" only (not in
