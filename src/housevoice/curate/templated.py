@@ -489,14 +489,14 @@ class TemplateFlagger(Flagger):
         families = self._title_families(rows, patterns, text_ids, s)
         families = self._attach(rows, patterns, families)
         named, within = self._head_families(rows, patterns, families, titles, text_ids, s)
-        inner = [sub for subs in within.values() for sub in subs]
-        families += [list(m) for m in named if m not in set(inner)]
+        families += [list(m) for m in named]
         if s.leading_words:
             families += self._leading_word_families(rows, patterns, families, text_ids, s)
         dominants = [Counter(patterns[i] for i in members).most_common(1)[0][0] for members in families]
         # Only titles without numbers or dates need the body to back them up.
         share, lines = self._shares(frame[text_col], [m for m, d in zip(families, dominants) if not _slots(d)], s)
-        inner_share, lines = self._shares(frame[text_col], [list(m) for m in inner], s, lines) if inner else ({}, lines)
+        inner = [list(sub) for subs in within.values() for sub, _ in subs]
+        inner_share, lines = self._shares(frame[text_col], inner, s, lines) if inner else ({}, lines)
 
         def backed(members: list[int], dominant: tuple[str, ...], shares: dict[int, float]) -> bool:
             """Numbered titles, and names of a recurring report, are a series by themselves; other
@@ -510,10 +510,10 @@ class TemplateFlagger(Flagger):
             # A smaller series inside a section's posts ('Registry: Malicious packages …' among other
             # 'Registry: …' posts) is the template, not the section.
             inside = [
-                sub for sub in within.get(tuple(members), ())
+                Series(list(sub), name) for sub, name in within.get(tuple(members), ())
                 if backed(list(sub), Counter(patterns[i] for i in sub).most_common(1)[0][0], inner_share)
             ]
-            series += [Series(list(sub), named[sub]) for sub in inside]
+            series += inside
             if inside or not backed(members, dominant, share):
                 continue  # (the same words as a title, with nothing shared inside, are not a series)
             example = next(i for i in members if patterns[i] == dominant)
@@ -579,7 +579,7 @@ class TemplateFlagger(Flagger):
     def _head_families(self, rows, patterns, families, titles, text_ids, s: TemplateSettings):
         """Titles left over that open with the same name, then a subtitle of their own ('Episode 12:
         Hiring our first designer', 'Customer spotlight: Acme'): a series named 'Episode N: …'.
-        Returns ({members: name}, {members: smaller series inside it, tried when it is not one})."""
+        Returns ({members: name}, {members: [(members, name) of a smaller series inside it, tried first]})."""
         placed = {i for m in families for i in m}
         by_head: dict[tuple[str, ...], list[int]] = defaultdict(list)
         bare = []
@@ -596,7 +596,7 @@ class TemplateFlagger(Flagger):
             if patterns[i] in by_head:
                 by_head[patterns[i]].append(i)
         named: dict[tuple[int, ...], str] = {}
-        within: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
+        within: dict[tuple[int, ...], list[tuple[tuple[int, ...], str]]] = {}
         for head, members in by_head.items():
             if len({text_ids[i] for i in members}) < s.min_members:
                 continue
@@ -609,10 +609,8 @@ class TemplateFlagger(Flagger):
                 if len(rest) >= 2 and not set(rest[:2]) & _STOPWORDS:
                     by_opening[tuple(rest[:2])].append(i)
             subs = [tuple(m) for m in by_opening.values() if len(m) < len(members) and len({text_ids[i] for i in m}) >= s.min_members]
-            for sub in subs:
-                named[sub] = self._head_name(titles[sub[0]], 2)
             if subs:
-                within[tuple(members)] = subs
+                within[tuple(members)] = [(sub, self._head_name(titles[sub[0]], 2)) for sub in subs]
         return named, within
 
     @staticmethod
