@@ -78,6 +78,11 @@ def test_a_broken_feed_is_read_forgivingly_with_a_note_naming_the_line_and_an_un
     result = feed.read(path, key=path.name)
     assert [d.title for d in result.documents] == ["A & B"]
     assert result.notes[0].startswith(f"{path}:3: not well-formed XML (not well-formed (invalid token))")
+    cut = tmp_path / "cut.rss"
+    cut.write_text('<rss version="2.0"><channel><item><title>x</title></item>', encoding="utf-8")
+    with pytest.raises(SourceError, match="no entry could be read") as caught:
+        feed.read(cut, key=cut.name)
+    assert caught.value.line is not None and str(caught.value).startswith(f"{cut}:{caught.value.line}: not well-formed XML")
     junk = tmp_path / "junk.rss"
     junk.write_bytes(b"\x89PNG not a feed at all")
     with pytest.raises(SourceError, match="not a readable RSS or Atom feed"):

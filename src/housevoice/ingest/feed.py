@@ -111,6 +111,8 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
             f"{path}: {summaries} of {len(result.documents)} entries hold a summary only — a feed often carries "
             "excerpts, not whole posts; the site's full export gives the whole text"
         )
+    if not result.documents and hasattr(error, "getLineNumber"):
+        raise SourceError(path, f"not well-formed XML ({error.getMessage()}), and no entry could be read", line=error.getLineNumber())
     if not result.documents and not result.skipped:
         raise SourceError(path, "the feed holds no entries")
     return result
