@@ -18,7 +18,8 @@ duplicate finder has real work.
 every default flagger (`build_flaggers(Config())`, stale before 2020-01-01) side by side, each
 step timed on its own (steps after cleaning overlap, so they add up to more than "flag s");
 "flaggers" runs the duplicate and template flaggers alone on raw text; "datatrove" is
-datatrove's own MinHash dedup pipeline on the smallest size.
+datatrove's own MinHash dedup pipeline on the smallest size. --html renders every post to HTML
+first, as a WordPress export holds it (the cleaners then read HTML documents).
 """
 
 from __future__ import annotations
@@ -132,6 +133,16 @@ def scaled_corpus(n: int, seed: int = 0) -> pl.DataFrame:
     return pl.concat([base, extra]).head(n)
 
 
+def as_wordpress_html(corpus: pl.DataFrame) -> pl.DataFrame:
+    """The corpus as a WordPress export holds it: every text rendered from markdown to HTML."""
+    from markdown_it import MarkdownIt
+
+    render = MarkdownIt("commonmark").enable("table").render
+    return corpus.with_columns(
+        text=pl.Series([render(t) for t in corpus["text"].to_list()], dtype=pl.String), source=pl.lit("wordpress:scaled")
+    )
+
+
 def _flaggers(mode: str):
     from housevoice.curate.duplicates import DuplicateFlagger
     from housevoice.curate.templated import TemplateFlagger
@@ -228,6 +239,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-datatrove", action="store_true")
     ap.add_argument("--modes", nargs="+", choices=["flaggers", "pipeline"], default=["pipeline"])
+    ap.add_argument(
+        "--html", action="store_true", help="each post as a WordPress export holds it: rendered to HTML (slow to build at 100k)"
+    )
     ap.add_argument("--child", nargs=2, metavar=("CORPUS", "MODE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -242,6 +256,8 @@ def main() -> None:
     tmp = tempfile.TemporaryDirectory()
     # One corpus of the largest size; a smaller one is its head (the same seed draws the same copies).
     corpus = scaled_corpus(max(args.sizes))
+    if args.html:
+        corpus = as_wordpress_html(corpus)
     for n in sorted(set(args.sizes)):
         corpus.head(n).write_parquet(f"{tmp.name}/corpus_{n}.parquet")
     del corpus

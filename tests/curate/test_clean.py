@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from housevoice.curate.clean import CleanSettings, clean_frame, clean_text, drop_tracking_params
+from housevoice.curate.clean import CleanSettings, clean_frame, clean_text, drop_tracking_params, html_to_text
 from housevoice.curate.tokens import count_tokens, load_tokenizer
 from housevoice.errors import HousevoiceError
 
@@ -431,6 +431,21 @@ def test_spaces_a_browser_would_not_show_go():
     assert clean_text(document) == "This inserted text.\n\nThe rest of it.\n\n```\nkeep  these   spaces\n```"
     markdown = "Intro.\n\n![a chart](https://x.org/c.png) The rest of it, `with  code`.\n\n    indented code stays"
     assert clean_text(markdown) == "Intro.\n\nThe rest of it, `with  code`.\n\n    indented code stays"
+
+def test_whitespace_in_html_text_is_what_a_browser_shows():
+    # Runs of any whitespace in running text are one space (no-break and ideographic spaces too);
+    # a classic-editor post's line breaks outside paragraphs are its own; blank runs become one
+    # blank line, and no line keeps trailing spaces or, after a blank line, its indentation.
+    document = "<p>One \t two\n   three\u00a0\u00a0four\u3000five</p>\n\n\n\n<p>  six  </p>"
+    assert html_to_text(document) == "One two three four five\n\nsix"
+    classic = "<h2>Title</h2>\nFirst line   \n  second line\n\n\n\n   Next paragraph\n<ul>\n<li>item</li>\n</ul>"
+    assert html_to_text(classic) == "## Title\n\nFirst line\nsecond line\n\nNext paragraph\n\n- item"
+    # With a few <p> tags, the text outside them is a classic post's lines, a block-editor post's layout.
+    mixed = "<p>Intro</p>\nloose   text\n  more\n<ul>\n<li>item</li>\n</ul>"
+    assert html_to_text(mixed) == "Intro\n\nloose text\nmore\n\n- item"
+    assert html_to_text(mixed, classic=False) == "Intro\n\nloose text more\n\n- item"
+    assert html_to_text("<p> \n </p>") == ""
+
 
 def test_character_references_in_markdown_become_characters_but_not_in_code():
     text = "Caf&eacute; &ndash; it&#8217;s &#x2019;fine&#x2019;, `&amp;` stays\n\n```\n&lt;b&gt;\n```"

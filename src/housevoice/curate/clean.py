@@ -112,8 +112,22 @@ _NOT_THE_WRITERS = re.compile(
     r"|sharedaddy|jp-relatedposts|twitter-tweet|instagram-media|tiktok-embed|reddit-card|bluesky-embed|mastodon-embed)(?:\s|$)"
 )
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_SPACES_IN_LINE = re.compile(r"[ \t\r\f\v]+")
+_AROUND_NEWLINE = re.compile(r"[ \t]*\n[ \t]*")
 _MAX_DEPTH = 120  # levels (about three Python frames each): far below the interpreter's limit
 _LANGUAGE = re.compile(r"(?:language-|lang-|brush:\s*)([\w+#-]+)")
+
+
+def _collapsed(value: str) -> str:
+    """Every whitespace run as one space (what `re.sub(r"\\s+", " ", value)` gives, several times
+    faster: a document has a text node for every run of words between two tags)."""
+    words = value.split()
+    if not words:
+        return " " if value else ""
+    collapsed = " ".join(words)
+    if value[0].isspace():
+        collapsed = " " + collapsed
+    return collapsed + " " if value[-1].isspace() else collapsed
 
 
 def _language(node: LexborNode) -> str:
@@ -137,12 +151,20 @@ class _HtmlRenderer:
         self.classic = classic
 
     def children(self, node: LexborNode, depth: int) -> str:
-        return "".join(self.render(child, depth + 1) for child in node.iter(include_text=True))
+        # Text nodes (half of all nodes) are handled here, without a call to `render`.
+        return "".join(
+            [
+                self.text(child.text_content or "", child) if child.tag == "-text" else self.render(child, depth + 1)
+                for child in node.iter(include_text=True)
+            ]
+        )
 
     def text(self, value: str, node: LexborNode | None = None) -> str:
         if self.autop or (self.classic and "\n" in value and node is not None and _outside_paragraphs(node)):
-            return re.sub(r"[ \t]*\n[ \t]*", "\n", re.sub(r"[ \t\r\f\v]+", " ", value))
-        return re.sub(r"\s+", " ", value)
+            if not value.strip(" \t\n"):  # (most such nodes: the line breaks between two tags)
+                return "\n" * value.count("\n") or (" " if value else "")
+            return _AROUND_NEWLINE.sub("\n", _SPACES_IN_LINE.sub(" ", value))
+        return _collapsed(value)
 
     def render(self, node: LexborNode, depth: int = 0) -> str:
         tag = node.tag
@@ -269,10 +291,13 @@ def html_to_text(text: str, keep_links: bool = False, classic: bool = True) -> s
     if body is None:
         return ""
     autop = re.search(r"<p[\s>]", text, re.IGNORECASE) is None
-    rendered = _HtmlRenderer(keep_links, autop, classic).children(body, 0)
-    rendered = re.sub(r"[ \t]+\n", "\n", rendered)
-    rendered = re.sub(r"\n[ \t]*\n[ \t]+", "\n\n", rendered)
-    return re.sub(r"\n{3,}", "\n\n", rendered).strip()
+    # No line ends in spaces, none after a blank line is indented, no two blank lines meet (with str
+    # methods: Python's regex engine would try a match at every space and line break).
+    lines = [line.rstrip(" \t") for line in _HtmlRenderer(keep_links, autop, classic).children(body, 0).split("\n")]
+    rendered = "\n".join([line.lstrip(" \t") if n and not lines[n - 1] else line for n, line in enumerate(lines)])
+    while "\n\n\n" in rendered:
+        rendered = rendered.replace("\n\n\n", "\n\n")
+    return rendered.strip()
 
 
 # ---- markdown with a few inline tags: only the known HTML vocabulary is touched -----------
