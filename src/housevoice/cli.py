@@ -180,6 +180,7 @@ def curate(
         summary = run_curate(
             workspace, stale_before=stale_before, target_author=target_author,
             progress=lambda step: bar.update(task, description=f"curating: {step}"),
+            processes=len(os.sched_getaffinity(0)),
         )
     console.print(f"curated {summary.records} records in {summary.seconds:.1f} s")
     table = Table(show_edge=False)

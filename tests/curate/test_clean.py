@@ -534,3 +534,56 @@ def test_an_html_ordered_list_in_markdown_keeps_its_numbers():
     assert clean_text("Use `<ol><li>x</li></ol>` for *steps*:\n\n<ol><li>first</li></ol>") == (
         "Use `<ol><li>x</li></ol>` for *steps*:\n\n1. first"
     )
+
+
+def test_html_documents_render_in_processes_of_their_own_with_the_same_clean_text(monkeypatch):
+    import housevoice.curate.clean as clean
+
+    documents = [
+        f"<h2>Post {n}</h2>\n<p>Paragraph   one of <em>post</em> {n}, with <a href='https://x.org/{n}'>a link</a>.</p>\n"
+        f"<ul>\n<li>item {n}</li>\n</ul>\n<pre><code class='language-rust'>fn main() {{ }}</code></pre>"
+        for n in range(80)
+    ]
+    frame = pl.DataFrame({"text": documents + ["Plain *markdown* post."], "source": ["wordpress:x"] * 81})
+    settings = CleanSettings(remove_boilerplate=False)  # (every post shares its lines, numbers aside)
+    here = clean_frame(frame, settings, workers=1)
+    started = []
+    real = clean._document_processes
+
+    def spy(texts, processes):
+        pool = real(texts, processes)
+        started.append(pool)
+        return pool
+
+    monkeypatch.setattr(clean, "PROCESS_MIN_DOCUMENTS", 10)
+    monkeypatch.setattr(clean, "_document_processes", spy)
+    apart = clean_frame(frame, settings, workers=1, processes=2)
+    assert started and started[0] is not None
+    assert apart["clean_text"].to_list() == here["clean_text"].to_list()
+    assert here["clean_text"][0] == "## Post 0\n\nParagraph one of post 0, with a link.\n\n- item 0\n\n```rust\nfn main() { }\n```"
+    # Too few documents, or one process: no processes are started.
+    started.clear()
+    monkeypatch.setattr(clean, "PROCESS_MIN_DOCUMENTS", 1000)
+    clean_frame(frame, workers=1, processes=2)
+    clean_frame(frame.head(3), workers=1, processes=1)
+    assert started == [None, None]
+
+
+def _exit_now(_: str) -> str:
+    import os
+
+    os._exit(3)
+
+
+def test_work_sent_to_processes_that_died_is_done_here():
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from housevoice.curate.code_masks import python_per_row
+
+    texts = pl.Series(["a", "b", "c"] * 30)
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        with pytest.raises(Exception):
+            list(pool.map(_exit_now, ["x"]))  # the process dies: the pool is broken
+        out = python_per_row(texts, pl.Series([True, False, True] * 30), str.upper, pool)
+    assert out.to_list() == ["A", "b", "C"] * 30

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import html
+import multiprocessing
 import re
+from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -765,7 +768,26 @@ def text_key(texts: pl.Series, *, normalized: bool = False) -> pl.Series:
 _MARKS_AND_QUOTES = "(?m)^[ \\t]*[0-9]{1,9}[.)][ \\t]|[*_#>=+|\\-\"'‘’“”]"
 
 
-def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, workers: int | None = None) -> pl.DataFrame:
+# HTML documents a corpus needs before they are rendered in processes of their own (each process
+# starts a Python and imports housevoice: about a second).
+PROCESS_MIN_DOCUMENTS = 1000
+
+
+def _document_processes(texts: pl.Series, processes: int) -> Executor | None:
+    """Processes to render HTML documents in, when there are two or more to use and documents enough.
+
+    Python renders a document holding its lock, so threads cannot share that work. (A daemonic process,
+    such as a worker of datatrove's local executor, may not start processes.)"""
+    if processes < 2 or multiprocessing.current_process().daemon:
+        return None
+    if int(texts.str.contains(_BLOCK_TAG).fill_null(False).sum()) < PROCESS_MIN_DOCUMENTS:
+        return None
+    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+
+
+def clean_frame(
+    frame: pl.DataFrame, settings: CleanSettings | None = None, workers: int | None = None, processes: int = 0
+) -> pl.DataFrame:
     """`frame` (with a `text` column) plus `clean_text`, after the configured cleaners, `text_key`
     (the duplicate finder's exact key, taken from the NFC text the cleaners make on the way),
     `content_key` (the same key of the clean text, emphasis marks and quotes aside: two exports of one
@@ -774,6 +796,9 @@ def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, work
 
     The texts are cleaned in chunks, `workers` at once (default: the CPUs this process may use):
     polars lets go of Python's lock, so the vectorised passes of the chunks run side by side.
+    `processes` (2 or more): HTML documents are rendered in that many processes, when there are
+    `PROCESS_MIN_DOCUMENTS` of them. They are started the "spawn" way, which imports the program's
+    main module again: a script that asks for them must guard its work with `if __name__ == "__main__":`.
     """
     settings = settings or CleanSettings()
     texts = frame["text"]
@@ -785,7 +810,12 @@ def clean_frame(frame: pl.DataFrame, settings: CleanSettings | None = None, work
         else pl.Series([False] * frame.height, dtype=pl.Boolean)
     )
     pieces = pl.DataFrame({"text": texts, "own_lines": own_lines})
-    done = in_slices(pieces, CLEAN_CHUNK, lambda part: _clean(part["text"], settings, part["own_lines"]), workers)
+    pool = _document_processes(texts, processes) if settings.html_to_text else None
+    try:
+        done = in_slices(pieces, CLEAN_CHUNK, lambda part: _clean(part["text"], settings, part["own_lines"], pool), workers)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     cleaned, keys = pl.concat([c for c, _ in done]), pl.concat([k for _, k in done])
     said = pl.Series("boilerplate", [None] * frame.height, dtype=pl.String)
     if settings.remove_boilerplate:
@@ -813,10 +843,13 @@ def clean_texts(texts: pl.Series, settings: CleanSettings) -> pl.Series:
     return _clean(texts, settings)[0]
 
 
-def _clean(texts: pl.Series, settings: CleanSettings, own_lines: pl.Series | None = None) -> tuple[pl.Series, pl.Series]:
+def _clean(
+    texts: pl.Series, settings: CleanSettings, own_lines: pl.Series | None = None, pool: Executor | None = None
+) -> tuple[pl.Series, pl.Series]:
     """(clean_text, text_key) of the texts: what `clean_frame` runs per worker.
 
-    own_lines: rows whose line breaks are the writer's (never unwrapped as markdown)."""
+    own_lines: rows whose line breaks are the writer's (never unwrapped as markdown); pool: processes
+    that render HTML documents."""
     keep_links = settings.urls == "keep"
     # Line ends, control characters and no-break spaces: one scan finds the few rows that have any.
     texts = where(
@@ -853,8 +886,8 @@ def _clean(texts: pl.Series, settings: CleanSettings, own_lines: pl.Series | Non
             "has_tags": pl.Series([False] * len(texts), dtype=pl.Boolean).scatter(rows, prose.str.contains(HTML_TAG).fill_null(False)),
         }
         is_html = marked["is_html"] | blocks
-        texts = python_per_row(texts, marked["is_html"] & ~blocks, lambda t: html_to_text(t, keep_links))
-        texts = python_per_row(texts, blocks, lambda t: html_to_text(t, keep_links, classic=False))
+        texts = python_per_row(texts, marked["is_html"] & ~blocks, functools.partial(html_to_text, keep_links=keep_links), pool)
+        texts = python_per_row(texts, blocks, functools.partial(html_to_text, keep_links=keep_links, classic=False), pool)
         # Markdown with tags, or with character references (unescaped by the same step).
         entities = texts.str.contains(_ENTITY).fill_null(False)
         inline = ((marked["has_tags"] | entities) & ~is_html).fill_null(False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, ThreadPoolExecutor
 
 import polars as pl
 
@@ -161,11 +161,24 @@ def lines_with_code(texts: pl.Series, rows: pl.Series) -> pl.DataFrame:
     )
 
 
-def python_per_row(texts: pl.Series, mask: pl.Series, change) -> pl.Series:
+# Fewest texts sent to other processes at once: below it, sending costs more than it saves.
+_POOL_MIN_TEXTS = 64
+
+
+def python_per_row(texts: pl.Series, mask: pl.Series, change, pool: Executor | None = None) -> pl.Series:
+    """`change` (a Python function of one text) on the rows of `mask`; in `pool`'s processes when given
+    (Python holds its lock while it runs: threads cannot share the work). `change` must then pickle:
+    a module's function, or a `functools.partial` of one."""
     rows = mask.fill_null(False).arg_true()
     if len(rows) == 0:
         return texts
-    return texts.scatter(rows, [change(t) for t in texts.gather(rows).to_list()])
+    values = texts.gather(rows).to_list()
+    if pool is not None and len(values) >= _POOL_MIN_TEXTS:
+        try:
+            return texts.scatter(rows, list(pool.map(change, values, chunksize=16)))
+        except BrokenExecutor:  # a process that died (killed, out of memory): the work is done here instead
+            pass
+    return texts.scatter(rows, [change(t) for t in values])
 
 
 

@@ -262,13 +262,14 @@ def curate_frame(
     tokenizer_spec: str | None = None,
     progress: Callable[[str], None] | None = None,
     workers: int | None = None,
+    processes: int = 0,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, list[StepTiming], list[str]]:
     """Clean the records, count tokens and run the flaggers, side by side where they can be.
 
     Flaggers that read only the records run while the text is cleaned; the others start once it
     is, beside the token count (those reading `n_tokens` wait for it). Returns (frame with
     clean_text and n_tokens, flag rows in config order, extra columns, timings, notes); the timings
-    start with "clean" and "tokens" and overlap.
+    start with "clean" and "tokens" and overlap. `processes`: see `clean_frame`.
     """
     from housevoice.curate.clean import clean_frame
 
@@ -290,7 +291,7 @@ def curate_frame(
         if progress:
             progress("cleaning text")
         start = time.perf_counter()
-        frame = clean_frame(records, clean_settings(config), workers)
+        frame = clean_frame(records, clean_settings(config), workers, processes)
         cleaned = StepTiming("clean", time.perf_counter() - start, 0)
         # Submitted before any flagger that waits on it, so a worker holds it first.
         tokens = pool.submit(count)
@@ -354,8 +355,12 @@ def curate(
     stale_before: str | None = None,
     target_author: str | None = None,
     progress: Callable[[str], None] | None = None,
+    processes: int = 0,
 ) -> CurateSummary:
-    """Flag every record, clean its text, route it; write `curated` in one atomic write."""
+    """Flag every record, clean its text, route it; write `curated` in one atomic write.
+
+    processes: render HTML documents in this many processes (see `clean_frame`; the command line uses
+    every CPU this process may)."""
     from housevoice.errors import HousevoiceError
 
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
@@ -373,7 +378,7 @@ def curate(
         if hasattr(flagger, "attach_workspace"):
             flagger.attach_workspace(ws)  # flaggers that learn from earlier decisions
     tokenizer = ws.config.curate.flagger_settings("length").get("tokenizer") if "length" in ws.config.curate.flaggers else None
-    frame, flags, columns, timings, notes = curate_frame(records, ws.config, flaggers, tokenizer, progress)
+    frame, flags, columns, timings, notes = curate_frame(records, ws.config, flaggers, tokenizer, progress, processes=processes)
     kinds = frame["kind"] if "kind" in frame.columns else None
     routes = route_records(frame["record_id"], flags, ws.config.curate, kinds)
     flag_lists = (
