@@ -49,6 +49,19 @@ def test_html_tags_in_prose_are_flagged_and_named():
     assert "<b>" in result["detail"][0] and "<a>" in result["detail"][0]
 
 
+def test_the_reason_counts_tags_and_names_the_most_used_first():
+    page = "<p>One <EM>a</EM> <b>b</b></p><p>Two <em>c</em> <i>d</i></p><br><hr><ul><li>x</li></ul><table><tr><td>y</td></tr></table>"
+    result = HtmlFlagger().flag(frame(page, "No markup.", "<b>bold</b>")).flags
+    assert result["record_id"].to_list() == ["r0", "r2"]
+    assert result["score"].to_list() == [24.0, 2.0]
+    # <p> and <em> four uses each (in the order they first occur), <b>, <i> … two; six kinds are named.
+    assert result["detail"][0] == (
+        "Contains HTML markup outside code: 24 tags (<p>, <em>, <b>, <i>, <ul>, <li> and 5 more kinds); "
+        "the clean text has it turned into plain text."
+    )
+    assert result["detail"][1].startswith("Contains HTML markup outside code: 2 tags (<b>);")
+
+
 @pytest.mark.parametrize(
     "text",
     [
