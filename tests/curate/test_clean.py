@@ -587,3 +587,20 @@ def test_work_sent_to_processes_that_died_is_done_here():
             list(pool.map(_exit_now, ["x"]))  # the process dies: the pool is broken
         out = python_per_row(texts, pl.Series([True, False, True] * 30), str.upper, pool)
     assert out.to_list() == ["A", "b", "C"] * 30
+
+
+def test_a_rendering_process_leaves_ctrl_c_to_the_parent(monkeypatch):
+    import os
+    import signal
+
+    import housevoice.curate.clean as clean
+
+    monkeypatch.setattr(clean, "PROCESS_MIN_DOCUMENTS", 1)
+    pool = clean._document_processes(pl.Series(["<p>a</p>"]), 2)
+    try:
+        pid = pool.submit(os.getpid).result()
+        os.kill(pid, signal.SIGINT)
+        assert pool.submit(os.getpid).result() > 0  # (a process that died of it would have broken the pool)
+        assert list(pool.map(clean.html_to_text, ["<p>one</p>", "<ul><li>two</li></ul>"])) == ["one", "- two"]
+    finally:
+        pool.shutdown()

@@ -6,6 +6,7 @@ import functools
 import html
 import multiprocessing
 import re
+import signal
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -782,7 +783,13 @@ def _document_processes(texts: pl.Series, processes: int) -> Executor | None:
         return None
     if int(texts.str.contains(_BLOCK_TAG).fill_null(False).sum()) < PROCESS_MIN_DOCUMENTS:
         return None
-    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"), initializer=_leave_interrupts_to_the_parent)
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    """Ctrl-C reaches every process of the terminal's group: the parent stops the work and says so,
+    its rendering processes go quietly when it shuts them down (no traceback from each)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def clean_frame(
