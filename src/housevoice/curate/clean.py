@@ -781,7 +781,9 @@ def _document_processes(texts: pl.Series, processes: int) -> Executor | None:
     such as a worker of datatrove's local executor, may not start processes.)"""
     if processes < 2 or multiprocessing.current_process().daemon:
         return None
-    if int(texts.str.contains(_BLOCK_TAG).fill_null(False).sum()) < PROCESS_MIN_DOCUMENTS:
+    # A closing tag is a cheap sign of a document (a markdown post with a tag or two is let through too:
+    # the processes start only once documents are sent to them).
+    if int(texts.str.contains("</", literal=True).fill_null(False).sum()) < PROCESS_MIN_DOCUMENTS:
         return None
     return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"), initializer=_leave_interrupts_to_the_parent)
 
