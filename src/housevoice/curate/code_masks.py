@@ -176,7 +176,7 @@ def python_per_row(texts: pl.Series, mask: pl.Series, change, pool: Executor | N
     if pool is not None and len(values) >= _POOL_MIN_TEXTS:
         try:
             return texts.scatter(rows, list(pool.map(change, values, chunksize=16)))
-        except BrokenExecutor:  # a process that died (killed, out of memory): the work is done here instead
+        except (BrokenExecutor, OSError):  # processes that died (killed, out of memory) or could not start: done here
             pass
     return texts.scatter(rows, [change(t) for t in values])
 
