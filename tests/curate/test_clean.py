@@ -559,6 +559,10 @@ def test_html_documents_render_in_processes_of_their_own_with_the_same_clean_tex
     monkeypatch.setattr(clean, "_document_processes", spy)
     apart = clean_frame(frame, settings, workers=1, processes=2)
     assert started and started[0] is not None
+    assert started[0]._max_workers == 2
+    many = real(frame["text"], 64)  # a CPU count of a large machine: capped
+    assert many._max_workers == clean.MAX_DOCUMENT_PROCESSES
+    many.shutdown()
     assert apart["clean_text"].to_list() == here["clean_text"].to_list()
     assert here["clean_text"][0] == "## Post 0\n\nParagraph one of post 0, with a link.\n\n- item 0\n\n```rust\nfn main() { }\n```"
     # Too few documents, or one process: no processes are started.
