@@ -183,7 +183,8 @@ def measure(corpus: str, mode: str) -> dict:
     start = time.perf_counter()
     if mode == "pipeline":
         # As `housevoice curate` runs it: HTML documents rendered in processes of their own (--threads of them).
-        _, rows, _, timings, _ = curate_frame(records, Config(), _flaggers(mode), processes=int(os.environ.get("POLARS_MAX_THREADS", len(os.sched_getaffinity(0)))))
+        processes = int(os.environ.get("POLARS_MAX_THREADS", len(os.sched_getaffinity(0))))
+        _, rows, _, timings, _ = curate_frame(records, Config(), _flaggers(mode), processes=processes)
         cleaned = start + timings[0].seconds
     else:
         # The duplicate and template flaggers alone: raw text stands in for clean_text.

@@ -786,7 +786,11 @@ def _document_processes(texts: pl.Series, processes: int) -> Executor | None:
     # the processes start only once documents are sent to them).
     if int(texts.str.contains("</", literal=True).fill_null(False).sum()) < PROCESS_MIN_DOCUMENTS:
         return None
-    return ProcessPoolExecutor(min(processes, MAX_DOCUMENT_PROCESSES), mp_context=multiprocessing.get_context("spawn"), initializer=_leave_interrupts_to_the_parent)
+    return ProcessPoolExecutor(
+        min(processes, MAX_DOCUMENT_PROCESSES),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_leave_interrupts_to_the_parent,
+    )
 
 
 def _leave_interrupts_to_the_parent() -> None:
@@ -807,8 +811,9 @@ def clean_frame(
     The texts are cleaned in chunks, `workers` at once (default: the CPUs this process may use):
     polars lets go of Python's lock, so the vectorised passes of the chunks run side by side.
     `processes` (2 or more): HTML documents are rendered in that many processes (at most
-    `MAX_DOCUMENT_PROCESSES`), when there are `PROCESS_MIN_DOCUMENTS` of them. They are started the "spawn" way, which imports the program's
-    main module again: a script that asks for them must guard its work with `if __name__ == "__main__":`.
+    `MAX_DOCUMENT_PROCESSES`), when there are `PROCESS_MIN_DOCUMENTS` of them. They are started the
+    "spawn" way, which imports the program's main module again: a script that asks for them must
+    guard its work with `if __name__ == "__main__":`.
     """
     settings = settings or CleanSettings()
     texts = frame["text"]
