@@ -22,7 +22,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 from transformers import TrainerCallback  # noqa: E402
 
-from housevoice.tune.models import flash_attention, model_dtype  # noqa: E402
+from housevoice.tune.models import load_causal_lm, model_dtype, packed_attention  # noqa: E402
 from housevoice.tune.runs import quiet_libraries, trainer_args  # noqa: E402
 from housevoice.tune.settings import TuneSettings  # noqa: E402
 from housevoice.tune.sft import build_sft_trainer  # noqa: E402
@@ -113,8 +113,7 @@ def run_case(name: str, model_dir: Path, rows, tokenizer, *, full: bool, trl_def
                              peft_config=peft)
         trainer.remove_callback(PrinterCallback)
     else:
-        kwargs = {"attn_implementation": "flash_attention_2"} if flash_attention() else {}
-        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=model_dtype(), **kwargs)
+        model = load_causal_lm(model_dir, packed=True)
         settings = TuneSettings(batch_size=batch)
         trainer = build_sft_trainer(model, tokenizer, rows, settings, out / name, full=full, max_length=seq,
                                     description=name, **common)
@@ -184,7 +183,7 @@ def main() -> None:
         rows = bench_rows(tokenizer, n=batch * (steps + 2), max_tokens=seq)
         device = torch.cuda.get_device_name() if cuda else "CPU (1 thread)"
         print(f"device: {device}; model: {'tiny' if tiny else '~0.5B'} from a config; seq {seq}, batch {batch}, "
-              f"{steps} steps; flash attention: {flash_attention()}")
+              f"{steps} steps; packed attention: {packed_attention() or 'none (padded batches)'}")
         results = []
         for full in (False, True):
             for trl_defaults in (True, False):

@@ -7,9 +7,12 @@ import re
 from pathlib import Path
 
 from housevoice.errors import HousevoiceError
+from housevoice.tune import varlen
 
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
                 "pytorch_model.bin.index.json", "adapter_model.safetensors")
+# Attention implementations that keep examples packed into one row apart (training packs only with these).
+PACKED_ATTENTION = ("flash_attention_2", varlen.NAME)
 _HUB_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 # Used when a base model has no chat template of its own (most base, non-instruct models).
@@ -93,18 +96,39 @@ def load_tokenizer(path: Path | str, *, padding_side: str = "right"):
 
 
 def flash_attention() -> bool:
-    """Padding-free packing needs FlashAttention (CUDA and the flash-attn package)."""
+    """Whether the flash-attn package can serve attention here (CUDA and the package installed)."""
     import importlib.util
 
     return device() == "cuda" and importlib.util.find_spec("flash_attn") is not None
 
 
-def load_causal_lm(path: Path | str, *, load_in_4bit: bool = False):
+def packed_attention() -> str | None:
+    """The attention implementation that lets training pack examples without padding, or None (a CPU, fp32).
+
+    flash-attn where it is installed, else PyTorch's own variable-length FlashAttention kernel (torch >= 2.9).
+    """
+    if device() != "cuda" or model_dtype() not in _half_dtypes():
+        return None
+    if flash_attention():
+        return "flash_attention_2"
+    return varlen.register() if varlen.available() else None
+
+
+def _half_dtypes():
+    import torch
+
+    return (torch.bfloat16, torch.float16)
+
+
+def load_causal_lm(path: Path | str, *, load_in_4bit: bool = False, packed: bool = False):
+    """A causal LM in the dtype this machine trains in; `packed` asks for attention that keeps packed examples
+    apart (see `packed_attention`), for training; generation keeps the default attention."""
     from transformers import AutoModelForCausalLM
 
     kwargs: dict = {"dtype": model_dtype()}
-    if flash_attention():
-        kwargs["attn_implementation"] = "flash_attention_2"
+    attention = packed_attention() if packed else ("flash_attention_2" if flash_attention() else None)
+    if attention:
+        kwargs["attn_implementation"] = attention
     if load_in_4bit and device() == "cuda":
         from transformers import BitsAndBytesConfig
 

@@ -13,7 +13,7 @@ from housevoice.errors import HousevoiceError
 from housevoice.registry import Registry, is_main_process
 from housevoice.store import Workspace
 from housevoice.tune.datasets import sft_data
-from housevoice.tune.models import flash_attention, load_causal_lm, load_tokenizer, resolve_base
+from housevoice.tune.models import PACKED_ATTENTION, load_causal_lm, load_tokenizer, resolve_base
 from housevoice.tune.runs import RichProgress, lora_config, quiet_libraries, trainer_args, version_run
 from housevoice.tune.settings import tune_settings
 
@@ -69,7 +69,8 @@ def _resumable(ws, registry, base_ref: str, data_hash: str, full: bool) -> tuple
 
 def build_sft_trainer(model, tokenizer, rows: list[dict], settings, output_dir: Path, *, full: bool,
                       max_length: int, description: str = "SFT", **extra):
-    """The SFT trainer housevoice runs (also what the throughput benchmark measures)."""
+    """The SFT trainer housevoice runs (also what the throughput benchmark measures). Examples are packed without
+    padding when the model was loaded with attention that keeps them apart (`load_causal_lm(..., packed=True)`)."""
     from datasets import Dataset
     from transformers import PrinterCallback
     from trl import SFTConfig, SFTTrainer
@@ -77,7 +78,7 @@ def build_sft_trainer(model, tokenizer, rows: list[dict], settings, output_dir: 
     args = dict(num_train_epochs=settings.epochs,
                 learning_rate=settings.full_learning_rate if full else settings.learning_rate,
                 save_strategy="steps", save_steps=settings.save_steps, save_total_limit=2, max_length=max_length,
-                packing=flash_attention(), completion_only_loss=True)
+                packing=model.config._attn_implementation in PACKED_ATTENTION, completion_only_loss=True)
     args = SFTConfig(**trainer_args(settings, output_dir, **{**args, **extra}))
     trainer = SFTTrainer(
         model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
@@ -108,7 +109,7 @@ def run_sft(workspace: Workspace | str | Path, base: str, *, full: bool = False,
     with version_run(registry, "sft", base_model=base_ref, config=config, dataset_hash=data.dataset_hash,
                      resume_version=resume_version) as version_id:
         out = ws.models_dir / version_id
-        model = load_causal_lm(base_path, load_in_4bit=settings.load_in_4bit)
+        model = load_causal_lm(base_path, load_in_4bit=settings.load_in_4bit, packed=True)
         trainer = build_sft_trainer(model, tokenizer, data.rows, settings, out / "checkpoints", full=full,
                                     max_length=context, description=f"SFT {version_id}")
         result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
