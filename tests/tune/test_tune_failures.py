@@ -11,8 +11,12 @@ import time
 from datetime import datetime, timezone
 
 import polars as pl
+import pytest
+import torch
 
+from housevoice.errors import HousevoiceError
 from housevoice.registry import Registry
+from housevoice.tune.runs import version_run
 
 
 def one_line_error(proc) -> str:
@@ -107,3 +111,18 @@ def test_reward_model_waits_for_annotators_to_agree_when_configured(cli, tune_ws
     assert proc.returncode == 1 and "agreement cannot be measured yet" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert Registry(tune_ws).versions(kind="reward") == []
+
+
+def test_gpu_out_of_memory_fails_the_version_and_says_which_settings_help(tune_ws):
+    """A base too large for the GPU (which cannot happen on CPU: torch's own error is raised in its place)."""
+    registry = Registry(tune_ws)
+    with pytest.raises(HousevoiceError) as caught:
+        with version_run(registry, "sft", base_model="big") as version_id:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+    assert "out of memory" in str(caught.value) and version_id in str(caught.value)
+    assert "batch_size" in caught.value.hint and "gradient_checkpointing = true" in caught.value.hint
+    assert registry.get(version_id)["status"] == "failed"
+    with pytest.raises(HousevoiceError) as other:  # any other failure keeps the plain hint
+        with version_run(registry, "sft", base_model="big"):
+            raise ValueError("bad shapes")
+    assert "batch_size" not in other.value.hint

@@ -92,13 +92,23 @@ def version_run(registry, kind: str, *, base_model: str | None, parent: str | No
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [""])[0][:300]
         registry.fail_version(version_id, f"{type(exc).__name__}: {first}")
-        raise HousevoiceError(f"{kind} run {version_id} failed ({type(exc).__name__}: {first})",
-                              hint="it is recorded as failed in the registry") from None
+        hint = "it is recorded as failed in the registry"
+        if _out_of_memory(exc):
+            hint = (f"the model and batch do not fit in the GPU's memory: lower batch_size (raise "
+                    f"gradient_accumulation_steps to keep the batch), or set gradient_checkpointing = true or "
+                    f"load_in_4bit = true, under [tune] in housevoice.toml; {hint}")
+        raise HousevoiceError(f"{kind} run {version_id} failed ({type(exc).__name__}: {first})", hint=hint) from None
     finally:
         run_lock.release()
         Path(run_lock.lock_file).unlink(missing_ok=True)
         with suppress(OSError):
             Path(run_lock.lock_file).parent.rmdir()  # only when the run wrote nothing else there
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    import torch
+
+    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
 
 
 def trainer_args(settings: TuneSettings, output_dir: Path, **extra) -> dict:
