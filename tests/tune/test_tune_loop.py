@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import polars as pl
 
@@ -24,6 +25,9 @@ def test_whole_tuning_loop_registers_versions_with_lineage(cli, tune_ws, tiny_mo
     sft = cli("tune", "sft", root, "--base", tiny_model, "--epochs", "1", check=True)
     sft_id = last_line(sft)
     assert sft_id.startswith("sft-") and "trained on" in sft.stdout
+    # on a CPU nothing is packed: one epoch is one step per batch of 4 examples
+    examples, steps = map(int, re.search(r"\((\d+) examples, (\d+) steps\)", sft.stdout).groups())
+    assert steps == -(-examples // 4)
     version = registry.get(sft_id)
     assert version["status"] == "ready" and version["dataset_hash"]
     assert (root / version["artifact_path"] / "adapter_config.json").is_file()

@@ -75,7 +75,10 @@ def sft(
         console.print(f"[yellow]note:[/] {note}")
     resumed = f", resumed from {result.resumed_from}" if result.resumed_from else ""
     loss = f", final loss {result.train_loss:.3f}" if result.train_loss is not None else ""
-    console.print(f"trained on {result.records} records ({result.examples} examples) in {result.seconds:.0f} s"
+    steps = f", {result.steps} steps" if result.steps is not None else ""
+    packed = ", packed without padding" if result.packed else ""
+    console.print(f"trained on {result.records} records ({result.examples} examples{steps}{packed}) "
+                  f"in {result.seconds:.0f} s"
                   f"{resumed}{loss}; saved in {result.artifact}")
     console.print(f"next: housevoice tune sample {workspace} --versions {result.version_id}")
     console.print(result.version_id)

@@ -28,6 +28,8 @@ class SftResult:
     resumed_from: str | None = None
     train_loss: float | None = None
     notes: list[str] = field(default_factory=list)
+    steps: int | None = None
+    packed: bool = False  # examples packed into full rows without padding (a GPU with packed attention)
 
 
 def model_context(tokenizer, model_dir: Path, wanted: int) -> int:
@@ -121,4 +123,5 @@ def run_sft(workspace: Workspace | str | Path, base: str, *, full: bool = False,
         registry.finish_version(version_id, f"models/{version_id}")
     return SftResult(version_id, len(data.rows), len(data.record_ids), out, time.perf_counter() - start,
                      resumed_from=checkpoint.name if checkpoint else None,
-                     train_loss=getattr(result, "training_loss", None), notes=data.notes)
+                     train_loss=getattr(result, "training_loss", None), notes=data.notes,
+                     steps=getattr(result, "global_step", None), packed=bool(trainer.args.packing))
