@@ -50,6 +50,17 @@ def test_packed_row_equals_each_example_alone_on_the_fallback_path():
     assert not torch.allclose(leaky, alone, atol=1e-3)  # the comparison can tell packing from plain concatenation
 
 
+def test_positions_alone_keep_packed_examples_apart():
+    """A caller that packs a row but passes only restarting positions (no boundaries) is kept apart too."""
+    model, reference = _model(varlen.NAME), _model("sdpa")
+    row = _packed(SEQS, "cpu")
+    with torch.no_grad():
+        packed = model(input_ids=row["input_ids"], position_ids=row["position_ids"]).logits[0]
+        alone = _separate_logits(reference, SEQS, "cpu")
+    torch.testing.assert_close(packed, alone, atol=1e-5, rtol=1e-4)
+    assert varlen._boundaries(row["position_ids"]).tolist() == row["cu_seq_lens_q"].tolist()
+
+
 def test_padded_generation_matches_sdpa():
     """A padded batch with a cache (how `tune sample` generates) takes the dense-mask path and agrees with SDPA."""
     ids = torch.tensor([[0, 0, 5, 6, 7], [1, 2, 3, 4, 5]])

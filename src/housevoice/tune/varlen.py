@@ -45,6 +45,17 @@ def register() -> str:
     return NAME
 
 
+def _boundaries(position_ids):
+    """cu_seq_lens of a packed row from its positions: a sequence starts wherever a position does not follow on."""
+    import torch
+
+    positions = position_ids.reshape(-1)
+    start = torch.diff(positions, prepend=positions[:1]) != 1
+    start[0] = True
+    starts = start.nonzero().flatten()
+    return torch.cat([starts, starts.new_tensor([positions.numel()])]).to(torch.int32)
+
+
 def _dense_mask(attention_mask, cu_seq_lens, q_len: int, kv_len: int, device):
     """The boolean mask SDPA needs for what the fast path cannot take: causal, padding and sequence boundaries."""
     import torch
@@ -69,6 +80,9 @@ def attention(module, query, key, value, attention_mask, scaling=None, dropout: 
     cu_seq_lens = kwargs.get("cu_seq_lens_q")
     batch, heads, q_len, dim = query.shape
     kv_heads, kv_len = key.shape[1], key.shape[2]
+    positions = kwargs.get("position_ids")
+    if cu_seq_lens is None and attention_mask is None and batch == 1 and q_len == kv_len and positions is not None:
+        cu_seq_lens = _boundaries(positions)  # a caller that packs a row but hands over only its positions
     plain = (getattr(module, "sliding_window", None) is None and kwargs.get("sliding_window") is None
              and kwargs.get("softcap") is None and not (dropout and module.training))
     fast = (plain and cu_seq_lens is not None and attention_mask is None and batch == 1 and q_len == kv_len
