@@ -297,6 +297,7 @@ base = ""              # a Hugging Face model name or a local path
 # lora_r = 16
 # save_steps = 200       # checkpoint interval, for --resume
 # load_in_4bit = false   # CUDA + bitsandbytes, for large bases
+# gradient_checkpointing = "auto"  # on only when a step would not fit in the GPU's memory; true / false
 # sample_n = 2           # responses per prompt per version for ranking
 # temperature = 0.8
 # max_new_tokens = 256

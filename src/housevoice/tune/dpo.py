@@ -13,7 +13,7 @@ from housevoice.registry import Registry, is_main_process
 from housevoice.store import Workspace
 from housevoice.tune.datasets import preference_data
 from housevoice.tune.models import base_of, load_policy, ready_version
-from housevoice.tune.runs import RichProgress, lora_config, quiet_libraries, trainer_args, version_run
+from housevoice.tune.runs import RichProgress, checkpointing, lora_config, quiet_libraries, trainer_args, version_run
 from housevoice.tune.settings import tune_settings
 
 
@@ -47,7 +47,9 @@ def run_dpo(workspace: Workspace | str | Path, policy: str, *, epochs: float | N
         model, tokenizer = load_policy(ws, registry, policy)
         args = DPOConfig(**trainer_args(settings, out / "checkpoints", num_train_epochs=settings.epochs,
                                         learning_rate=settings.dpo_learning_rate, beta=settings.dpo_beta,
-                                        max_length=settings.max_length))
+                                        max_length=settings.max_length,
+                                        gradient_checkpointing=checkpointing(
+                                            settings, model, 2 * settings.batch_size * settings.max_length, full=False)))
         trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=Dataset.from_list(pairs.train),
                              processing_class=tokenizer, peft_config=lora_config(settings),
                              callbacks=[RichProgress(f"DPO {version_id}", console=Console(stderr=True))])

@@ -14,7 +14,7 @@ from housevoice.registry import Registry, is_main_process
 from housevoice.store import Workspace
 from housevoice.tune.datasets import preference_data
 from housevoice.tune.models import base_of, load_policy, load_reward_model, load_tokenizer, resolve_base
-from housevoice.tune.runs import (RichProgress, lora_config, quiet_libraries, save_for_loading, trainer_args, version_run,
+from housevoice.tune.runs import (RichProgress, checkpointing, lora_config, quiet_libraries, save_for_loading, trainer_args, version_run,
                                   wait_for_rank_0)
 from housevoice.tune.settings import tune_settings
 
@@ -89,9 +89,11 @@ def run_reward(workspace: Workspace | str | Path, *, base: str | None = None, fu
             del policy
         tokenizer = load_tokenizer(init)
         model = load_reward_model(init, tokenizer)
+        pair_tokens = 2 * settings.batch_size * settings.max_length  # chosen and rejected
         args = RewardConfig(**trainer_args(settings, out / "checkpoints", num_train_epochs=settings.epochs,
                                            learning_rate=settings.full_learning_rate if full else settings.learning_rate,
-                                           max_length=settings.max_length))
+                                           max_length=settings.max_length,
+                                           gradient_checkpointing=checkpointing(settings, model, pair_tokens, full=full)))
         trainer = RewardTrainer(model=model, args=args, train_dataset=Dataset.from_list(pairs.train),
                                 processing_class=tokenizer, peft_config=None if full else lora_config(settings, "SEQ_CLS"),
                                 callbacks=[RichProgress(f"reward {version_id}", console=Console(stderr=True))])

@@ -15,7 +15,7 @@ from housevoice.errors import HousevoiceError
 from housevoice.registry import Registry, is_main_process
 from housevoice.store import Workspace
 from housevoice.tune.models import artifact_dir, base_of, load_policy, ready_version
-from housevoice.tune.runs import RichProgress, lora_config, quiet_libraries, trainer_args, version_run
+from housevoice.tune.runs import RichProgress, checkpointing, lora_config, quiet_libraries, trainer_args, version_run
 from housevoice.tune.settings import tune_settings
 
 LOGGED = {"reward": "reward", "kl": "kl", "completions/mean_length": "length"}
@@ -112,6 +112,7 @@ def run_rlhf(workspace: Workspace | str | Path, policy: str, reward: str, *, alg
             beta=settings.rl_beta, num_generations=generations, per_device_train_batch_size=generations,
             gradient_accumulation_steps=1, max_completion_length=settings.max_new_tokens,
             temperature=settings.temperature, top_p=settings.top_p,
+            gradient_checkpointing=checkpointing(settings, model, generations * settings.max_length, full=False),
         ))
         log = StepLog()
         trainer = Trainer(

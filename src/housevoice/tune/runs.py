@@ -118,13 +118,52 @@ def trainer_args(settings: TuneSettings, output_dir: Path, **extra) -> dict:
     cuda = torch.cuda.is_available()
     args = dict(
         output_dir=str(output_dir), bf16=cuda and torch.cuda.is_bf16_supported(), fp16=False,
-        use_cpu=not cuda, gradient_checkpointing=settings.gradient_checkpointing, report_to="none",
+        use_cpu=not cuda, gradient_checkpointing=settings.gradient_checkpointing is True, report_to="none",
         logging_steps=1, save_strategy="no", seed=settings.seed, disable_tqdm=True,
         per_device_train_batch_size=settings.batch_size,
         gradient_accumulation_steps=settings.gradient_accumulation_steps, dataloader_num_workers=0,
     )
     args.update(extra)
     return args
+
+
+# Bytes of activations kept for the backward pass, per token, layer and unit of hidden size, without
+# checkpointing (bf16, FlashAttention). Measured on an H100 (bench/train_throughput.py, ~0.5B Llama-shaped
+# model): LoRA keeps more, since PEFT's fp32 adapters keep an fp32 copy of each adapted layer's input.
+ACTIVATION_BYTES = {"lora": 70, "full": 50}
+# Share of the GPU's memory a step may plan to fill before "auto" turns checkpointing on.
+AUTO_CHECKPOINT_SHARE = 0.85
+
+
+def training_memory(model, tokens: int, *, full: bool) -> int:
+    """Bytes a training step needs without gradient checkpointing, estimated: the weights (with their gradients
+    and AdamW's two states when every weight trains), the activations of `tokens` tokens, and their logits."""
+    config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())
+    per_token = ACTIVATION_BYTES["full" if full else "lora"] * config.hidden_size * config.num_hidden_layers
+    per_token += 12 * getattr(config, "vocab_size", 0)  # bf16 logits, their fp32 copy for the loss, its gradient
+    return weights * (4 if full else 1) + tokens * per_token
+
+
+def checkpointing(settings: TuneSettings, model, tokens: int, *, full: bool, console: Console | None = None) -> bool:
+    """Whether to recompute activations in the backward pass: the setting when it is true or false. With
+    "auto", on when a step of `tokens` tokens would not fit in the GPU's memory without it (a note says so)."""
+    choice = settings.gradient_checkpointing
+    if choice != "auto":
+        return bool(choice)
+    import torch
+
+    if not torch.cuda.is_available():
+        return False
+    total = torch.cuda.get_device_properties(torch.cuda.current_device()).total_memory
+    need = training_memory(model, tokens, full=full)
+    if need <= AUTO_CHECKPOINT_SHARE * total:
+        return False
+    (console or Console(stderr=True)).print(
+        f"[yellow]note:[/] gradient checkpointing on: a step of {tokens:,} tokens needs about {need / 2**30:.0f} GiB "
+        f"without it and the GPU has {total / 2**30:.0f} GiB (set gradient_checkpointing = false under [tune] "
+        f"to keep it off, or lower batch_size)")
+    return True
 
 
 def lora_config(settings: TuneSettings, task_type: str = "CAUSAL_LM"):

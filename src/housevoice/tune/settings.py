@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -42,7 +42,9 @@ class TuneSettings(BaseModel):
     save_steps: int = Field(200, ge=1, description="a checkpoint every N steps, for --resume")
     seed: int = 42
     load_in_4bit: bool = Field(False, description="load large bases in 4 bits (CUDA + bitsandbytes)")
-    gradient_checkpointing: bool = Field(False, description="trade compute for memory on large bases")
+    gradient_checkpointing: Literal[True, False, "auto"] = Field(
+        "auto", description="trade compute for memory: true, false, or auto (on when a step would not fit in the "
+                            "GPU's memory without it, by an estimate)")
 
     # sampling
     sample_n: int = Field(2, ge=1, description="responses per prompt per version")

@@ -14,7 +14,7 @@ from housevoice.registry import Registry, is_main_process
 from housevoice.store import Workspace
 from housevoice.tune.datasets import sft_data
 from housevoice.tune.models import PACKED_ATTENTION, load_causal_lm, load_tokenizer, resolve_base
-from housevoice.tune.runs import RichProgress, lora_config, quiet_libraries, trainer_args, version_run
+from housevoice.tune.runs import RichProgress, checkpointing, lora_config, quiet_libraries, trainer_args, version_run
 from housevoice.tune.settings import tune_settings
 
 
@@ -113,7 +113,9 @@ def run_sft(workspace: Workspace | str | Path, base: str, *, full: bool = False,
         out = ws.models_dir / version_id
         model = load_causal_lm(base_path, load_in_4bit=settings.load_in_4bit, packed=True)
         trainer = build_sft_trainer(model, tokenizer, data.rows, settings, out / "checkpoints", full=full,
-                                    max_length=context, description=f"SFT {version_id}")
+                                    max_length=context, description=f"SFT {version_id}",
+                                    gradient_checkpointing=checkpointing(settings, model, settings.batch_size * context,
+                                                                         full=full, console=console))
         result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
         trainer.save_model(str(out))  # rank 0 alone saves in a multi-process run; the others wait here
         if is_main_process():
