@@ -61,6 +61,29 @@ def test_positions_alone_keep_packed_examples_apart():
     assert varlen._boundaries(row["position_ids"]).tolist() == row["cu_seq_lens_q"].tolist()
 
 
+def test_sliding_window_models_keep_their_window_when_packed():
+    """A Mistral-shaped model whose window is shorter than its examples: packed, each token still sees only the
+    window's latest tokens of its own example."""
+    from transformers import MistralConfig, MistralForCausalLM
+
+    varlen.register()
+
+    def mistral(attn: str, window: int | None):  # a config each: the implementation is kept on the config
+        config = MistralConfig(vocab_size=97, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                               num_attention_heads=4, num_key_value_heads=2, sliding_window=window)
+        torch.manual_seed(0)
+        model = MistralForCausalLM(config)
+        model.set_attn_implementation(attn)
+        return model
+
+    with torch.no_grad():
+        packed = mistral(varlen.NAME, 5)(**_packed(SEQS, "cpu")).logits[0]
+        alone = _separate_logits(mistral("sdpa", 5), SEQS, "cpu")
+        wide = _separate_logits(mistral("sdpa", None), SEQS, "cpu")
+    torch.testing.assert_close(packed, alone, atol=1e-5, rtol=1e-4)
+    assert not torch.allclose(wide, alone, atol=1e-3)  # the window matters at these lengths
+
+
 def test_padded_generation_matches_sdpa():
     """A padded batch with a cache (how `tune sample` generates) takes the dense-mask path and agrees with SDPA."""
     ids = torch.tensor([[0, 0, 5, 6, 7], [1, 2, 3, 4, 5]])

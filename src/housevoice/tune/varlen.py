@@ -56,13 +56,17 @@ def _boundaries(position_ids):
     return torch.cat([starts, starts.new_tensor([positions.numel()])]).to(torch.int32)
 
 
-def _dense_mask(attention_mask, cu_seq_lens, q_len: int, kv_len: int, device):
-    """The boolean mask SDPA needs for what the fast path cannot take: causal, padding and sequence boundaries."""
+def _dense_mask(attention_mask, cu_seq_lens, q_len: int, kv_len: int, device, window: int | None = None):
+    """The boolean mask SDPA needs for what the fast path cannot take: causal, a sliding window, padding and
+    sequence boundaries."""
     import torch
 
     q_idx = torch.arange(q_len, device=device)[:, None] + (kv_len - q_len)
     kv_idx = torch.arange(kv_len, device=device)[None, :]
-    mask = (kv_idx <= q_idx)[None, None]
+    mask = kv_idx <= q_idx
+    if window:  # a token sees the `window` latest tokens, itself included
+        mask = mask & (kv_idx > q_idx - window)
+    mask = mask[None, None]
     if cu_seq_lens is not None:  # packed: a token sees only its own sequence
         seq = torch.zeros(kv_len, dtype=torch.long, device=device)
         seq[cu_seq_lens[1:-1].long()] = 1
@@ -83,16 +87,16 @@ def attention(module, query, key, value, attention_mask, scaling=None, dropout: 
     positions = kwargs.get("position_ids")
     if cu_seq_lens is None and attention_mask is None and batch == 1 and q_len == kv_len and positions is not None:
         cu_seq_lens = _boundaries(positions)  # a caller that packs a row but hands over only its positions
-    plain = (getattr(module, "sliding_window", None) is None and kwargs.get("sliding_window") is None
-             and kwargs.get("softcap") is None and not (dropout and module.training))
+    window = kwargs.get("sliding_window") or getattr(module, "sliding_window", None)
+    plain = window is None and kwargs.get("softcap") is None and not (dropout and module.training)
     fast = (plain and cu_seq_lens is not None and attention_mask is None and batch == 1 and q_len == kv_len
             and query.is_cuda and query.dtype in (torch.bfloat16, torch.float16) and _kernel() is not None)
     if not fast:
         from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
         mask = None
-        if cu_seq_lens is not None or attention_mask is not None or q_len != kv_len:
-            mask = _dense_mask(attention_mask, cu_seq_lens, q_len, kv_len, query.device)
+        if cu_seq_lens is not None or attention_mask is not None or q_len != kv_len or window:
+            mask = _dense_mask(attention_mask, cu_seq_lens, q_len, kv_len, query.device, window)
         return sdpa_attention_forward(module, query, key, value, mask, dropout=dropout, scaling=scaling,
                                       is_causal=mask is None and q_len > 1)
     varlen_attn, takes = _kernel()
