@@ -80,8 +80,11 @@ def test_sliding_window_models_keep_their_window_when_packed():
         packed = mistral(varlen.NAME, 5)(**_packed(SEQS, "cpu")).logits[0]
         alone = _separate_logits(mistral("sdpa", 5), SEQS, "cpu")
         wide = _separate_logits(mistral("sdpa", None), SEQS, "cpu")
+        # a window longer than every example changes nothing
+        long_window = mistral(varlen.NAME, max(len(s) for s in SEQS))(**_packed(SEQS, "cpu")).logits[0]
     torch.testing.assert_close(packed, alone, atol=1e-5, rtol=1e-4)
     assert not torch.allclose(wide, alone, atol=1e-3)  # the window matters at these lengths
+    torch.testing.assert_close(long_window, wide, atol=1e-5, rtol=1e-4)
 
 
 def test_padded_generation_matches_sdpa():

@@ -88,6 +88,8 @@ def attention(module, query, key, value, attention_mask, scaling=None, dropout: 
     if cu_seq_lens is None and attention_mask is None and batch == 1 and q_len == kv_len and positions is not None:
         cu_seq_lens = _boundaries(positions)  # a caller that packs a row but hands over only its positions
     window = kwargs.get("sliding_window") or getattr(module, "sliding_window", None)
+    if window and cu_seq_lens is not None and kwargs.get("max_length_q") and window >= kwargs["max_length_q"]:
+        window = None  # no packed example is longer than the window: it changes nothing (and the fast path may run)
     plain = window is None and kwargs.get("softcap") is None and not (dropout and module.training)
     fast = (plain and cu_seq_lens is not None and attention_mask is None and batch == 1 and q_len == kv_len
             and query.is_cuda and query.dtype in (torch.bfloat16, torch.float16) and _kernel() is not None)
