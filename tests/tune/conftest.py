@@ -115,6 +115,7 @@ def tiny_model(tune_template, tmp_path_factory) -> Path:
                           capture_output=True, text=True, env=dict(os.environ, HF_HUB_OFFLINE="1"), timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == str(out)
+    assert "%|" not in proc.stdout + proc.stderr  # no library progress bars beside the command's own lines
     return out
 
 

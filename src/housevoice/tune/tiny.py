@@ -55,6 +55,9 @@ def build_tiny_model(out: Path | str, *, workspace=None, vocab_size: int = 4096,
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()  # saving draws a bar per shard: noise next to the command's own lines
 
     out = Path(out)
     if out.exists() and any(out.iterdir()):
