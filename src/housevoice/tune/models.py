@@ -107,17 +107,13 @@ def packed_attention() -> str | None:
 
     flash-attn where it is installed, else PyTorch's own variable-length FlashAttention kernel (torch >= 2.9).
     """
-    if device() != "cuda" or model_dtype() not in _half_dtypes():
+    import torch
+
+    if device() != "cuda" or model_dtype() == torch.float32:
         return None
     if flash_attention():
         return "flash_attention_2"
     return varlen.register() if varlen.available() else None
-
-
-def _half_dtypes():
-    import torch
-
-    return (torch.bfloat16, torch.float16)
 
 
 def load_causal_lm(path: Path | str, *, load_in_4bit: bool = False, packed: bool = False):

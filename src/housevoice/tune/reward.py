@@ -14,8 +14,8 @@ from housevoice.registry import Registry, is_main_process
 from housevoice.store import Workspace
 from housevoice.tune.datasets import preference_data
 from housevoice.tune.models import base_of, load_policy, load_reward_model, load_tokenizer, resolve_base
-from housevoice.tune.runs import (RichProgress, checkpointing, lora_config, quiet_libraries, save_for_loading, trainer_args, version_run,
-                                  wait_for_rank_0)
+from housevoice.tune.runs import (RichProgress, checkpointing, lora_config, quiet_libraries, save_for_loading,
+                                  trainer_args, version_run, wait_for_rank_0)
 from housevoice.tune.settings import tune_settings
 
 
