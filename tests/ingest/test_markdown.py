@@ -190,3 +190,48 @@ def test_authors_under_by_or_creator_are_read(tmp_path):
     assert by.documents[0].author == "Eli Bendersky & Ana Lee"
     creator = read(write(tmp_path, "c.md", "---\ncreator: Noor Haddad\n---\nText.\n"))
     assert creator.documents[0].author == "Noor Haddad"
+
+
+def test_a_site_folder_gives_its_posts_and_counts_the_files_that_are_not_writing(tmp_path):
+    site = tmp_path / "site"
+    write(site, "content/posts/trip/index.md", "---\ntitle: Trip\ndate: 2022-05-01\n---\nWe drove north for three days.\n")
+    write(site, "content/posts/trip/cover.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4)
+    write(site, "content/about.md", "Who we are and what we do.\n")
+    write(site, "config.toml", 'baseURL = "https://example.org"\ntitle = "Trips"\n')
+    write(site, "static/site.css", "body { color: #333 }\n")
+    write(site, "data/authors.json", '{"authors": ["Ana"]}\n')
+    write(site, "static/blank.txt", "")
+    write(site, "node_modules/left-pad/README.md", "# left-pad\n\nPads a string on the left.\n")
+    summary, pairs = read_source(site)
+    assert sorted(doc.source_key for _, doc in pairs) == ["content/about.md", "content/posts/trip/index.md"]
+    assert summary.format == "markdown"
+    assert summary.files == 2
+    assert dict(summary.skipped) == {"binary file": 1, "unknown format": 2, "no text column": 1, "empty file": 1}
+    said = "\n".join(summary.notes)
+    for name in ("cover.jpg: not text", "config.toml: in no format", "site.css: in no format", "authors.json: a table with no text column", "blank.txt: empty"):
+        assert name in said, said
+    assert "left-pad" not in said  # a package folder is no part of the site's writing
+
+
+def test_files_that_are_not_writing_are_refused_when_named_and_a_folder_of_only_them_is_an_error(tmp_path):
+    site = tmp_path / "site"
+    image = write(site, "images/logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 8)
+    config = write(site, "_config.yml", "title: My site\n")
+    table = write(tmp_path / "tables", "authors.json", '{"authors": ["Ana"]}\n')
+    with pytest.raises(SourceError, match=r"logo\.png: this is a binary file"):
+        read_source(image)
+    with pytest.raises(SourceError, match=r"logo\.png: this is a binary file"):
+        read_source(image, fmt="markdown")  # a forced format does not make an image text
+    with pytest.raises(SourceError, match=r"_config\.yml: cannot tell what format"):
+        read_source(config)
+    with pytest.raises(SourceError, match=r"authors\.json: no text column"):
+        read_source(table)
+    with pytest.raises(SourceError, match=r"site: no file in the folder holds writing .*1 binary file, 1 unknown format"):
+        read_source(site)
+    # A mapping says the tables are meant to be read: one that lacks the column is an error, not a skip.
+    with pytest.raises(SourceError, match=r"--map text=body: there is no column 'body'"):
+        read_source(table.parent, mapping={"text": "body"})
+    # A forced format reads every text file of the folder as that format, and still passes over the image.
+    summary, pairs = read_source(site, fmt="markdown")
+    assert [doc.source_key for _, doc in pairs] == ["_config.yml"]
+    assert dict(summary.skipped) == {"binary file": 1}

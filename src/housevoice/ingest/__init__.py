@@ -13,6 +13,7 @@ import polars as pl
 
 from housevoice.errors import HousevoiceError, SourceError
 from housevoice.ingest.base import Document, ReadResult
+from housevoice.ingest.tabular import NoTextColumn
 from housevoice.schema import RECORDS
 from housevoice.store import Workspace
 
@@ -80,14 +81,20 @@ def record_id(source: str, source_key: str) -> str:
     return "r_" + hashlib.sha1(f"{source}\x00{source_key}".encode()).hexdigest()[:16]
 
 
+# Folders of a site's tooling, never its writing (a JavaScript site's packages hold thousands of READMEs).
+TOOLING_FOLDERS = {"node_modules", "__pycache__"}
+
+
 def expand_source(path: Path) -> list[tuple[Path, str]]:
-    """(file, key) pairs: a file is itself; a folder is every visible file under it, sorted."""
+    """(file, key) pairs: a file is itself; a folder is every visible file under it, sorted
+    (hidden files and folders, and `TOOLING_FOLDERS`, left out)."""
     if path.is_file():
         return [(path, path.name)]
     if path.is_dir():
         files = sorted(
             p for p in path.rglob("*")
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            if p.is_file()
+            and not any(part.startswith(".") or part in TOOLING_FOLDERS for part in p.relative_to(path).parts)
         )
         if not files:
             raise SourceError(path, "the folder holds no files")
@@ -95,21 +102,48 @@ def expand_source(path: Path) -> list[tuple[Path, str]]:
     raise SourceError(path, "no such file or folder")
 
 
+# Why a file in a folder was passed over (the ingest table's words), and the note's.
+PASSED_OVER = {
+    "empty file": "empty, skipped",
+    "binary file": "not text (an image, a font, an archive …), skipped",
+    "unknown format": "in no format housevoice reads (a site's config, styles, scripts …), skipped",
+    "no text column": "a table with no text column, skipped (--map text=COLUMN reads it)",
+}
+
+
+def _is_binary(head: bytes) -> bool:
+    """NUL bytes where text has none (UTF-16 with its byte-order mark aside)."""
+    return b"\x00" in head[:8192] and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
 def choose_reader(path: Path, head: bytes, fmt: str | None, available: dict[str, object]):
-    if fmt:
-        if fmt not in available:
-            raise HousevoiceError(f"unknown format {fmt!r}; formats: {', '.join(available)}")
-        return available[fmt]
-    if not head.strip():
+    if fmt and fmt not in available:
+        raise HousevoiceError(f"unknown format {fmt!r}; formats: {', '.join(available)}")
+    if not head.strip() and not fmt:
         raise SourceError(path, "the file is empty")
-    if b"\x00" in head[:8192] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if _is_binary(head):
         raise SourceError(path, "this is a binary file, not text", hint=f"formats: {', '.join(available)}")
+    if fmt:
+        return available[fmt]
     for module in available.values():
         if module.sniff(path, head):
             return module
     raise SourceError(
         path, "cannot tell what format this is", hint=f"formats: {', '.join(available)}; name one with --format"
     )
+
+
+def _passed_over(path: Path, head: bytes, fmt: str | None, available: dict[str, object]) -> str | None:
+    """Why a file inside a folder is no source of writing (a site's images, its config, an empty file), or None.
+
+    A folder is what a site keeps beside its posts; a file the user names is read or refused."""
+    if not head.strip():
+        return "empty file"
+    if _is_binary(head):
+        return "binary file"
+    if not fmt and not any(module.sniff(path, head) for module in available.values()):
+        return "unknown format"
+    return None
 
 
 def read_source(
@@ -125,13 +159,21 @@ def read_source(
     for file, key in entries:
         with open(file, "rb") as fh:
             head = fh.read(HEAD_BYTES)
-        if path.is_dir() and not head.strip():
-            summary.skipped["empty file"] += 1  # one empty file in a folder should not stop the rest
-            summary.notes.append(f"{file}: empty file, skipped")
+        why = _passed_over(file, head, fmt, available) if path.is_dir() else None
+        if why:  # one such file in a folder should not stop the rest
+            summary.skipped[why] += 1
+            summary.notes.append(f"{file}: {PASSED_OVER[why]}")
             continue
         module = choose_reader(file, head, fmt, available)
+        try:
+            result: ReadResult = module.read(file, key=key, mapping=mapping)
+        except NoTextColumn:
+            if not path.is_dir() or mapping:
+                raise
+            summary.skipped["no text column"] += 1
+            summary.notes.append(f"{file}: {PASSED_OVER['no text column']}")
+            continue
         formats.add(module.FORMAT)
-        result: ReadResult = module.read(file, key=key, mapping=mapping)
         prefix = SOURCE_PREFIX.get(module.FORMAT, module.FORMAT)
         per_file = module.FORMAT in OWN_IDS and path.is_dir()
         source = f"{prefix}:{path.name}/{key}" if per_file else f"{prefix}:{path.name}"
@@ -149,6 +191,13 @@ def read_source(
         summary.read += len(result.documents)
         summary.skipped.update(result.skipped)
         summary.notes.extend(result.notes)
+    if path.is_dir() and not formats:
+        passed = ", ".join(f"{n} {why}" for why, n in sorted(summary.skipped.items()))
+        raise SourceError(
+            path,
+            f"no file in the folder holds writing housevoice reads ({passed})",
+            hint=f"formats: {', '.join(available)}; name one with --format, or give the folder that holds the posts",
+        )
     summary.format = ", ".join(sorted(formats))
     return summary, docs
 

@@ -23,6 +23,10 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
 MAP_FIELDS = ("id", *DEFAULT_COLUMNS)
 
 
+class NoTextColumn(SourceError):
+    """A table none of whose columns is a text (in a folder: a site's data file, not its writing)."""
+
+
 def resolve_columns(columns: list[str], mapping: dict[str, str] | None, path: Path) -> dict[str, str | None]:
     """Which column feeds each record field. A --map entry naming a missing column is an error."""
     mapping = dict(mapping or {})
@@ -41,7 +45,7 @@ def resolve_columns(columns: list[str], mapping: dict[str, str] | None, path: Pa
         else:
             resolved[field] = next((c for c in candidates if c in columns), None)
     if resolved["text"] is None:
-        raise SourceError(
+        raise NoTextColumn(
             path,
             f"no text column (looked for {', '.join(DEFAULT_COLUMNS['text'])}; columns: {', '.join(columns[:20])})",
             hint="name it with --map text=COLUMN",
