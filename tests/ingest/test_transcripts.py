@@ -215,6 +215,53 @@ def test_times_before_or_after_the_name_are_start_times(tmp_path):
     assert descript_docs[3].meta["start"] == "00:00:12.000" and descript_docs[3].text == "Fine."
 
 
+_TURNS = [("Maya Chen", "Welcome back to the show."), ("Luis Ortega", "Thanks for having me."),
+          ("Maya Chen", "So, the garden."), ("Luis Ortega", "It has grown a lot.")]
+
+
+def _at(n: int) -> str:
+    return f"00:00:{n * 7:02d}"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        # a time range before the bold label (Transcribo's markdown)
+        ("ranges.md", "\n\n".join(f"[{_at(i)} → 00:00:{i * 7 + 6:02d}] **{who}:** {said}" for i, (who, said) in enumerate(_TURNS))),
+        # a bare time and a tab before the label (a meeting tool's text export)
+        ("tabbed.txt", "\n".join(f"{_at(i)}\t{who}: {said}" for i, (who, said) in enumerate(_TURNS))),
+        # the time in parentheses or brackets beside the name, the words below
+        ("riverside.txt", "\n\n".join(f"{who} ({_at(i)})\n{said}" for i, (who, said) in enumerate(_TURNS))),
+        ("bracketed.txt", "\n".join(f"[{who}] {_at(i)}\n{said}" for i, (who, said) in enumerate(_TURNS))),
+        # the time on the label's line, after the colon, the words below
+        ("timed-label.txt", "\n\n".join(f"{who}: ({_at(i)[3:]})\n{said}" for i, (who, said) in enumerate(_TURNS))),
+    ],
+)
+def test_more_transcript_exports_give_turns_with_their_start_times(tmp_path, name, text):
+    path = write(tmp_path, name, text + "\n")
+    assert plain_transcript.sniff(path, head(path)) and not markdown.sniff(path, head(path))
+    docs = read(plain_transcript, path).documents
+    assert [(d.author, d.text) for d in docs] == _TURNS
+    assert [d.meta["start"] for d in docs] == [f"{_at(i)}.000" for i in range(4)]
+
+
+def test_time_lines_between_the_turns_of_a_meeting_are_not_anybodys_words(tmp_path):
+    lines = "\n".join(f"{who}: {said}" for who, said in _TURNS)
+    path = write(tmp_path, "sync.txt", f"Team sync - Transcript\n\n00:00:00\n\n{lines}\n\n00:05:00\n\n{lines}\n")
+    result = read(plain_transcript, path)
+    assert [(d.author, d.text) for d in result.documents] == _TURNS * 2
+    assert {d.title for d in result.documents} == {"Team sync - Transcript"}
+
+
+def test_an_agenda_of_times_in_parentheses_stays_a_post(tmp_path):
+    path = write(
+        tmp_path, "meetup.md",
+        "# Our meetup\n\nKeynote (09:00)\nJane opens the day.\n\nLunch (12:30)\nSandwiches.\n\nWorkshops (14:00)\nPick one.\n",
+    )
+    assert not plain_transcript.sniff(path, head(path))
+    assert markdown.sniff(path, head(path))
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -1,9 +1,11 @@
 """Plain-text transcripts -> one document per speaker turn.
 
-Three styles: show notes with `**Name:** text` paragraphs; auto-transcription exports (Otter
-and the like) with a `Name  0:25` line above each block of text; and plain `Name: text` lines,
-with a time before the name (`[00:01:02] Name: text`, Descript) or after it
-(`Name (00:01:02): text`, Rev; the text may start on the next line).
+Three styles: show notes with `**Name:** text` paragraphs (a time or a time range in brackets may
+open them: `[00:00:15 → 00:01:02] **Name:** text`); auto-transcription exports (Otter and the
+like) with a `Name  0:25` line above each block of text (also `Name (00:01:02)`, `Name [00:01:02]`
+and `[Name] 00:01:02`); and plain `Name: text` lines, with a time before the name (`[00:01:02]
+Name: text`, Descript; `00:01:02 Name: text`) or after it (`Name (00:01:02): text`, Rev; the text
+may start on the next line, after a time of its own).
 """
 
 from __future__ import annotations
@@ -26,19 +28,28 @@ from housevoice.ingest.transcript_turns import (
 FORMAT = "transcript"
 SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".txt", ".text")
 
-# `**Daniel Whitenack:** Welcome to...`; the colon inside the bold is what marks a speaker.
-_LABEL = re.compile(r"^\*\*(?P<name>[^*\n]{1,80}?):\*\*[ \t]*")
+_TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
+# `**Daniel Whitenack:** Welcome to...`; the colon inside the bold is what marks a speaker. A time
+# or time range in brackets may come first (`[00:00:15 → 00:01:02] **Name:**`).
+_LABEL = re.compile(
+    rf"^(?:\\?\[(?P<lead>{_TIME})(?:[ \t]*(?:→|-->|–|-)[ \t]*{_TIME})?\\?\][ \t]*)?"
+    r"\*\*(?P<name>[^*\n]{1,80}?):\*\*[ \t]*"
+)
 # `\[12:34\]` or `[01:02:03]` opening a paragraph: when it was said.
 _TIMESTAMP = re.compile(r"^\\?\[(?P<time>\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)\\?\]")
-# `Speaker Name  0:25` alone on a line, above the text it introduces.
+# `Speaker Name  0:25` alone on a line, above the text it introduces; the time or the name may be
+# in brackets (`Speaker Name (00:01:02)`, `[Speaker Name] 00:01:02`).
 _HEADER = re.compile(
-    r"^(?P<name>[^\W\d_][\w.'’-]*(?: [\w.'’-]+){0,4})[ \t]+(?P<time>\d{1,2}:\d{2}(?::\d{2})?)[ \t]*$"
+    r"^(?P<open>\[)?(?P<name>[^\W\d_][\w.'’-]*(?: [\w.'’-]+){0,4})(?(open)\])"
+    r"[ \t]+(?P<bracket>[\[(])?(?P<time>\d{1,2}:\d{2}(?::\d{2})?)(?(bracket)[\])])[ \t]*$"
 )
-_TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
+_TIME_LINE = re.compile(rf"^[ \t]*[\[(]?{_TIME}[\])]?[ \t]*$")
+# A time opening the text under a label (`Name: (00:01)` above the words).
+_LEADING_TIME = re.compile(rf"^[\[(](?P<time>{_TIME})[\])][ \t]*\n?")
 # `Name: text`, `NAME: text`, `[00:01:02] Name: text`, `Name (00:01:02):`: up to four words,
 # each capitalized or a number (`Speaker 1`, `Dr. Jane Smith`).
 _PLAIN_LABEL = re.compile(
-    rf"^(?:[\[(](?P<time_before>{_TIME})[\])][ \t]*)?"
+    rf"^(?:[\[(](?P<time_before>{_TIME})[\])][ \t]*|(?P<bare_time>{_TIME})[ \t]+)?"
     r"(?P<name>[^\W\d_a-z][\w.'’-]*(?:[ \t](?:[^\W_a-z][\w.'’-]*|\d+)){0,3})"
     rf"(?:[ \t]*[\[(](?P<time_after>{_TIME})[\])])?[ \t]*:(?:[ \t]+|$)"
 )
@@ -71,11 +82,22 @@ def transcript_style(text: str) -> str | None:
     labels = sum(1 for p in paragraphs if (m := _LABEL.match(p.lstrip())) and not _is_prose_label(m["name"]))
     if labels >= 2 and labels / len(paragraphs) >= MIN_LABEL_SHARE:
         return "speaker_paragraphs"
-    if len(_header_lines(text.split("\n"))) >= 2:
+    if _looks_like_headers(text.split("\n")):
         return "speaker_headers"
     if _looks_like_plain_labels(text, paragraphs):
         return "speaker_lines"
     return None
+
+
+def _looks_like_headers(lines: list[str]) -> bool:
+    """Two `Name  0:25` lines or more; with brackets (`Keynote (09:00)` may head a post's agenda), a
+    speaker must come back."""
+    headers = [_HEADER.match(lines[i].strip()) for i in _header_lines(lines)]
+    if len(headers) < 2:
+        return False
+    names = [m["name"] for m in headers]
+    plain = not any(m["open"] or m["bracket"] for m in headers)
+    return plain or len(set(names)) < len(names)
 
 
 def _is_prose_label(name: str) -> bool:
@@ -89,10 +111,10 @@ def _plain_labels(lines: list[str]) -> list[tuple[int, re.Match]]:
     for i, line in enumerate(lines):
         match = _PLAIN_LABEL.match(line.strip())
         if match and not _is_prose_label(match["name"]):
-            # A label with nothing after it needs a time and text on the next line (Rev's style).
-            if line.strip()[match.end():].strip() or (
-                (match["time_before"] or match["time_after"]) and i + 1 < len(lines) and lines[i + 1].strip()
-            ):
+            # A label with nothing after it but a time needs text on the next line (Rev's style).
+            rest = line.strip()[match.end():].strip()
+            timed = match["time_before"] or match["bare_time"] or match["time_after"] or _LEADING_TIME.match(rest)
+            if (rest and not _LEADING_TIME.fullmatch(rest)) or (timed and i + 1 < len(lines) and lines[i + 1].strip()):
                 found.append((i, match))
     names = [m["name"] for _, m in found]
     recurring = next((n for n, name in enumerate(names) if names.count(name) > 1), len(found))
@@ -182,13 +204,9 @@ def _labelled_paragraphs(lines: list[str], offset: int) -> tuple[str | None, lis
             continue
         said = paragraph.lstrip()[match.end():]
         stamp = _TIMESTAMP.match(said)
+        time = match["lead"] or (stamp["time"] if stamp else None)
         utterances.append(
-            Utterance(
-                speaker=match["name"].strip(),
-                text=said,
-                line=number,
-                start=clock_from_text(stamp["time"]) if stamp else None,
-            )
+            Utterance(speaker=match["name"].strip(), text=said, line=number, start=clock_from_text(time) if time else None)
         )
     return heading, utterances, before
 
@@ -230,8 +248,13 @@ def _labelled_lines(lines: list[str], offset: int) -> tuple[str | None, list[Utt
     utterances: list[Utterance] = []
     for position, (index, match) in enumerate(labels):
         end = labels[position + 1][0] if position + 1 < len(labels) else len(lines)
-        body = "\n".join([lines[index].strip()[match.end():], *lines[index + 1 : end]]).strip()
-        time = match["time_before"] or match["time_after"]
+        # A line holding only a time marks a stretch of the meeting (Google Meet's), not anybody's words.
+        under = [line for line in lines[index + 1 : end] if not _TIME_LINE.match(line)]
+        body = "\n".join([lines[index].strip()[match.end():], *under]).strip()
+        time = match["time_before"] or match["bare_time"] or match["time_after"]
+        own = _LEADING_TIME.match(body)
+        if own:  # `Name: (00:01)` above the words: the time is when, not what was said
+            body, time = body[own.end():].strip(), time or own["time"]
         utterances.append(
             Utterance(
                 speaker=match["name"].strip(),
