@@ -18,7 +18,9 @@ from housevoice.schema import RECORDS
 from housevoice.store import Workspace
 
 # Sniffed in this order; the first whose sniff() says yes reads the file.
-READER_MODULES = ("wordpress", "feed", "ghost", "webvtt", "srt", "plain_transcript", "jsonl", "csvfile", "htmlfile", "markdown")
+READER_MODULES = (
+    "docx", "wordpress", "feed", "ghost", "webvtt", "srt", "plain_transcript", "jsonl", "csvfile", "htmlfile", "markdown"
+)
 # Readers of one kind share a source prefix (`transcript:ep07.vtt`).
 SOURCE_PREFIX = {"webvtt": "transcript", "srt": "transcript", "transcript": "transcript"}
 # Formats whose files carry their own ids (post ids, an id column): each file is its own
@@ -116,11 +118,20 @@ def _is_binary(head: bytes) -> bool:
     return b"\x00" in head[:8192] and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
 
 
+def _binary_format(path: Path, head: bytes, fmt: str | None, available: dict[str, object]):
+    """The reader of a binary format (a Word document) that takes the file, or None."""
+    candidates = [available[fmt]] if fmt else list(available.values())
+    return next((m for m in candidates if getattr(m, "BINARY", False) and m.sniff(path, head)), None)
+
+
 def choose_reader(path: Path, head: bytes, fmt: str | None, available: dict[str, object]):
     if fmt and fmt not in available:
         raise HousevoiceError(f"unknown format {fmt!r}; formats: {', '.join(available)}")
     if not head.strip() and not fmt:
         raise SourceError(path, "the file is empty")
+    binary_reader = _binary_format(path, head, fmt, available)
+    if binary_reader is not None:
+        return binary_reader
     if _is_binary(head):
         raise SourceError(path, "this is a binary file, not text", hint=f"formats: {', '.join(available)}")
     if fmt:
@@ -139,6 +150,8 @@ def _passed_over(path: Path, head: bytes, fmt: str | None, available: dict[str, 
     A folder is what a site keeps beside its posts; a file the user names is read or refused."""
     if not head.strip():
         return "empty file"
+    if _binary_format(path, head, fmt, available) is not None:
+        return None
     if _is_binary(head):
         return "binary file"
     if not fmt and not any(module.sniff(path, head) for module in available.values()):

@@ -26,18 +26,31 @@ def sniff(path: Path, head: bytes) -> bool:
 
 def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> ReadResult:
     text, notes = read_text(path)
+    return read_string(text, path, key=key, notes=notes)
+
+
+def read_string(
+    text: str, path: Path, *, key: str, notes: list[str], title: str | None = None, shape: str | None = None, **fields
+) -> ReadResult:
+    """One post from a file's text. `title`, `shape` (the record's meta `format`) and other record
+    fields (`author`, `published_at`) stand in where the text's front matter gives none."""
     matter = split_front_matter(text, path)
     if not matter.body.strip():
         notes.append(f"{path}: no text after the front matter; nothing read")
         return ReadResult(documents=[], skipped={"no text": 1}, notes=notes)
     post = post_fields(matter, path, notes)
+    for name, value in fields.items():
+        if post.get(name) is None and value is not None:
+            post[name] = value
     if post["published_at"] is None:
         post["published_at"] = date_in_path(key)
         if post["published_at"] is not None:
             post["meta"]["date_from"] = "path"
-    title = post.pop("title") or first_heading(matter.body) or PATH_DATE.sub("", path.stem).strip("-_ ") or path.stem
+    title = (
+        post.pop("title") or title or first_heading(matter.body) or PATH_DATE.sub("", path.stem).strip("-_ ") or path.stem
+    )
     kind = post.pop("kind") or "post"
-    post["meta"]["format"] = "text" if path.suffix.lower() in (".txt", ".text") else "markdown"
+    post["meta"]["format"] = shape or ("text" if path.suffix.lower() in (".txt", ".text") else "markdown")
     document = Document(source_key=key, text=matter.body, kind=kind, title=title, **post)
     return ReadResult(documents=[document], notes=notes)
 

@@ -136,6 +136,11 @@ def _looks_like_plain_labels(text: str, paragraphs: list[str]) -> bool:
 
 def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> ReadResult:
     text, notes = read_text(path)
+    return read_string(text, path, key=key, notes=notes)
+
+
+def read_string(text: str, path: Path, *, key: str, notes: list[str]) -> ReadResult:
+    """The turns of a transcript's text (read from `path`, which names it in errors)."""
     matter = split_front_matter(text, path)
     style = transcript_style(matter.body)
     if style is None:

@@ -1,0 +1,103 @@
+"""Word documents (.docx): a post, or a meeting transcript (Teams' and Google Meet's download).
+
+Read with python-docx. Paragraphs become markdown-shaped text (headings as `#`, list items as
+`- `, tables as `| a | b |` rows); a document whose lines carry speaker labels (`Name  0:03`
+above the words, `Name: text` lines) is read as transcript turns, as a text file of that shape is.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from lxml import etree
+
+from housevoice.errors import SourceError
+from housevoice.ingest import markdown, plain_transcript
+from housevoice.ingest.base import ReadResult
+
+FORMAT = "docx"
+SUFFIXES = (".docx",)
+# A zip archive; python-docx tells a Word document from other archives.
+BINARY = True
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    return path.suffix.lower() in SUFFIXES and head.startswith(b"PK\x03\x04")
+
+
+def _paragraph(paragraph) -> str:
+    text = paragraph.text.strip()
+    style = (paragraph.style.name if paragraph.style is not None else "") or ""
+    if not text:
+        return ""
+    if style == "Title":
+        return f"# {text}"
+    if style.startswith("Heading"):
+        level = style.removeprefix("Heading").strip()
+        return "#" * (int(level) if level.isdigit() and 1 <= int(level) <= 6 else 2) + f" {text}"
+    if style.startswith("List"):
+        return f"1. {text}" if "Number" in style else f"- {text}"
+    return text
+
+
+def _blocks(document) -> list[str]:
+    """The body's paragraphs and tables in order, as markdown-shaped blocks (empty ones left out)."""
+    blocks: list[str] = []
+    listing = False  # the items of one list are lines of one block
+    for item in document.iter_inner_content():
+        if hasattr(item, "rows"):
+            rows = ["| " + " | ".join(" ".join(cell.text.split()) for cell in row.cells) + " |" for row in item.rows]
+            block, item_of_list = "\n".join(row for row in rows if row.strip("| ")), False
+        else:
+            block = _paragraph(item)
+            item_of_list = block.startswith(("- ", "1. "))
+        if not block:
+            continue
+        if item_of_list and listing:
+            blocks[-1] += "\n" + block
+        else:
+            blocks.append(block)
+        listing = item_of_list
+    return blocks
+
+
+def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> ReadResult:
+    """A post (its title, author and creation date from the document's properties where its text
+    gives none), or one record per speaker turn when the document is a transcript."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
+        raise SourceError(path, f"not a Word document that can be read ({type(exc).__name__}: {exc})") from None
+    except OSError as exc:
+        raise SourceError(path, f"cannot read the file ({exc.strerror})") from None
+    blocks = _blocks(document)
+    if not blocks:
+        return ReadResult(documents=[], skipped={"no text": 1}, notes=[f"{path}: the document holds no text; nothing read"])
+    notes: list[str] = []
+    # A transcript's speaker line and its words are two paragraphs: read them as lines of one text.
+    as_lines = "\n".join(blocks)
+    if plain_transcript.transcript_style(as_lines) is not None:
+        return plain_transcript.read_string(as_lines, path, key=key, notes=notes)
+    properties = document.core_properties
+    created = properties.created
+    if created is not None and created.tzinfo is not None:
+        created = created.astimezone(timezone.utc).replace(tzinfo=None)
+    result = markdown.read_string(
+        "\n\n".join(blocks),
+        path,
+        key=key,
+        notes=notes,
+        title=(properties.title or "").strip() or None,
+        shape="docx",
+        author=(properties.author or "").strip() or None,
+    )
+    for doc in result.documents:
+        if doc.published_at is None and isinstance(created, datetime):
+            doc.published_at = created
+            doc.meta["date_from"] = "document properties (created)"
+    return result
