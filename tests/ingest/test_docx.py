@@ -68,6 +68,11 @@ def test_a_date_in_the_path_beats_the_documents_creation_date(tmp_path):
         ["Weekly sync", "00:00:00", "Jordan Blake: Let's start with the numbers.",
          "Amara Okafor: Open rate was up to 41 percent.", "Jordan Blake: Good. Then the spring issue.",
          "00:05:00", "Amara Okafor: It goes out in May."],
+        # Teams' older download: a timing line, the name, the words
+        ["Weekly sync", "0:0:3.0 --> 0:0:9.500", "Jordan Blake", "Let's start with the numbers.",
+         "0:0:10.0 --> 0:0:15.0", "Amara Okafor", "Open rate was up to 41 percent.",
+         "0:1:2.0 --> 0:1:8.0", "Jordan Blake", "Good. Then the spring issue.",
+         "0:1:9.0 --> 0:1:12.0", "Amara Okafor", "It goes out in May."],
     ],
 )
 def test_a_meeting_transcript_in_word_gives_one_record_per_turn(tmp_path, lines):

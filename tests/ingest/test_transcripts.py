@@ -235,6 +235,8 @@ def _at(n: int) -> str:
         ("bracketed.txt", "\n".join(f"[{who}] {_at(i)}\n{said}" for i, (who, said) in enumerate(_TURNS))),
         # the time on the label's line, after the colon, the words below
         ("timed-label.txt", "\n\n".join(f"{who}: ({_at(i)[3:]})\n{said}" for i, (who, said) in enumerate(_TURNS))),
+        # a timing line, the name below it, then the words (Teams' older download)
+        ("cues.txt", "\n\n".join(f"0:0:{i * 7}.0 --> 0:0:{i * 7 + 6}.500\n{who}\n{said}" for i, (who, said) in enumerate(_TURNS))),
     ],
 )
 def test_more_transcript_exports_give_turns_with_their_start_times(tmp_path, name, text):

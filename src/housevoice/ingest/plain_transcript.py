@@ -5,7 +5,8 @@ open them: `[00:00:15 → 00:01:02] **Name:** text`); auto-transcription exports
 like) with a `Name  0:25` line above each block of text (also `Name (00:01:02)`, `Name [00:01:02]`
 and `[Name] 00:01:02`); and plain `Name: text` lines, with a time before the name (`[00:01:02]
 Name: text`, Descript; `00:01:02 Name: text`) or after it (`Name (00:01:02): text`, Rev; the text
-may start on the next line, after a time of its own).
+may start on the next line, after a time of its own); and cues of a timing line, the speaker's
+name and the words (`0:0:5.330 --> 0:0:9.120`, as Teams' older Word download has them).
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def sniff(path: Path, head: bytes) -> bool:
 
 
 def transcript_style(text: str) -> str | None:
-    """`speaker_paragraphs`, `speaker_headers`, or None when the text is not a transcript."""
+    """`speaker_paragraphs`, `speaker_headers`, `speaker_lines`, `speaker_cues`, or None when the text
+    is not a transcript."""
     paragraphs = [p for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
     labels = sum(1 for p in paragraphs if (m := _LABEL.match(p.lstrip())) and not _is_prose_label(m["name"]))
     if labels >= 2 and labels / len(paragraphs) >= MIN_LABEL_SHARE:
@@ -86,6 +88,9 @@ def transcript_style(text: str) -> str | None:
         return "speaker_headers"
     if _looks_like_plain_labels(text, paragraphs):
         return "speaker_lines"
+    cues = _cue_lines(text.split("\n"))
+    if len(cues) >= 2 and len({name for _, name in cues}) < len(cues):
+        return "speaker_cues"
     return None
 
 
@@ -152,6 +157,8 @@ def read_string(text: str, path: Path, *, key: str, notes: list[str]) -> ReadRes
         heading, utterances, before = _labelled_paragraphs(lines, offset)
     elif style == "speaker_lines":
         heading, utterances, before = _labelled_lines(lines, offset)
+    elif style == "speaker_cues":
+        heading, utterances, before = _cue_blocks(lines, offset)
     else:
         heading, utterances, before = _headed_blocks(lines, offset)
         if utterances and _SERVICE_FOOTER.search(utterances[-1].text):
@@ -212,6 +219,38 @@ def _labelled_paragraphs(lines: list[str], offset: int) -> tuple[str | None, lis
         time = match["lead"] or (stamp["time"] if stamp else None)
         utterances.append(
             Utterance(speaker=match["name"].strip(), text=said, line=number, start=clock_from_text(time) if time else None)
+        )
+    return heading, utterances, before
+
+
+# `0:0:5.330 --> 0:0:9.120` alone on a line, the speaker's name on the next (Teams' older Word download).
+_CUE_TIMING = re.compile(r"^[ \t]*(?P<start>\d{1,2}:\d{1,2}:\d{1,2}(?:[.,]\d+)?)[ \t]*-->[ \t]*\d{1,2}:\d{1,2}:\d{1,2}(?:[.,]\d+)?[ \t]*$")
+_CUE_NAME = re.compile(r"^[^\W\d_][\w.'’-]*(?: [\w.'’-]+){0,4}$")
+
+
+def _cue_lines(lines: list[str]) -> list[tuple[int, str]]:
+    """(index, speaker) of each timing line with a name below it and words below that."""
+    return [
+        (i, lines[i + 1].strip()) for i, line in enumerate(lines[:-2])
+        if _CUE_TIMING.match(line) and _CUE_NAME.match(lines[i + 1].strip()) and lines[i + 2].strip()
+        and not _CUE_TIMING.match(lines[i + 2])
+    ]
+
+
+def _cue_blocks(lines: list[str], offset: int) -> tuple[str | None, list[Utterance], int]:
+    """One utterance per timing line, its speaker the line below, its words the lines up to the next."""
+    cues = _cue_lines(lines)
+    heading, before = _title_above(lines[: cues[0][0]], offset)
+    utterances = []
+    for position, (index, name) in enumerate(cues):
+        end = cues[position + 1][0] if position + 1 < len(cues) else len(lines)
+        utterances.append(
+            Utterance(
+                speaker=name,
+                text="\n".join(lines[index + 2 : end]).strip(),
+                line=offset + index + 1,
+                start=clock_from_text(_CUE_TIMING.match(lines[index])["start"]),
+            )
         )
     return heading, utterances, before
 
