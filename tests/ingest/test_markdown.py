@@ -200,15 +200,17 @@ def test_a_site_folder_gives_its_posts_and_counts_the_files_that_are_not_writing
     write(site, "config.toml", 'baseURL = "https://example.org"\ntitle = "Trips"\n')
     write(site, "static/site.css", "body { color: #333 }\n")
     write(site, "data/authors.json", '{"authors": ["Ana"]}\n')
+    write(site, "package.json", '{\n  "name": "trips",\n  "private": true\n}\n')  # one JSON document, not JSON lines
     write(site, "static/blank.txt", "")
     write(site, "node_modules/left-pad/README.md", "# left-pad\n\nPads a string on the left.\n")
     summary, pairs = read_source(site)
     assert sorted(doc.source_key for _, doc in pairs) == ["content/about.md", "content/posts/trip/index.md"]
     assert summary.format == "markdown"
     assert summary.files == 2
-    assert dict(summary.skipped) == {"binary file": 1, "unknown format": 2, "no text column": 1, "empty file": 1}
+    assert dict(summary.skipped) == {"binary file": 1, "unknown format": 3, "no text column": 1, "empty file": 1}
     said = "\n".join(summary.notes)
-    for name in ("cover.jpg: not text", "config.toml: in no format", "site.css: in no format", "authors.json: a table with no text column", "blank.txt: empty"):
+    for name in ("cover.jpg: not text", "config.toml: in no format", "site.css: in no format", "package.json: in no format",
+                 "authors.json: a table with no text column", "blank.txt: empty"):
         assert name in said, said
     assert "left-pad" not in said  # a package folder is no part of the site's writing
 

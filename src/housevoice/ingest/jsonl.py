@@ -14,8 +14,22 @@ SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 
 def sniff(path: Path, head: bytes) -> bool:
-    first = head.lstrip()[:1]
-    return first == b"{" and (path.suffix.lower() in SUFFIXES or b"\n{" in head)
+    body = head.lstrip()
+    if body[:1] != b"{":
+        return False
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        return True
+    if path.suffix.lower() != ".json" and b"\n{" not in head:
+        return False
+    # A `.json` file may be one document over many lines (a site's data file, package.json): JSON
+    # Lines hold a whole object on their first line (or a first line longer than the head).
+    line, newline, _ = body.partition(b"\n")
+    if not newline:
+        return True
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
 
 
 def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> ReadResult:
