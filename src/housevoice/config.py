@@ -257,6 +257,7 @@ too_short = "drop"     # "Yeah." and "Sure." teach no voice; a conversation has 
 # remove_transcript_marks = true  # [12:04] timestamps and [laughs], [crosstalk]: nobody said them
 # remove_boilerplate = true  # lines found in 2% of posts under unrelated titles ("Subscribe to our newsletter")
 # boilerplate_min_share = 0.02
+# remove_mailing_footers = true  # "Unsubscribe | View in browser" and the like under a newsletter
 # unwrap_paragraphs = true   # join the lines of a markdown paragraph wrapped at 70 or 80 columns
 
 [curate.stale]

@@ -210,3 +210,42 @@ def test_a_closing_list_under_a_recurring_lead_goes_whole_and_other_closing_list
         assert row["boilerplate"] == f"A closing list of 3 items under 'Related posts' ({len(TOPICS)} posts end so) taken out of the clean text."
     for n in range(1, 7):
         assert rows[f"w{n}"]["clean_text"] == rows[f"w{n}"]["text"] and rows[f"w{n}"]["boilerplate"] is None
+
+
+MAILING_FOOTER = [
+    "You are receiving this email because you signed up on our website.",
+    "Unsubscribe | Update your preferences | View in browser",
+    "Our mailing address is: *|LIST:ADDRESSLINE|*",
+]
+
+
+def test_a_mailing_tools_footer_leaves_a_newsletter_series_and_the_writers_words_stay(vocabulary):
+    rng = random.Random(7)
+    issues = [
+        {"record_id": f"n{n}", "title": f"Garden news #{n}", "kind": "newsletter",
+         "text": f"{_body(rng, vocabulary, 50)}\n\nThanks, Maya\n\n" + "\n\n".join(MAILING_FOOTER)}
+        for n in range(1, 7)
+    ]
+    others = [
+        # a writer's own sentence about unsubscribing, a long line that names the phrase, and code
+        {"record_id": "prose", "title": "Why readers leave", "kind": "post",
+         "text": f"{_body(rng, vocabulary, 40)}\n\nMost people who unsubscribe never tell us why."},
+        {"record_id": "long", "title": "Our list", "kind": "post",
+         "text": f"{_body(rng, vocabulary, 40)}\n\n" + _body(rng, vocabulary, 35) + " you can update your preferences anytime."},
+        {"record_id": "code", "title": "Our template", "kind": "post",
+         "text": f"{_body(rng, vocabulary, 40)}\n\n```html\n<a href=\"*|UNSUB|*\">Unsubscribe</a>\n```"},
+        {"record_id": "turn", "title": "Episode 4", "kind": "transcript_turn", "text": "Unsubscribe | View in browser"},
+    ]
+    frame = clean_frame(pl.DataFrame(issues + others))
+    rows = {r["record_id"]: r for r in frame.iter_rows(named=True)}
+    for n in range(1, 7):
+        row = rows[f"n{n}"]
+        assert row["clean_text"].endswith("Thanks, Maya") and "nsubscribe" not in row["clean_text"]
+        assert row["boilerplate"] == (
+            "3 lines a mailing tool adds under its messages taken out of the clean text: "
+            f"'{MAILING_FOOTER[0][:59]}…'; '{MAILING_FOOTER[1]}'."
+        )
+    for record_id in ("prose", "long", "code", "turn"):
+        assert rows[record_id]["clean_text"] == rows[record_id]["text"].strip() and rows[record_id]["boilerplate"] is None
+    kept = clean_frame(pl.DataFrame(issues), CleanSettings(remove_mailing_footers=False))
+    assert all(text.endswith(MAILING_FOOTER[2]) for text in kept["clean_text"])

@@ -270,3 +270,66 @@ def _detail(count: int, examples: list[str], posts: list[int]) -> str:
 def _short(line: str) -> str:
     line = " ".join(line.split())
     return line if len(line) <= _EXAMPLE_CHARS else line[: _EXAMPLE_CHARS - 1] + "…"
+
+
+# What a mailing tool writes under every newsletter it sends: a series' messages share it under one
+# title shape, so the widespread-line rule above leaves it to `templated`, which flags but does not
+# clean. Phrases, not words: a post about why readers unsubscribe keeps its sentences.
+_MAILING_PHRASES = (
+    r"^\W*unsubscribe\W*$",
+    r"(?:click|tap) here to unsubscribe",
+    r"unsubscribe (?:here|now|instantly|from (?:this|our|these|the|all) (?:list|emails?|newsletters?|mailing list|mailings))",
+    r"(?:^|\|)[ \t]*unsubscribe[ \t]*(?:\||$)",
+    r"update (?:your )?(?:subscription |email )?preferences",
+    r"manage (?:your )?(?:subscription|email preferences|preferences|email settings)",
+    r"(?:view|read|open) (?:this (?:email|newsletter|message) |it )?(?:in (?:your|a|the) (?:web )?browser|online)",
+    r"view (?:the )?web version",
+    r"forward (?:this (?:email|newsletter|message) )?to a friend",
+    r"you (?:are receiving|received|got|receive) this (?:email|message|newsletter)",
+    r"this (?:email|message|newsletter) was sent to",
+    r"our mailing address is",
+    r"want to change how you receive these emails",
+    r"add (?:us|[\w.@-]+) to your (?:address book|contacts|safe senders)",
+    r"no longer (?:want|wish) to receive (?:these |our )?(?:emails|messages|newsletters)",
+    r"all rights reserved",
+)
+MAILING_LINE = r"(?im)" + "|".join(f"(?:{p})" for p in _MAILING_PHRASES) + r"|\*\|[A-Z_:]+\|\*"
+# Lines of more words are the writer's sentences, whatever they mention.
+_MAILING_MAX_WORDS = 30
+
+
+def remove_mailing_footers(texts: pl.Series, eligible: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """(texts without the mailing tool's lines among their last lines, per text a sentence naming them
+    or null): unsubscribe and preference links, "view in browser", "you are receiving this email
+    because…", the sender's mailing address line, merge tags such as *|UNSUB|*; outside code."""
+    n = len(texts)
+    none = pl.Series("boilerplate", [None] * n, dtype=pl.String)
+    rows = eligible.fill_null(False) & texts.str.slice(-_SLICE_CHARS).str.contains(MAILING_LINE).fill_null(False)
+    touched = rows.arg_true().cast(pl.Int64)
+    if len(touched) == 0:
+        return texts, none
+    marked = lines_with_code(texts, touched).with_columns(
+        drop=(pl.col("n") >= pl.col("total") - _FOOT_LINES)
+        & ~pl.col("code")
+        & pl.col("line").str.contains(MAILING_LINE)
+        & (pl.col("line").str.count_matches(r"\S+") <= _MAILING_MAX_WORDS)
+    )
+    kept = marked.filter(~pl.col("drop")).group_by("row", maintain_order=True).agg(pl.col("line").str.join("\n"))
+    rewritten = pl.DataFrame({"row": touched}).join(kept, on="row", how="left").with_columns(
+        pl.col("line").fill_null("").str.replace_all(r"\n{3,}", "\n\n").str.strip_chars("\n")
+    )
+    said = (
+        marked.filter("drop")
+        .group_by("row", maintain_order=True)
+        .agg(pl.len().alias("lines"), pl.col("line").head(_EXAMPLES).alias("shown"))
+    )
+    if said.is_empty():
+        return texts, none
+    changed = rewritten.join(said.select("row"), on="row")
+    details = [
+        f"{count} {'line' if count == 1 else 'lines'} a mailing tool adds under its messages taken out of the clean text: "
+        + "; ".join(f"'{_short(line)}'" for line in shown)
+        + "."
+        for count, shown in said.select("lines", "shown").iter_rows()
+    ]
+    return texts.scatter(changed["row"], changed["line"]), none.scatter(said["row"], details)

@@ -16,7 +16,7 @@ from pydantic import Field
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from housevoice.curate.base import FlaggerSettings
-from housevoice.curate.boilerplate import remove_boilerplate
+from housevoice.curate.boilerplate import remove_boilerplate, remove_mailing_footers
 from housevoice.curate.code_masks import in_slices, lines_with_code, outside_code, python_per_row, rewrite_outside_code, where, where_found
 from housevoice.curate.markup import CODE, HTML_TAG, URL
 
@@ -90,6 +90,13 @@ class CleanSettings(FlaggerSettings):
         0.02, gt=0.0, le=1.0, description="share of the (distinct) texts a line must recur in to be boilerplate"
     )
     boilerplate_min_posts: int = Field(5, ge=2, description="fewest texts a line must recur in to be boilerplate")
+    remove_mailing_footers: bool = Field(
+        True,
+        description="remove the lines a mailing tool writes under a newsletter (unsubscribe and preference links, "
+        "'view in browser', 'you are receiving this email because…', the sender's mailing address line, merge tags "
+        "such as *|UNSUB|*) from the last lines of a text, outside code; each record that loses one gets a "
+        "`boilerplate` flag naming it",
+    )
     boilerplate_skip_kinds: list[str] = Field(
         ["transcript_turn"],
         description="record kinds neither counted nor changed (a turn said in every episode is a duplicate, not boilerplate)",
@@ -833,17 +840,23 @@ def clean_frame(
             pool.shutdown(cancel_futures=True)
     cleaned, keys = pl.concat([c for c, _ in done]), pl.concat([k for _, k in done])
     said = pl.Series("boilerplate", [None] * frame.height, dtype=pl.String)
+    kinds = frame["kind"].cast(pl.String) if "kind" in frame.columns else pl.Series([None] * frame.height, dtype=pl.String)
+    eligible = ~kinds.is_in(settings.boilerplate_skip_kinds).fill_null(False)
+    if settings.remove_mailing_footers:
+        cleaned, said = remove_mailing_footers(cleaned, eligible)
     if settings.remove_boilerplate:
-        kinds = frame["kind"].cast(pl.String) if "kind" in frame.columns else pl.Series([None] * frame.height, dtype=pl.String)
-        cleaned, said = remove_boilerplate(
+        cleaned, site = remove_boilerplate(
             cleaned,
             keys,
             frame["title"].cast(pl.String) if "title" in frame.columns else None,
-            ~kinds.is_in(settings.boilerplate_skip_kinds).fill_null(False),
+            eligible,
             frame["author"].cast(pl.String) if "author" in frame.columns else None,
             min_share=settings.boilerplate_min_share,
             min_posts=settings.boilerplate_min_posts,
         )
+        # One sentence per record: what the mailing tool wrote, then what the site did.
+        both = pl.concat_str([pl.lit(said), pl.lit(site)], separator=" ", ignore_nulls=True)
+        said = pl.select(pl.when(both != "").then(both)).to_series().alias("boilerplate")
     # One writing in two exports (HTML and markdown, other tracking links, another byline, typographic
     # quotes) has one clean text, emphasis marks and quotes aside: series count such copies once.
     # An exact duplicate stays the same raw text.
