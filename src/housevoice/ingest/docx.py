@@ -8,14 +8,13 @@ above the words, `Name: text` lines) is read as transcript turns, as a text file
 from __future__ import annotations
 
 import zipfile
-from datetime import datetime, timezone
 from pathlib import Path
 
 from lxml import etree
 
 from housevoice.errors import SourceError
 from housevoice.ingest import markdown, plain_transcript
-from housevoice.ingest.base import ReadResult
+from housevoice.ingest.base import ReadResult, parse_datetime
 
 FORMAT = "docx"
 SUFFIXES = (".docx",)
@@ -84,9 +83,7 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
     if plain_transcript.transcript_style(as_lines) is not None:
         return plain_transcript.read_string(as_lines, path, key=key, notes=notes)
     properties = document.core_properties
-    created = properties.created
-    if created is not None and created.tzinfo is not None:
-        created = created.astimezone(timezone.utc).replace(tzinfo=None)
+    created = parse_datetime(properties.created)
     result = markdown.read_string(
         "\n\n".join(blocks),
         path,
@@ -97,7 +94,7 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
         author=(properties.author or "").strip() or None,
     )
     for doc in result.documents:
-        if doc.published_at is None and isinstance(created, datetime):
+        if doc.published_at is None and created is not None:
             doc.published_at = created
             doc.meta["date_from"] = "document properties (created)"
     return result

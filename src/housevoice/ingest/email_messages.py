@@ -13,13 +13,12 @@ import email
 import email.policy
 import mailbox
 import re
-from datetime import timezone
 from email.message import EmailMessage
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import getaddresses
 from pathlib import Path
 
 from housevoice.errors import SourceError
-from housevoice.ingest.base import Document, ReadResult
+from housevoice.ingest.base import Document, ReadResult, parse_datetime
 
 FORMAT = "email"
 SUFFIXES = (".eml", ".mbox")
@@ -43,14 +42,17 @@ def sniff(path: Path, head: bytes) -> bool:
     return False
 
 
+def _parse(fh) -> EmailMessage:
+    return email.message_from_binary_file(fh, policy=email.policy.default)
+
+
 def _messages(path: Path) -> list[EmailMessage]:
-    factory = lambda f: email.message_from_binary_file(f, policy=email.policy.default)  # noqa: E731
     if path.suffix.lower() == ".eml":
         with open(path, "rb") as fh:
-            return [factory(fh)]
-    box = mailbox.mbox(path, factory=factory, create=False)
+            return [_parse(fh)]
+    box = mailbox.mbox(path, factory=_parse, create=False)
     try:
-        return [message for message in box]
+        return list(box)
     finally:
         box.close()
 
@@ -104,13 +106,11 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
             result.skipped["the same message again"] = result.skipped.get("the same message again", 0) + 1
             continue
         seen.add(source_key)
-        published_at = None
-        if message.get("Date"):
-            try:
-                when = parsedate_to_datetime(str(message["Date"]))
-                published_at = when.astimezone(timezone.utc).replace(tzinfo=None) if when.tzinfo else when
-            except (TypeError, ValueError):
-                result.notes.append(f"{where}: unreadable date {str(message['Date'])!r}; left empty")
+        try:
+            published_at = parse_datetime(str(message.get("Date") or ""))
+        except ValueError:
+            published_at = None
+            result.notes.append(f"{where}: unreadable date {str(message['Date'])!r}; left empty")
         meta = {"format": "email", "body": subtype}
         if message.get("List-Id"):
             meta["list_id"] = str(message["List-Id"]).strip()

@@ -1,6 +1,6 @@
 """Plain-text transcripts -> one document per speaker turn.
 
-Three styles: show notes with `**Name:** text` paragraphs (a time or a time range in brackets may
+Four styles: show notes with `**Name:** text` paragraphs (a time or a time range in brackets may
 open them: `[00:00:15 → 00:01:02] **Name:** text`); auto-transcription exports (Otter and the
 like) with a `Name  0:25` line above each block of text (also `Name (00:01:02)`, `Name [00:01:02]`
 and `[Name] 00:01:02`); and plain `Name: text` lines, with a time before the name (`[00:01:02]
