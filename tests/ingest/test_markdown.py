@@ -197,7 +197,7 @@ def test_a_site_folder_gives_its_posts_and_counts_the_files_that_are_not_writing
     write(site, "content/posts/trip/index.md", "---\ntitle: Trip\ndate: 2022-05-01\n---\nWe drove north for three days.\n")
     write(site, "content/posts/trip/cover.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4)
     write(site, "content/about.md", "Who we are and what we do.\n")
-    write(site, "config.toml", 'baseURL = "https://example.org"\ntitle = "Trips"\n')
+    write(site, "netlify.toml", '[build]\npublish = "public"\n')
     write(site, "static/site.css", "body { color: #333 }\n")
     write(site, "data/authors.json", '{"authors": ["Ana"]}\n')
     write(site, "package.json", '{\n  "name": "trips",\n  "private": true\n}\n')  # one JSON document, not JSON lines
@@ -209,22 +209,76 @@ def test_a_site_folder_gives_its_posts_and_counts_the_files_that_are_not_writing
     assert summary.files == 2
     assert dict(summary.skipped) == {"binary file": 1, "unknown format": 3, "no text column": 1, "empty file": 1}
     said = "\n".join(summary.notes)
-    for name in ("cover.jpg: not text", "config.toml: in no format", "site.css: in no format", "package.json: in no format",
+    for name in ("cover.jpg: not text", "netlify.toml: in no format", "site.css: in no format", "package.json: in no format",
                  "authors.json: a table with no text column", "blank.txt: empty"):
         assert name in said, said
     assert "left-pad" not in said  # a package folder is no part of the site's writing
 
 
+def test_a_hugo_site_is_read_from_its_content_folder_not_its_built_pages_and_templates(tmp_path):
+    site = tmp_path / "blog"
+    write(site, "hugo.toml", 'baseURL = "https://example.org"\n')
+    write(site, "README.md", "# blog\n\nRun `hugo server` to preview.\n")
+    write(site, "content/posts/trip.md", "---\ntitle: Trip\ndate: 2022-05-01\n---\nWe drove north for three days.\n")
+    write(site, "content/posts/wip.md", "---\ntitle: Later\ndraft: true\n---\nNot yet.\n")
+    write(site, "public/posts/trip/index.html", "<html><body><h1>Trip</h1><p>We drove north for three days.</p></body></html>")
+    write(site, "public/index.html", "<html><body><ul><li><a href=/posts/trip/>Trip</a></li></ul></body></html>")
+    write(site, "layouts/_default/single.html", "<article><h1>{{ .Title }}</h1>{{ .Content }}</article>\n")
+    write(site, "archetypes/default.md", '---\ntitle: "{{ replace .Name "-" " " | title }}"\ndraft: true\n---\n')
+    write(site, "themes/ananke/exampleSite/content/about.md", "An example page of the theme.\n")
+    summary, pairs = read_source(site)
+    assert [doc.source_key for _, doc in pairs] == ["content/posts/trip.md", "content/posts/wip.md"]
+    assert [doc.status for _, doc in pairs] == [None, "draft"]
+    assert summary.skipped == {"site files, not writing": 7}
+    assert "a Hugo site (hugo.toml): only content/ read; 7 other files" in summary.notes[0]
+
+
+def test_a_jekyll_site_leaves_out_its_built_site_templates_and_repository_files_and_reads_drafts_as_drafts(tmp_path):
+    site = tmp_path / "jekyll"
+    write(site, "_config.yml", "title: Notes\n")
+    write(site, "README.md", "# notes\n\nbundle exec jekyll serve\n")
+    write(site, "LICENSE.txt", "MIT License\n\nPermission is hereby granted, free of charge...\n")
+    write(site, "about.md", "---\nlayout: page\ntitle: About\n---\nI write about bread.\n")
+    write(site, "_posts/2021-03-04-sourdough.md", "---\ntitle: Sourdough\n---\nFeed the starter twice a day.\n")
+    write(site, "_drafts/rye.md", "---\ntitle: Rye\n---\nRye needs less water than you think.\n")
+    write(site, "_site/2021/03/04/sourdough.html", "<html><body><p>Feed the starter twice a day.</p></body></html>")
+    write(site, "_layouts/post.html", "<article>{{ content }}</article>\n")
+    write(site, "_includes/footer.html", "<footer>© {{ site.time | date: '%Y' }}</footer>\n")
+    summary, pairs = read_source(site)
+    docs = {doc.source_key: doc for _, doc in pairs}
+    assert sorted(docs) == ["_drafts/rye.md", "_posts/2021-03-04-sourdough.md", "about.md"]
+    assert docs["_drafts/rye.md"].status == "draft" and docs["about.md"].status is None
+    assert summary.skipped == {"site files, not writing": 6}
+    assert "a Jekyll site (_config.yml): _site/, _layouts/, _includes/ (its built pages and templates)" in summary.notes[0]
+    # Named on its own, a built folder is read as the user asks.
+    _, built = read_source(site / "_site")
+    assert [doc.source_key for _, doc in built] == ["2021/03/04/sourdough.html"]
+
+
+def test_a_common_config_name_alone_makes_no_site_and_a_site_with_nothing_to_read_is_an_error(tmp_path):
+    project = tmp_path / "notes"
+    write(project, "config.toml", "[tool]\nname = 'x'\n")
+    write(project, "public/essay.md", "An essay that lives in a folder named public.\n")
+    _, pairs = read_source(project)  # no content/ folder beside config.toml: not a Hugo site
+    assert [doc.source_key for _, doc in pairs] == ["public/essay.md"]
+    empty = tmp_path / "empty-site"
+    write(empty, "mkdocs.yml", "site_name: Docs\n")
+    write(empty, "docs/.gitkeep", "")
+    write(empty, "site/index.html", "<html><body><p>Built.</p></body></html>")
+    with pytest.raises(SourceError, match=r"empty-site: the folder holds no files that may be writing"):
+        read_source(empty)
+
+
 def test_files_that_are_not_writing_are_refused_when_named_and_a_folder_of_only_them_is_an_error(tmp_path):
     site = tmp_path / "site"
     image = write(site, "images/logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 8)
-    config = write(site, "_config.yml", "title: My site\n")
+    config = write(site, "settings.yml", "title: My site\n")
     table = write(tmp_path / "tables", "authors.json", '{"authors": ["Ana"]}\n')
     with pytest.raises(SourceError, match=r"logo\.png: this is a binary file"):
         read_source(image)
     with pytest.raises(SourceError, match=r"logo\.png: this is a binary file"):
         read_source(image, fmt="markdown")  # a forced format does not make an image text
-    with pytest.raises(SourceError, match=r"_config\.yml: cannot tell what format"):
+    with pytest.raises(SourceError, match=r"settings\.yml: cannot tell what format"):
         read_source(config)
     with pytest.raises(SourceError, match=r"authors\.json: no text column"):
         read_source(table)
@@ -235,5 +289,5 @@ def test_files_that_are_not_writing_are_refused_when_named_and_a_folder_of_only_
         read_source(table.parent, mapping={"text": "body"})
     # A forced format reads every text file of the folder as that format, and still passes over the image.
     summary, pairs = read_source(site, fmt="markdown")
-    assert [doc.source_key for _, doc in pairs] == ["_config.yml"]
+    assert [doc.source_key for _, doc in pairs] == ["settings.yml"]
     assert dict(summary.skipped) == {"binary file": 1}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ import polars as pl
 
 from housevoice.errors import HousevoiceError, SourceError
 from housevoice.ingest.base import Document, ReadResult
+from housevoice.ingest.sites import site_at
 from housevoice.ingest.tabular import NoTextColumn
 from housevoice.schema import RECORDS
 from housevoice.store import Workspace
@@ -88,21 +90,49 @@ def record_id(source: str, source_key: str) -> str:
 TOOLING_FOLDERS = {"node_modules", "__pycache__"}
 
 
-def expand_source(path: Path) -> list[tuple[Path, str]]:
-    """(file, key) pairs: a file is itself; a folder is every visible file under it, sorted
-    (hidden files and folders, and `TOOLING_FOLDERS`, left out)."""
+def _visible(names: list[str]) -> list[str]:
+    return sorted(n for n in names if not n.startswith(".") and n not in TOOLING_FOLDERS)
+
+
+def _count_files(folder: Path) -> int:
+    return sum(len(_visible(names)) for _, _, names in os.walk(folder))
+
+
+@dataclass
+class Expanded:
+    """The files a source names, with what a site folder held besides its writing."""
+
+    files: list[tuple[Path, str]]  # (file, key)
+    notes: list[str] = field(default_factory=list)
+    not_writing: int = 0  # files of a site generator's output, templates and config, not read
+
+
+def expand_source(path: Path) -> Expanded:
+    """A file is itself; a folder is every visible file under it, sorted by path, keyed by its path
+    relative to the folder (hidden files and folders, and `TOOLING_FOLDERS`, left out). In a folder that
+    a static site generator builds (see `sites`), only the folders that hold its writing are read."""
     if path.is_file():
-        return [(path, path.name)]
-    if path.is_dir():
-        files = sorted(
-            p for p in path.rglob("*")
-            if p.is_file()
-            and not any(part.startswith(".") or part in TOOLING_FOLDERS for part in p.relative_to(path).parts)
-        )
-        if not files:
-            raise SourceError(path, "the folder holds no files")
-        return [(p, p.relative_to(path).as_posix()) for p in files]
-    raise SourceError(path, "no such file or folder")
+        return Expanded([(path, path.name)])
+    if not path.is_dir():
+        raise SourceError(path, "no such file or folder")
+    out = Expanded([])
+    for folder, dirs, names in os.walk(path):
+        here = Path(folder)
+        dirs[:] = _visible(dirs)
+        names = [n for n in _visible(names) if (here / n).is_file()]
+        site = site_at(here)
+        if site is not None:
+            left = [here / d for d in dirs if not site.keeps_folder(d)] + [here / n for n in names if not site.keeps_file(n)]
+            dirs[:] = [d for d in dirs if site.keeps_folder(d)]
+            names = [n for n in names if site.keeps_file(n)]
+            count = sum(_count_files(p) if p.is_dir() else 1 for p in left)
+            out.not_writing += count
+            out.notes.append(site.says(here, count))
+        out.files.extend((here / n, (here / n).relative_to(path).as_posix()) for n in names)
+    if not out.files:
+        raise SourceError(path, "the folder holds no files" + (" that may be writing" if out.not_writing else ""))
+    out.files.sort()
+    return out
 
 
 # Why a file in a folder was passed over (the ingest table's words), and the note's.
@@ -165,12 +195,14 @@ def read_source(
 ) -> tuple[SourceSummary, list[tuple[str, Document]]]:
     """Read one file or folder into (source, document) pairs, without touching any workspace."""
     available = readers()
-    entries = expand_source(path)
-    summary = SourceSummary(source=path.name, format=fmt or "")
+    expanded = expand_source(path)
+    summary = SourceSummary(source=path.name, format=fmt or "", notes=list(expanded.notes))
+    if expanded.not_writing:
+        summary.skipped["site files, not writing"] = expanded.not_writing
     docs: list[tuple[str, Document]] = []
     formats = set()
     limit = int(max_record_mb * 1024 * 1024)
-    for file, key in entries:
+    for file, key in expanded.files:
         with open(file, "rb") as fh:
             head = fh.read(HEAD_BYTES)
         why = _passed_over(file, head, fmt, available) if path.is_dir() else None

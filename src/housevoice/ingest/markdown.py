@@ -50,6 +50,8 @@ def read_string(
         post.pop("title") or title or first_heading(matter.body) or PATH_DATE.sub("", path.stem).strip("-_ ") or path.stem
     )
     kind = post.pop("kind") or "post"
+    if post.get("status") is None and "_drafts" in Path(key.replace("\\", "/")).parts:
+        post["status"] = "draft"  # Jekyll keeps unpublished posts in _drafts/
     post["meta"]["format"] = shape or ("text" if path.suffix.lower() in (".txt", ".text") else "markdown")
     document = Document(source_key=key, text=matter.body, kind=kind, title=title, **post)
     return ReadResult(documents=[document], notes=notes)
