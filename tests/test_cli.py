@@ -56,6 +56,31 @@ def test_errors_are_one_clear_line_and_exit_non_zero(cli, tmp_path, workspace):
         assert "Traceback" not in proc.stderr
 
 
+def test_a_broken_file_in_a_folder_stops_the_ingest_unless_skip_broken_names_it_and_reads_the_rest(cli, tmp_path, workspace, digest, shared_data):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "post.md").write_text("---\ntitle: Kept\n---\nA post that reads well.\n")
+    (folder / "cut.xml").write_bytes((shared_data / "wxr" / "malformed-simple.xml").read_bytes())
+    (folder / "notes.jsonl").write_text('{"id": "1", "text": "fine"}\n{"id": "2", "text": \n')
+    before = digest(workspace.root)
+    stopped = cli("ingest", workspace.root, folder, check=False)
+    assert stopped.returncode != 0 and "Traceback" not in stopped.stderr
+    assert "cut.xml:14: the file ends in the middle of the XML" in stopped.stderr
+    assert "--skip-broken reads the rest of the folder" in stopped.stderr
+    assert digest(workspace.root) == before  # nothing written
+
+    read = cli("ingest", workspace.root, folder, "--skip-broken", check=True)
+    out = " ".join(read.stdout.split())  # (rich wraps long lines)
+    assert "broken file 2" in out
+    assert "skipped, cannot be read: " in out and "cut.xml:14: the file ends in the middle of the XML" in out
+    assert "notes.jsonl:2" in out
+    assert workspace.read_table("records")["title"].to_list() == ["Kept"]
+
+    (folder / "post.md").unlink()
+    nothing = cli("ingest", workspace.root, folder, "--skip-broken", check=False)
+    assert nothing.returncode != 0 and "no file in the folder holds writing housevoice reads (2 broken file)" in nothing.stderr
+
+
 def test_killing_an_ingest_mid_write_leaves_the_previous_table(tmp_path, workspace):
     small = tmp_path / "small.jsonl"
     small.write_text(json.dumps({"id": "old", "text": "the earlier table"}) + "\n")

@@ -73,6 +73,7 @@ def ingest(
     sources: Annotated[list[Path], typer.Argument(help="files or folders: a WordPress export, JSONL/CSV, posts, transcripts")],
     format: Annotated[Optional[str], typer.Option("--format", "-f", help="read every source as this format instead of sniffing it")] = None,
     map: Annotated[list[str], typer.Option("--map", help="column mapping for JSONL/CSV, e.g. text=body,title=headline")] = [],  # noqa: B006
+    skip_broken: Annotated[bool, typer.Option("--skip-broken", help="in a folder, count and name a file that cannot be read instead of stopping")] = False,
 ) -> None:
     """Read sources into tables/records.parquet (re-ingesting updates, never duplicates).
 
@@ -91,7 +92,7 @@ def ingest(
         def advance(summary) -> None:
             bar.update(task, advance=1, description=f"read {summary.source}: {summary.read} records")
 
-        result = ingest_sources(ws, sources, fmt=format, mapping=mapping, progress=advance)
+        result = ingest_sources(ws, sources, fmt=format, mapping=mapping, progress=advance, skip_broken=skip_broken)
     table = Table(title="ingested", show_edge=False)
     for col in ("source", "format", "files", "records", "new", "changed", "unchanged", "skipped"):
         table.add_column(col, justify="right" if col not in ("source", "format", "skipped") else "left")
@@ -100,6 +101,8 @@ def ingest(
         table.add_row(s.source, s.format, str(s.files), str(s.read), str(s.new), str(s.changed), str(s.unchanged), skipped)
     console.print(table)
     for s in result.sources:
+        for why in s.broken:  # every one: the user must know what is missing
+            console.print(f"skipped, cannot be read: {why}")
         for note in s.notes[:10]:
             console.print(f"note: {note}")
         if len(s.notes) > 10:

@@ -59,6 +59,7 @@ class SourceSummary:
     unchanged: int = 0
     skipped: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    broken: list[str] = field(default_factory=list)  # files of a folder that could not be read (--skip-broken), why
     record_ids: list[str] = field(default_factory=list, repr=False)
 
 
@@ -190,10 +191,32 @@ def _passed_over(path: Path, head: bytes, fmt: str | None, available: dict[str, 
     return None
 
 
+def _read_file(
+    file: Path, key: str, head: bytes, fmt: str | None, available: dict[str, object], mapping: dict[str, str] | None,
+    limit: int, max_record_mb: float,
+) -> tuple[object, ReadResult]:
+    """(reader, what it read) of one file; SourceError when it cannot be read or holds a record over the limit."""
+    module = choose_reader(file, head, fmt, available)
+    result: ReadResult = module.read(file, key=key, mapping=mapping)
+    for doc in result.documents:
+        size = len(doc.text.encode("utf-8", "surrogatepass"))
+        if size > limit:
+            raise SourceError(
+                file,
+                f"record {doc.source_key!r} is {size / 2**20:.1f} MB, over the {max_record_mb:g} MB limit",
+                hint="split it, or raise [ingest] max_record_mb in housevoice.toml",
+            )
+    return module, result
+
+
 def read_source(
     path: Path, *, fmt: str | None = None, mapping: dict[str, str] | None = None, max_record_mb: float = 20.0,
+    skip_broken: bool = False,
 ) -> tuple[SourceSummary, list[tuple[str, Document]]]:
-    """Read one file or folder into (source, document) pairs, without touching any workspace."""
+    """Read one file or folder into (source, document) pairs, without touching any workspace.
+
+    skip_broken: a file in a folder that cannot be read (a malformed export, a record over the size
+    limit) is counted and named in a note instead of stopping the whole folder."""
     available = readers()
     expanded = expand_source(path)
     summary = SourceSummary(source=path.name, format=fmt or "", notes=list(expanded.notes))
@@ -210,27 +233,30 @@ def read_source(
             summary.skipped[why] += 1
             summary.notes.append(f"{file}: {PASSED_OVER[why]}")
             continue
-        module = choose_reader(file, head, fmt, available)
         try:
-            result: ReadResult = module.read(file, key=key, mapping=mapping)
+            module, result = _read_file(file, key, head, fmt, available, mapping, limit, max_record_mb)
         except NoTextColumn:
             if not path.is_dir() or mapping:
                 raise
             summary.skipped["no text column"] += 1
             summary.notes.append(f"{file}: {PASSED_OVER['no text column']}")
             continue
+        except SourceError as exc:
+            if not path.is_dir():
+                raise
+            if not skip_broken:
+                raise SourceError(
+                    exc.path, exc.reason, line=exc.line,
+                    hint=(exc.hint + "; " if exc.hint else "") + "--skip-broken reads the rest of the folder and names this file",
+                ) from None
+            summary.skipped["broken file"] += 1
+            summary.broken.append(str(exc))
+            continue
         formats.add(module.FORMAT)
         prefix = SOURCE_PREFIX.get(module.FORMAT, module.FORMAT)
         per_file = module.FORMAT in OWN_IDS and path.is_dir()
         source = f"{prefix}:{path.name}/{key}" if per_file else f"{prefix}:{path.name}"
         for doc in result.documents:
-            size = len(doc.text.encode("utf-8", "surrogatepass"))
-            if size > limit:
-                raise SourceError(
-                    file,
-                    f"record {doc.source_key!r} is {size / 2**20:.1f} MB, over the {max_record_mb:g} MB limit",
-                    hint="split it, or raise [ingest] max_record_mb in housevoice.toml",
-                )
             docs.append((source, doc))
             summary.record_ids.append(record_id(source, doc.source_key))
         summary.files += 1
@@ -297,6 +323,7 @@ def ingest_sources(
     fmt: str | None = None,
     mapping: dict[str, str] | None = None,
     progress=None,
+    skip_broken: bool = False,
 ) -> IngestSummary:
     """Read every source, then merge into `records` in one atomic write (all or nothing)."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
@@ -305,7 +332,9 @@ def ingest_sources(
     summaries: list[SourceSummary] = []
     docs: list[tuple[str, Document]] = []
     for src in sources:
-        summary, found = read_source(Path(src), fmt=fmt, mapping=mapping, max_record_mb=ws.config.ingest.max_record_mb)
+        summary, found = read_source(
+            Path(src), fmt=fmt, mapping=mapping, max_record_mb=ws.config.ingest.max_record_mb, skip_broken=skip_broken
+        )
         summaries.append(summary)
         docs.extend(found)
         if progress:
