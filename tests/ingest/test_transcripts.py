@@ -237,13 +237,23 @@ def _at(n: int) -> str:
         ("timed-label.txt", "\n\n".join(f"{who}: ({_at(i)[3:]})\n{said}" for i, (who, said) in enumerate(_TURNS))),
         # a timing line, the name below it, then the words (Teams' older download)
         ("cues.txt", "\n\n".join(f"0:0:{i * 7}.0 --> 0:0:{i * 7 + 6}.500\n{who}\n{said}" for i, (who, said) in enumerate(_TURNS))),
+        # the time first, then the name, the words below (Happy Scribe's text export; a meeting tool's)
+        ("time-first.txt", "\n\n".join(f"[{_at(i)}.00] - {who}\n{said}" for i, (who, said) in enumerate(_TURNS))),
+        ("bare-time-first.txt", "\n".join(f"{_at(i)} {who}\n{said}" for i, (who, said) in enumerate(_TURNS))),
+        # the name alone on a line, a time or a time range on the next, then the words
+        ("two-lines.txt", "\n\n".join(f"{who}\n{_at(i)[3:]}\n{said}" for i, (who, said) in enumerate(_TURNS))),
+        ("range-under.txt", "\n\n".join(f"{who}\n{_at(i)} - 00:00:{i * 7 + 6:02d}\n{said}" for i, (who, said) in enumerate(_TURNS))),
+        # a time on a line of its own above a label, the label alone on its line or before the words
+        ("time-above.txt", "\n".join(f"[{_at(i)}]\n{who.upper()}:\n{said}" if i % 2 else f"{_at(i)}\n{who.upper()}: {said}"
+                                     for i, (who, said) in enumerate(_TURNS))),
     ],
 )
 def test_more_transcript_exports_give_turns_with_their_start_times(tmp_path, name, text):
     path = write(tmp_path, name, text + "\n")
     assert plain_transcript.sniff(path, head(path)) and not markdown.sniff(path, head(path))
     docs = read(plain_transcript, path).documents
-    assert [(d.author, d.text) for d in docs] == _TURNS
+    upper = name == "time-above.txt"
+    assert [(d.author, d.text) for d in docs] == [(who.upper() if upper else who, said) for who, said in _TURNS]
     assert [d.meta["start"] for d in docs] == [f"{_at(i)}.000" for i in range(4)]
 
 
@@ -267,6 +277,12 @@ def test_time_lines_between_the_turns_of_a_meeting_are_not_anybodys_words(tmp_pa
         "Alice: a.\nBob: b.\nCarol: c.\nDave: d.\n",
         # an agenda: times in parentheses beside names that never come back
         "# Our meetup\n\nKeynote (09:00)\nJane opens the day.\n\nLunch (12:30)\nSandwiches.\n\nWorkshops (14:00)\nPick one.\n",
+        # the same agenda with the time first, and a race report with the time under each heading
+        "# Our meetup\n\n09:00 Keynote\nJane opens the day.\n\n12:30 Lunch\nSandwiches.\n\n14:00 Workshops\nPick one.\n",
+        "# Race day\n\nMile one\n8:05\nFelt good.\n\nMile two\n8:10\nStill fine.\n\nMile three\n8:30\nThe hill.\n",
+        # a session that comes back in a schedule, among paragraphs of prose
+        "# Schedule\n\n" + "A paragraph about the day.\n\n" * 4 + "Workshop\n10:00 - 11:00\nBring a laptop.\n\n"
+        "Workshop\n14:00 - 15:00\nBring a laptop again.\n",
     ],
 )
 def test_posts_with_a_few_name_colon_lines_stay_posts(tmp_path, text):

@@ -2,16 +2,19 @@
 
 Four styles: show notes with `**Name:** text` paragraphs (a time or a time range in brackets may
 open them: `[00:00:15 → 00:01:02] **Name:** text`); auto-transcription exports (Otter and the
-like) with a `Name  0:25` line above each block of text (also `Name (00:01:02)`, `Name [00:01:02]`
-and `[Name] 00:01:02`); and plain `Name: text` lines, with a time before the name (`[00:01:02]
-Name: text`, Descript; `00:01:02 Name: text`) or after it (`Name (00:01:02): text`, Rev; the text
-may start on the next line, after a time of its own); and cues of a timing line, the speaker's
+like) with a `Name  0:25` line above each block of text (also `Name (00:01:02)`, `Name [00:01:02]`,
+`[Name] 00:01:02`, the time first: `[00:00:00.00] - Name`, or the time or time range on a line of
+its own under the name); and plain `Name: text` lines, with a time before the name (`[00:01:02]
+Name: text`, Descript; `00:01:02 Name: text`), after it (`Name (00:01:02): text`, Rev; the text
+may start on the next line, after a time of its own) or on a line of its own above it (the label
+may stand alone on its line); and cues of a timing line, the speaker's
 name and the words (`0:0:5.330 --> 0:0:9.120`, as Teams' older Word download has them).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from housevoice.errors import SourceError
@@ -45,6 +48,14 @@ _HEADER = re.compile(
     r"[ \t]+(?P<bracket>[\[(])?(?P<time>\d{1,2}:\d{2}(?::\d{2})?)(?(bracket)[\])])[ \t]*$"
 )
 _TIME_LINE = re.compile(rf"^[ \t]*[\[(]?{_TIME}[\])]?[ \t]*$")
+# The time before the name, alone on a line above the words (`[00:00:00.00] - Name`, Happy Scribe;
+# `00:01:02 Name`).
+_TIME_FIRST_HEADER = re.compile(
+    rf"^(?P<bracket>[\[(])?(?P<time>{_TIME})(?(bracket)[\])])[ \t]*(?:[-–—|][ \t]*)?"
+    r"(?P<name>[^\W\d_][\w.'’-]*(?: [\w.'’-]+){0,4})[ \t]*$"
+)
+# A time or a time range alone on the line under a name, the words below it (`Name` / `00:01:02 - 00:01:09`).
+_TIME_UNDER = re.compile(rf"^[ \t]*[\[(]?(?P<time>{_TIME})[\])]?(?:[ \t]*(?:→|-->|–|-)[ \t]*[\[(]?{_TIME}[\])]?)?[ \t]*$")
 # A time opening the text under a label (`Name: (00:01)` above the words).
 _LEADING_TIME = re.compile(rf"^[\[(](?P<time>{_TIME})[\])][ \t]*\n?")
 # `Name: text`, `NAME: text`, `[00:01:02] Name: text`, `Name (00:01:02):`: up to four words,
@@ -95,14 +106,17 @@ def transcript_style(text: str) -> str | None:
 
 
 def _looks_like_headers(lines: list[str]) -> bool:
-    """Two `Name  0:25` lines or more; with brackets (`Keynote (09:00)` may head a post's agenda), a
-    speaker must come back."""
-    headers = [_HEADER.match(lines[i].strip()) for i in _header_lines(lines)]
+    """Two `Name  0:25` lines or more. Other header shapes (brackets, the time first, the time on a line
+    of its own) are ones prose takes too (`Keynote (09:00)` heading an agenda): there two speakers must
+    share the headers, one of them coming back, and the headed blocks make up half the text."""
+    headers = _headers(lines)
     if len(headers) < 2:
         return False
-    names = [m["name"] for m in headers]
-    plain = not any(m["open"] or m["bracket"] for m in headers)
-    return plain or len(set(names)) < len(names)
+    if not any(h.loose for h in headers):
+        return True
+    names = [h.name for h in headers]
+    paragraphs = sum(1 for n, line in enumerate(lines) if line.strip() and (n == 0 or not lines[n - 1].strip()))
+    return len(set(names)) >= 2 and len(set(names)) < len(names) and len(headers) >= 0.5 * paragraphs
 
 
 def _is_prose_label(name: str) -> bool:
@@ -118,8 +132,8 @@ def _plain_labels(lines: list[str]) -> list[tuple[int, re.Match]]:
         if match and not _is_prose_label(match["name"]):
             # A label with nothing after it but a time needs text on the next line (Rev's style).
             rest = line.strip()[match.end():].strip()
-            timed = match["time_before"] or match["bare_time"] or match["time_after"] or _LEADING_TIME.match(rest)
-            if (rest and not _LEADING_TIME.fullmatch(rest)) or (timed and i + 1 < len(lines) and lines[i + 1].strip()):
+            # So does a label alone on its line (`SPEAKER 2:` above the words).
+            if (rest and not _LEADING_TIME.fullmatch(rest)) or (i + 1 < len(lines) and lines[i + 1].strip()):
                 found.append((i, match))
     names = [m["name"] for _, m in found]
     recurring = next((n for n, name in enumerate(names) if names.count(name) > 1), len(found))
@@ -255,30 +269,56 @@ def _cue_blocks(lines: list[str], offset: int) -> tuple[str | None, list[Utteran
     return heading, utterances, before
 
 
-def _header_lines(lines: list[str]) -> list[int]:
-    """Indexes of `Name  0:25` lines that have text on the next line."""
-    return [
-        i for i, line in enumerate(lines)
-        if _HEADER.match(line.strip()) and i + 1 < len(lines) and lines[i + 1].strip()
-        and not _HEADER.match(lines[i + 1].strip())
-    ]
+@dataclass
+class _Header:
+    """A speaker's header: its line, the first line of the words under it, the name, the time."""
+
+    index: int
+    body: int
+    name: str
+    time: str
+    loose: bool  # a shape prose may take too (see `_looks_like_headers`)
+
+
+def _headers(lines: list[str]) -> list[_Header]:
+    """Every header with words under it: `Name  0:25` (or with the time or name in brackets), the time
+    first (`[00:00:00.00] - Name`), or the name alone on a line after a paragraph break with a time or
+    time range on the next."""
+    found: list[_Header] = []
+
+    def words_at(n: int) -> bool:
+        return n < len(lines) and bool(lines[n].strip()) and not _HEADER.match(lines[n].strip()) and not _TIME_UNDER.match(lines[n])
+
+    for i, line in enumerate(lines):
+        text = line.strip()
+        if not text:
+            continue
+        if (match := _HEADER.match(text)) and words_at(i + 1):
+            found.append(_Header(i, i + 1, match["name"].strip(), match["time"], bool(match["open"] or match["bracket"])))
+        elif (match := _TIME_FIRST_HEADER.match(text)) and words_at(i + 1):
+            found.append(_Header(i, i + 1, match["name"].strip(), match["time"], True))
+        elif (
+            (i == 0 or not lines[i - 1].strip()) and _CUE_NAME.match(text) and i + 1 < len(lines)
+            and (under := _TIME_UNDER.match(lines[i + 1])) and words_at(i + 2)
+        ):
+            found.append(_Header(i, i + 2, text, under["time"], True))
+    return found
 
 
 def _headed_blocks(lines: list[str], offset: int) -> tuple[str | None, list[Utterance], int]:
     """The export's title (first line above the first header), one utterance per header and the
     lines under it, and how many paragraphs came before the first header."""
-    headers = _header_lines(lines)
-    heading, before = _title_above(lines[: headers[0]], offset)
+    headers = _headers(lines)
+    heading, before = _title_above(lines[: headers[0].index], offset)
     utterances: list[Utterance] = []
-    for position, index in enumerate(headers):
-        end = headers[position + 1] if position + 1 < len(headers) else len(lines)
-        match = _HEADER.match(lines[index].strip())
+    for position, header in enumerate(headers):
+        end = headers[position + 1].index if position + 1 < len(headers) else len(lines)
         utterances.append(
             Utterance(
-                speaker=match["name"].strip(),
-                text="\n".join(lines[index + 1 : end]).strip(),
-                line=offset + index + 1,
-                start=clock_from_text(match["time"]),
+                speaker=header.name,
+                text="\n".join(lines[header.body : end]).strip(),
+                line=offset + header.index + 1,
+                start=clock_from_text(header.time),
             )
         )
     return heading, utterances, before
@@ -295,7 +335,7 @@ def _labelled_lines(lines: list[str], offset: int) -> tuple[str | None, list[Utt
         # A line holding only a time marks a stretch of the meeting (Google Meet's), not anybody's words.
         under = [line for line in lines[index + 1 : end] if not _TIME_LINE.match(line)]
         body = "\n".join([lines[index].strip()[match.end():], *under]).strip()
-        time = match["time_before"] or match["bare_time"] or match["time_after"]
+        time = match["time_before"] or match["bare_time"] or match["time_after"] or _time_above(lines, index)
         own = _LEADING_TIME.match(body)
         if own:  # `Name: (00:01)` above the words: the time is when, not what was said
             body, time = body[own.end():].strip(), time or own["time"]
@@ -308,6 +348,15 @@ def _labelled_lines(lines: list[str], offset: int) -> tuple[str | None, list[Utt
             )
         )
     return heading, utterances, before
+
+
+def _time_above(lines: list[str], index: int) -> str | None:
+    """The time on a line of its own just above a label (`00:00:17` over `SPEAKER 2:`), if any."""
+    above = index - 1
+    while above >= 0 and not lines[above].strip():
+        above -= 1
+    found = _TIME_UNDER.match(lines[above]) if above >= 0 else None
+    return found["time"] if found else None
 
 
 def _title_above(lines: list[str], offset: int) -> tuple[str | None, int]:
