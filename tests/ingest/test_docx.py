@@ -103,3 +103,50 @@ def test_an_empty_document_is_counted_and_a_broken_one_names_the_file_and_leaves
     with pytest.raises(SourceError, match=r"broken\.docx: not a Word document that can be read"):
         ingest_sources(workspace, [folder])
     assert digest(workspace.root) == before
+
+
+def _link(paragraph, text: str, url: str) -> None:
+    """A hyperlink run, as Word writes one (python-docx reads them but has no call to add one)."""
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    rel = paragraph.part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("r:id"), rel)
+    run = OxmlElement("w:r")
+    shown = OxmlElement("w:t")
+    shown.text = text
+    run.append(shown)
+    link.append(run)
+    paragraph._p.append(link)
+
+
+def test_bold_italic_and_links_are_kept_in_markdown_and_bold_speaker_labels_make_a_transcript(tmp_path):
+    document = docx.Document()
+    document.add_heading("Tomatoes", 1)
+    para = document.add_paragraph("We ")
+    para.add_run("gr").bold = True
+    para.add_run("ew ").bold = True  # Word splits one bold word over runs, a space inside the last
+    para.add_run("forty ")
+    para.add_run("kinds").italic = True
+    para.add_run(" this year; see ")
+    _link(para, "the seed list", "https://example.org/seeds")
+    para.add_run(".")
+    document.save(tmp_path / "post.docx")
+    [(_, post)] = read_source(tmp_path / "post.docx")[1]
+    assert post.text == "# Tomatoes\n\nWe **grew** forty *kinds* this year; see [the seed list](https://example.org/seeds)."
+
+    notes = docx.Document()
+    notes.add_paragraph("Episode 12 of our garden show, with Luis Ortega.")
+    for who, said in [("Maya Chen", "Welcome back."), ("Luis Ortega", "Thanks."), ("Maya Chen", "So, tomatoes."),
+                      ("Luis Ortega", "Forty kinds.")]:
+        turn = notes.add_paragraph()
+        turn.add_run(f"{who}:").bold = True
+        turn.add_run(f" {said}")
+    notes.save(tmp_path / "episode.docx")
+    docs = [doc for _, doc in read_source(tmp_path / "episode.docx")[1]]
+    assert [(d.author, d.text, d.kind) for d in docs][:2] == [
+        ("Maya Chen", "Welcome back.", "transcript_turn"), ("Luis Ortega", "Thanks.", "transcript_turn")
+    ]
+    assert len(docs) == 4

@@ -1,7 +1,7 @@
 """Word documents (.docx): a post, or a meeting transcript (Teams' and Google Meet's download).
 
 Read with python-docx. Paragraphs become markdown-shaped text (headings as `#`, list items as
-`- `, tables as `| a | b |` rows); a document whose lines carry speaker labels (`Name  0:03`
+`- `, tables as `| a | b |` rows, bold and italic runs as `**` and `*`, links as `[text](address)`); a document whose lines carry speaker labels (`Name  0:03`
 above the words, `Name: text` lines) is read as transcript turns, as a text file of that shape is.
 """
 
@@ -26,16 +26,43 @@ def sniff(path: Path, head: bytes) -> bool:
     return path.suffix.lower() in SUFFIXES and head.startswith(b"PK\x03\x04")
 
 
+def _marked(text: str, mark: str) -> str:
+    """`text` between emphasis marks, its outer spaces outside them (`** word**` is no emphasis)."""
+    core = text.strip()
+    if not core:
+        return text
+    return text[: len(text) - len(text.lstrip())] + f"{mark}{core}{mark}" + text[len(text.rstrip()) :]
+
+
+def _inline(paragraph) -> str:
+    """The paragraph's text with its bold and italic runs as markdown emphasis and its links as
+    `[text](address)`: Word splits a sentence into runs at will, so runs of one format are joined first."""
+    pieces: list[tuple[str, bool, bool]] = []  # (text, bold, italic), or a link's markdown with no format
+    for item in paragraph.iter_inner_content():
+        if hasattr(item, "address"):  # a hyperlink
+            shown = item.text
+            pieces.append((f"[{shown.strip()}]({item.url})" if item.url and shown.strip() else shown, False, False))
+        else:
+            pieces.append((item.text, bool(item.bold), bool(item.italic)))
+    joined: list[list] = []
+    for text, bold, italic in pieces:
+        if joined and joined[-1][1:] == [bold, italic]:
+            joined[-1][0] += text
+        else:
+            joined.append([text, bold, italic])
+    return "".join(_marked(text, "**" if bold and not italic else "***" if bold else "*") if bold or italic else text
+                   for text, bold, italic in joined)
+
+
 def _paragraph(paragraph) -> str:
-    text = paragraph.text.strip()
     style = (paragraph.style.name if paragraph.style is not None else "") or ""
-    if not text:
+    if not paragraph.text.strip():
         return ""
-    if style == "Title":
-        return f"# {text}"
-    if style.startswith("Heading"):
-        level = style.removeprefix("Heading").strip()
-        return "#" * (int(level) if level.isdigit() and 1 <= int(level) <= 6 else 2) + f" {text}"
+    if style == "Title" or style.startswith("Heading"):  # (a heading's own emphasis is its style's)
+        text = " ".join(paragraph.text.split())
+        level = 1 if style == "Title" else style.removeprefix("Heading").strip()
+        return "#" * (int(level) if str(level).isdigit() and 1 <= int(level) <= 6 else 2) + f" {text}"
+    text = _inline(paragraph).strip()
     if style.startswith("List"):
         return f"1. {text}" if "Number" in style else f"- {text}"
     return text
@@ -78,10 +105,11 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
     if not blocks:
         return ReadResult(documents=[], skipped={"no text": 1}, notes=[f"{path}: the document holds no text; nothing read"])
     notes: list[str] = []
-    # A transcript's speaker line and its words are two paragraphs: read them as lines of one text.
-    as_lines = "\n".join(blocks)
-    if plain_transcript.transcript_style(as_lines) is not None:
-        return plain_transcript.read_string(as_lines, path, key=key, notes=notes)
+    # A transcript's speaker line and its words are two paragraphs: read them as lines of one text;
+    # show notes' `**Name:** text` turns are paragraphs.
+    for joiner in ("\n", "\n\n"):
+        if plain_transcript.transcript_style(joiner.join(blocks)) is not None:
+            return plain_transcript.read_string(joiner.join(blocks), path, key=key, notes=notes)
     properties = document.core_properties
     created = parse_datetime(properties.created)
     result = markdown.read_string(
