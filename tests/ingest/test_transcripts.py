@@ -110,6 +110,36 @@ def test_unlabelled_captions_can_be_credited_to_one_speaker(tmp_path):
     assert [(d.author, d.text) for d in docs] == [("Grace Kim", "Thank you all. Let's begin.")]
 
 
+def _rolling_vtt() -> str:
+    """Automatic captions as YouTube writes them: each cue repeats the line before, a 10 ms cue holds it alone."""
+    said = ["welcome back to the show", "today we talk about soil", "and why it matters", "so let us begin"]
+    cues = [f"00:00:00.000 --> 00:00:02.000\n \n{said[0].split()[0]}<00:00:00.500><c> {' '.join(said[0].split()[1:])}</c>"]
+    for n in range(1, len(said)):
+        cues.append(f"00:00:{n * 2:02d}.000 --> 00:00:{n * 2:02d}.010\n{said[n - 1]}\n ")
+        cues.append(f"00:00:{n * 2:02d}.010 --> 00:00:{n * 2 + 2:02d}.000\n{said[n - 1]}\n{said[n]}")
+    return "WEBVTT\nKind: captions\nLanguage: en\n\n" + "\n\n".join(cues) + "\n"
+
+
+def test_captions_that_roll_up_are_read_once_and_captions_that_do_not_keep_their_repeats(tmp_path):
+    path = write(tmp_path, "talk.vtt", _rolling_vtt())
+    result = read(webvtt, path, mapping={"author": "Grace Kim"})
+    assert [d.text for d in result.documents] == ["welcome back to the show today we talk about soil and why it matters so let us begin"]
+    assert result.skipped == {"repeated caption line": 6} and "roll up" in result.notes[0]
+    # The same roll in SRT.
+    blocks, shown = [], ["one line here", "two lines here", "three lines here", "four lines here"]
+    for n in range(1, len(shown)):
+        blocks.append(f"{n}\n00:00:0{n},000 --> 00:00:0{n + 1},000\n{shown[n - 1]}\n{shown[n]}")
+    rolled = read(srt, write(tmp_path, "talk.srt", "\n\n".join(blocks) + "\n"), mapping={"author": "Grace Kim"})
+    assert [d.text for d in rolled.documents] == [" ".join(shown)]
+    # A line said twice in a row, in captions that do not roll, is said twice.
+    plain = "WEBVTT\n\n" + "\n\n".join(
+        f"00:00:0{n}.000 --> 00:00:0{n + 1}.000\n<v {who}>{line}"
+        for n, (who, line) in enumerate([("Ana", "Is it done?"), ("Ben", "No."), ("Ben", "No."), ("Ana", "Why not?"), ("Ben", "Soon.")])
+    )
+    docs = read(webvtt, write(tmp_path, "chat.vtt", plain + "\n")).documents
+    assert [(d.author, d.text) for d in docs] == [("Ana", "Is it done?"), ("Ben", "No. No."), ("Ana", "Why not?"), ("Ben", "Soon.")]
+
+
 # --- SRT --------------------------------------------------------------------------------
 
 

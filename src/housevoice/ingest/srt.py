@@ -17,6 +17,7 @@ from housevoice.ingest.transcript_turns import (
     cue_speakers,
     default_speaker,
     merge_turns,
+    repeated_lines,
     require_speakers,
     split_cue_speaker,
     turn_documents,
@@ -52,11 +53,13 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
 
     cue_lines = [n for n, line in enumerate(text.split("\n"), start=1) if _TIMING.match(line.strip())]
     speakers = cue_speakers(line for sub in subtitles for line in sub.content.split("\n") if line.strip())
+    shown = [[line.strip() for line in sub.content.split("\n") if line.strip()] for sub in subtitles]
+    drops = repeated_lines(shown)
     utterances: list[Utterance] = []
     for index, sub in enumerate(subtitles):
         start, end = clock(sub.start.total_seconds()), clock(sub.end.total_seconds())
         line = cue_lines[index] if index < len(cue_lines) else None
-        for cue_line in sub.content.split("\n"):
+        for cue_line in shown[index][drops[index] :]:
             speaker, said = split_cue_speaker(cue_line, speakers)
             utterances.append(Utterance(speaker=speaker, text=said, line=line, start=start, end=end))
     if not subtitles[-1].content.strip():
@@ -66,4 +69,7 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
     require_speakers(utterances, path, first_speaker=first)
     turns = merge_turns(utterances, joiner=" ", first_speaker=first)
     documents = turn_documents(turns, key=key, episode=path.stem, title=path.stem)
-    return ReadResult(documents=documents, notes=notes)
+    skipped = {"repeated caption line": sum(drops)} if sum(drops) else {}
+    if skipped:
+        notes.append(f"{path}: the subtitles roll up (each line shown again in the next one); {sum(drops)} repeated lines read once")
+    return ReadResult(documents=documents, skipped=skipped, notes=notes)

@@ -46,6 +46,27 @@ class Turn:
     end: str | None
 
 
+# Captions that roll up (YouTube's automatic ones) open most cues with the line the cue before ended
+# on, and hold it alone in a short cue between: read as they are, every line is said two or three times.
+ROLLING_SHARE = 0.3
+
+
+def repeated_lines(cues: list[list[str]]) -> list[int]:
+    """How many of each cue's first lines the cue before already showed, when the captions roll up
+    (0 for every cue of captions that do not: a line said twice in a row is then said twice).
+
+    `cues`: each cue's lines of text, blank ones left out."""
+    pairs = list(zip(cues, cues[1:]))
+    rolling = sum(1 for before, cue in pairs if before and cue and cue[0] == before[-1])
+    if rolling < 2 or rolling < ROLLING_SHARE * len(pairs):
+        return [0] * len(cues)
+    drops = [0]
+    for before, cue in pairs:
+        longest = min(len(before), len(cue))
+        drops.append(next((k for k in range(longest, 0, -1) if cue[:k] == before[-k:]), 0))
+    return drops
+
+
 def default_speaker(mapping: dict[str, str] | None) -> str | None:
     """The speaker the user named for unlabeled text (`--map author=NAME`), if any."""
     mapping = mapping or {}

@@ -17,6 +17,7 @@ from housevoice.ingest.transcript_turns import (
     cue_speakers,
     default_speaker,
     merge_turns,
+    repeated_lines,
     require_speakers,
     split_cue_speaker,
     turn_documents,
@@ -50,13 +51,18 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
     cue_lines = _cue_lines(text)
     unvoiced = [plain for caption in captions for voice, plain in _voiced_lines(caption) if not voice]
     speakers = cue_speakers(line for line in unvoiced if line.strip())
+    shown = [[(voice, plain) for voice, plain in _voiced_lines(caption) if plain.strip()] for caption in captions]
+    drops = repeated_lines([[plain.strip() for _, plain in lines] for lines in shown])
     utterances: list[Utterance] = []
     for index, caption in enumerate(captions):
         start, end = caption.start, caption.end
         line = cue_lines[index] if index < len(cue_lines) else None
-        for voice, plain in _voiced_lines(caption):
+        for voice, plain in shown[index][drops[index] :]:
             speaker, said = (voice, plain.strip()) if voice else split_cue_speaker(plain, speakers)
             utterances.append(Utterance(speaker=speaker, text=said, line=line, start=start, end=end))
+    skipped = {"repeated caption line": sum(drops)} if sum(drops) else {}
+    if skipped:
+        notes.append(f"{path}: the captions roll up (each line shown again in the next cue); {sum(drops)} repeated lines read once")
     if captions[-1].text.strip() == "":
         notes.append(f"{path}: the last cue has no text; the file may be cut short")
 
@@ -65,7 +71,7 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
     turns = merge_turns(utterances, joiner=" ", first_speaker=first)
     title = captions.header_text.strip().lstrip("-").strip() if captions.header_text else ""
     documents = turn_documents(turns, key=key, episode=path.stem, title=title or path.stem)
-    return ReadResult(documents=documents, notes=notes)
+    return ReadResult(documents=documents, skipped=skipped, notes=notes)
 
 
 def _voiced_lines(caption: webvtt.Caption) -> list[tuple[str | None, str]]:
