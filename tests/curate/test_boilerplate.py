@@ -249,3 +249,24 @@ def test_a_mailing_tools_footer_leaves_a_newsletter_series_and_the_writers_words
         assert rows[record_id]["clean_text"] == rows[record_id]["text"].strip() and rows[record_id]["boilerplate"] is None
     kept = clean_frame(pl.DataFrame(issues), CleanSettings(remove_mailing_footers=False))
     assert all(text.endswith(MAILING_FOOTER[2]) for text in kept["clean_text"])
+
+
+@pytest.mark.parametrize(
+    ("footer", "sentence"),
+    [
+        (["Diese E-Mail im Browser ansehen", "Newsletter abbestellen | Einstellungen ändern", "© 2024 Gartenfreunde. Alle Rechte vorbehalten."],
+         "Leider musste ich mich vom Kurs abmelden, weil die Zeit fehlte."),
+        (["Voir cet e-mail dans votre navigateur", "Se désinscrire", "Vous recevez cet e-mail car vous êtes inscrit à notre liste."],
+         "Je me suis désinscrit du club de tennis l'an dernier."),
+        (["Ver este correo en tu navegador", "Darse de baja de esta lista", "Todos los derechos reservados."],
+         "Nadie quiere darse de baja de un huerto que da tomates."),
+    ],
+    ids=["de", "fr", "es"],
+)
+def test_mailing_footers_in_other_languages_go_and_a_sentence_about_leaving_stays(footer, sentence):
+    rows = [{"record_id": "issue", "title": "Nouvelles", "kind": "newsletter", "text": "Les tomates sont mûres.\n\n" + "\n\n".join(footer)},
+            {"record_id": "post", "title": "Notes", "kind": "post", "text": "Les tomates sont mûres.\n\n" + sentence}]
+    frame = {r["record_id"]: r for r in clean_frame(pl.DataFrame(rows)).iter_rows(named=True)}
+    assert frame["issue"]["clean_text"] == "Les tomates sont mûres."
+    assert frame["issue"]["boilerplate"].startswith("3 lines a mailing tool adds")
+    assert frame["post"]["clean_text"].endswith(sentence) and frame["post"]["boilerplate"] is None

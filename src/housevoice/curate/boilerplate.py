@@ -292,6 +292,23 @@ _MAILING_PHRASES = (
     r"add (?:us|[\w.@-]+) to your (?:address book|contacts|safe senders)",
     r"no longer (?:want|wish) to receive (?:these |our )?(?:emails|messages|newsletters)",
     r"all rights reserved",
+    # The same lines in German, French, Spanish, Dutch, Italian and Portuguese: a verb of leaving a list
+    # alone on its line or beside the word for the list (a writer may leave a course in a sentence).
+    r"^\W*(?:abmelden|abbestellen|se d[ée]sabonner|se d[ée]sinscrire|d[ée]sinscription|d[ée]sabonnement|darse de baja"
+    r"|darte de baja|uitschrijven|afmelden|disiscriviti|annulla (?:l'|la )?iscrizione|descadastrar"
+    r"|cancelar (?:la |a )?(?:suscripci[oó]n|inscri[cç][aã]o))\W*$",
+    r"(?:newsletter|e-?mails?|mailing|liste|lista|nieuwsbrief)\b[^\n]{0,40}?(?:abmelden|abbestellen|d[ée]sabonner"
+    r"|d[ée]sinscrire|darse de baja|darte de baja|uitschrijven|afmelden|disiscriviti|descadastrar)",
+    r"(?:abmelden|abbestellen|d[ée]sabonner|d[ée]sinscrire|darse de baja|darte de baja|uitschrijven|afmelden"
+    r"|disiscriviti|descadastrar)[^\n]{0,40}?\b(?:newsletter|e-?mails?|mailing|liste|lista|nieuwsbrief)",
+    r"im browser (?:ansehen|anzeigen|[öo]ffnen|lesen)|(?:voir|afficher|lire) (?:cet e-?mail |ce message |la version )?"
+    r"(?:en ligne|dans (?:votre|le|un) navigateur)|ver (?:este (?:correo|e-?mail) )?en (?:el|tu|su) navegador"
+    r"|bekijk (?:deze (?:e-?mail|nieuwsbrief) )?in (?:je|uw|de) browser|visualizza (?:questa e-?mail )?nel (?:tuo )?browser"
+    r"|(?:ver|visualizar) no navegador",
+    r"sie erhalten diese (?:e-?mail|nachricht)|vous recevez (?:cet e-?mail|ce message)|(?:recibes|recibe|has recibido) este correo"
+    r"|u ontvangt deze|je ontvangt deze|ricevi questa e-?mail|voc[eê] (?:est[aá] )?receb(?:e|endo) este e-?mail",
+    r"alle rechte vorbehalten|tous droits r[ée]serv[ée]s|todos los derechos reservados|alle rechten voorbehouden"
+    r"|tutti i diritti riservati|todos os direitos reservados",
 )
 MAILING_LINE = r"(?im)" + "|".join(f"(?:{p})" for p in _MAILING_PHRASES) + r"|\*\|[A-Z_:]+\|\*"
 # Lines of more words are the writer's sentences, whatever they mention.
