@@ -50,7 +50,13 @@ def test_a_saved_page_gives_its_article_and_what_its_head_says(tmp_path):
 def test_a_medium_export_gives_its_body_author_and_date(tmp_path):
     [doc] = htmlfile.read(write(tmp_path, "notes.html", MEDIUM_EXPORT), key="notes.html").documents
     assert (doc.title, doc.author, doc.published_at) == ("Notes on tone", "Ana Lima", datetime(2019, 6, 3, 10, 0))
-    assert clean_text(doc.text) == "Tone is what readers remember."
+    assert clean_text(doc.text) == "Tone is what readers remember." and doc.status is None
+    draft = MEDIUM_EXPORT.replace('<time class="dt-published" datetime="2019-06-03T10:00:00.000Z">June 3, 2019</time>', "")
+    [unpublished] = htmlfile.read(write(tmp_path, "draft_Notes-on-tone-1a2b3c.html", draft), key="draft_Notes-on-tone-1a2b3c.html").documents
+    assert unpublished.status == "draft" and unpublished.published_at is None
+    # Only Medium's export names drafts so: another site's page of that name is a page.
+    [page] = htmlfile.read(write(tmp_path, "draft_ideas.html", SAVED_PAGE), key="draft_ideas.html").documents
+    assert page.status is None
 
 
 def test_a_folder_of_fragments_is_dated_by_its_paths_and_an_empty_page_is_counted(tmp_path):

@@ -21,7 +21,8 @@ SUFFIXES = (".html", ".htm", ".xhtml")
 # Where a page keeps its writing, most specific first: what lies around it (navigation, sidebars,
 # footers, share buttons) is the site's, not the writer's. Medium's export marks its body
 # `section[data-field=body]`; schema.org pages `itemprop=articleBody`.
-_CONTENT = ('[itemprop="articleBody"]', 'section[data-field="body"]', ".e-content", "article", "main", '[role="main"]')
+_MEDIUM_BODY = 'section[data-field="body"]'
+_CONTENT = ('[itemprop="articleBody"]', _MEDIUM_BODY, ".e-content", "article", "main", '[role="main"]')
 _TITLE = ('meta[property="og:title"]', 'meta[name="twitter:title"]')
 _DATE = (
     'meta[property="article:published_time"]', 'meta[itemprop="datePublished"]', 'meta[name="date"]',
@@ -126,6 +127,8 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
         status = {"true": "publish", "false": "draft"}.get((row.get("is_published") or "").strip().lower())
         meta.update({k: row[k] for k in ("subtitle", "type", "audience") if row.get(k)})
         meta["index"] = "posts.csv"
+    if status is None and found == _MEDIUM_BODY and path.name.startswith("draft_"):
+        status = "draft"  # Medium's export names unpublished posts draft_<title>-<id>.html
     author = _meta(tree, _AUTHOR) or _text(tree.css_first('[rel="author"]')) or _text(tree.css_first(".p-author"))
     canonical = tree.css_first('link[rel="canonical"]')
     url = _meta(tree, ('meta[property="og:url"]',)) or (canonical.attributes.get("href") if canonical is not None else None)
