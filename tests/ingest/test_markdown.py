@@ -255,6 +255,19 @@ def test_a_jekyll_site_leaves_out_its_built_site_templates_and_repository_files_
     assert [doc.source_key for _, doc in built] == ["2021/03/04/sourdough.html"]
 
 
+def test_a_linked_folder_is_read_once_and_a_link_back_up_does_not_loop(tmp_path):
+    shared = tmp_path / "shared-posts"
+    write(shared, "essay.md", "An essay kept outside the site.\n")
+    site = tmp_path / "site"
+    write(site, "about.md", "About us.\n")
+    (site / "posts").symlink_to(shared, target_is_directory=True)
+    (site / "again").symlink_to(shared, target_is_directory=True)
+    (shared / "up").symlink_to(site, target_is_directory=True)
+    _, pairs = read_source(site)
+    keys = [doc.source_key for _, doc in pairs]
+    assert keys in (["about.md", "again/essay.md"], ["about.md", "posts/essay.md"])
+
+
 def test_a_common_config_name_alone_makes_no_site_and_a_site_with_nothing_to_read_is_an_error(tmp_path):
     project = tmp_path / "notes"
     write(project, "config.toml", "[tool]\nname = 'x'\n")

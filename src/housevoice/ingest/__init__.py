@@ -117,9 +117,17 @@ def expand_source(path: Path) -> Expanded:
     if not path.is_dir():
         raise SourceError(path, "no such file or folder")
     out = Expanded([])
-    for folder, dirs, names in os.walk(path):
+    seen = {os.path.realpath(path)}
+    # Linked folders are read (a site may link its content in), each once: a link back up goes nowhere.
+    for folder, dirs, names in os.walk(path, followlinks=True):
         here = Path(folder)
-        dirs[:] = _visible(dirs)
+        kept = []
+        for d in _visible(dirs):
+            real = os.path.realpath(here / d)
+            if real not in seen:
+                seen.add(real)
+                kept.append(d)
+        dirs[:] = kept
         names = [n for n in _visible(names) if (here / n).is_file()]
         site = site_at(here)
         if site is not None:
