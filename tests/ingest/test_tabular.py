@@ -134,5 +134,5 @@ def test_unknown_source_path_and_unknown_format(workspace, tmp_path):
     with pytest.raises(SourceError, match="no such file or folder"):
         ingest_sources(workspace, [tmp_path / "nope.xml"])
     src = _write_jsonl(tmp_path / "a.jsonl", [{"id": "1", "text": "x"}])
-    with pytest.raises(HousevoiceError, match="unknown format 'pdf'"):
-        ingest_sources(workspace, [src], fmt="pdf")
+    with pytest.raises(HousevoiceError, match="unknown format 'pptx'"):
+        ingest_sources(workspace, [src], fmt="pptx")

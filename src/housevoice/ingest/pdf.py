@@ -1,0 +1,162 @@
+"""PDF documents: a post (a newsletter, a white paper, a saved article) or a transcript saved as PDF.
+
+Read with pypdf. A PDF holds lines placed on pages, not paragraphs: what a page repeats at its top or
+bottom (running titles, page numbers) is left out, a word split over two lines by a hyphen is joined,
+and the lines are gathered into paragraphs again (a line ending a sentence well short of the page's
+measure ends one; a short line without a full stop over longer ones is a heading). A document whose
+lines carry speaker labels is read as transcript turns, as a text file of that shape is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+from housevoice.errors import SourceError
+from housevoice.ingest import markdown, plain_transcript
+from housevoice.ingest.base import ReadResult, parse_datetime
+
+FORMAT = "pdf"
+SUFFIXES = (".pdf",)
+BINARY = True
+
+# Lines at a page's top or bottom that this share of pages repeat (numbers aside) are the page's furniture.
+FURNITURE_SHARE = 0.5
+_EDGE_LINES = 2
+_PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?$|^[-–—]\s*\d{1,4}\s*[-–—]$", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]]*$")
+_LIST_ITEM = re.compile(r"^(?:[-•*–◦▪]\s|\d{1,3}[.)]\s)")
+_SPLIT_WORD = re.compile(r"(?<=[^\W\d_])-$")
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    return head.startswith(b"%PDF-") or (path.suffix.lower() in SUFFIXES and b"%PDF-" in head[:1024])
+
+
+# A line of a page set in columns, as the layout reading shows it: words, a wide gap, words.
+_COLUMN_GAP = re.compile(r"\S {4,}\S")
+COLUMN_SHARE = 0.3
+
+
+def _page_lines(page) -> list[str]:
+    """The page's lines as laid out (a blank line where the page leaves a gap: paragraphs show); a
+    page set in columns is read in the order its text was written instead (the layout would put the
+    columns' lines side by side)."""
+    laid_out = (page.extract_text(extraction_mode="layout") or "").split("\n")
+    filled = [line for line in laid_out if line.strip()]
+    if filled and sum(1 for line in filled if _COLUMN_GAP.search(line.strip())) >= COLUMN_SHARE * len(filled):
+        return (page.extract_text() or "").split("\n")
+    return laid_out
+
+
+def _pages(path: Path) -> tuple[list[list[str]], dict]:
+    """Each page's lines of text, and the document's information (title, author, created)."""
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
+
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise SourceError(path, "the PDF is protected by a password", hint="save an unprotected copy and ingest that")
+        pages = [_page_lines(page) for page in reader.pages]
+        info = reader.metadata or {}
+        fields = {"title": info.get("/Title"), "author": info.get("/Author"), "created": None}
+        try:
+            fields["created"] = info.creation_date if info else None
+        except (ValueError, TypeError):
+            pass
+    except SourceError:
+        raise
+    except (FileNotDecryptedError, DependencyError) as exc:
+        raise SourceError(path, f"the PDF is encrypted and cannot be read ({exc})", hint="save an unprotected copy") from None
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        raise SourceError(path, f"not a PDF that can be read ({type(exc).__name__}: {exc})") from None
+    except OSError as exc:
+        raise SourceError(path, f"cannot read the file ({exc.strerror})") from None
+    return [[line.rstrip() for line in lines] for lines in pages], fields
+
+
+def _without_furniture(pages: list[list[str]]) -> tuple[list[list[str]], int]:
+    """The pages without the lines repeated at their tops and bottoms, and how many lines that was."""
+    def edges(lines: list[str]) -> list[int]:
+        filled = [n for n, line in enumerate(lines) if line.strip()]
+        return sorted(set(filled[:_EDGE_LINES] + filled[-_EDGE_LINES:]))
+
+    def shape(line: str) -> str:
+        return re.sub(r"\d+", "#", " ".join(line.split()).lower())
+
+    seen = Counter(shape(lines[n]) for lines in pages for n in set(edges(lines)))
+    repeated = {s for s, count in seen.items() if len(pages) >= 3 and count >= FURNITURE_SHARE * len(pages)}
+    out, dropped = [], 0
+    for lines in pages:
+        gone = {n for n in edges(lines) if shape(lines[n]) in repeated or _PAGE_NUMBER.match(lines[n].strip())}
+        dropped += len(gone)
+        out.append([line for n, line in enumerate(lines) if n not in gone])
+    return out, dropped
+
+
+def _paragraphs(lines: list[str]) -> str:
+    """Lines placed on a page as paragraphs separated by blank lines (see the module's docstring)."""
+    lines = [" ".join(line.split()) for line in lines]
+    lengths = sorted(len(line) for line in lines if line)
+    if not lengths:
+        return ""
+    measure = lengths[int(0.8 * (len(lengths) - 1))]  # a full line's length
+    paragraphs: list[str] = []
+    current = ""
+    for n, line in enumerate(lines):
+        if not line:
+            if current:
+                paragraphs.append(current)
+                current = ""
+            continue
+        if current and _LIST_ITEM.match(line):
+            paragraphs.append(current)
+            current = ""
+        if current.endswith("-") and _SPLIT_WORD.search(current) and line[:1].islower():
+            current = current[:-1] + line
+        else:
+            current = f"{current} {line}" if current else line
+        following = lines[n + 1] if n + 1 < len(lines) else ""
+        short = len(line) < 0.85 * measure
+        heading = len(line) < 0.6 * measure and not _SENTENCE_END.search(line) and following[:1].isupper() and current == line
+        if (short and _SENTENCE_END.search(line)) or heading:
+            paragraphs.append(current)
+            current = ""
+    if current:
+        paragraphs.append(current)
+    return "\n\n".join(paragraphs)
+
+
+def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> ReadResult:
+    """A post, or one record per speaker turn when the document is a transcript."""
+    pages, info = _pages(path)
+    pages, furniture = _without_furniture(pages)
+    notes = [f"{path}: {furniture} running titles and page numbers left out"] if furniture else []
+    lines = [line for page in pages for line in page]
+    if not any(line.strip() for line in lines):
+        notes.append(f"{path}: no text in the PDF (a scan holds only images of pages); nothing read")
+        return ReadResult(documents=[], skipped={"no text": 1}, notes=notes)
+    as_lines = "\n".join(lines)
+    if plain_transcript.transcript_style(as_lines) is not None:
+        return plain_transcript.read_string(as_lines, path, key=key, notes=notes)
+    created = None
+    try:
+        created = parse_datetime(info["created"])
+    except ValueError:
+        pass
+    result = markdown.read_string(
+        _paragraphs(lines),  # (a paragraph may go on over a page break)
+        path,
+        key=key,
+        notes=notes,
+        title=(info["title"] or "").strip() or None,
+        shape="pdf",
+        author=(info["author"] or "").strip() or None,
+    )
+    for doc in result.documents:
+        if doc.published_at is None and created is not None:
+            doc.published_at = created
+            doc.meta["date_from"] = "document properties (created)"
+    return result

@@ -1,0 +1,111 @@
+"""PDF documents: a post with its paragraphs put back together, or a transcript read as turns."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+import pytest
+from pypdf import PdfReader, PdfWriter
+
+from housevoice.errors import SourceError
+from housevoice.ingest import ingest_sources, read_source
+from tests.ingest.pdf_files import pdf_bytes
+
+LETTER = [
+    [
+        "Spring letter",
+        "",
+        "This spring we are raising money for the community garden, which has",
+        "grown every year since we planted the first beds in the old car park.",
+        "",
+        "What we need",
+        "Seeds, tools and a new shed for the volunteers who come on Saturdays",
+        "to dig, water and weed. Every gift, however small, goes into the beds and",
+        "the tools.",
+        "- Seeds for the beds",
+        "- Tools for volunteers",
+        "",
+        "Garden news 2021",
+        "1",
+    ],
+    [
+        "Garden news 2021",
+        "The shed will be built in May by the same crew that built the fence two",
+        "years ago, with wood from the old bakery, and it will hold every tool we",
+        "own. Its roof will catch rain for the water butts and the seed trays.",
+        "",
+        "2",
+    ],
+    [
+        "Garden news 2021",
+        "See you in the garden.",
+        "",
+        "3",
+    ],
+]
+
+
+def test_a_pdf_post_gets_its_paragraphs_back_without_running_titles_and_page_numbers(tmp_path):
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(pdf_bytes(LETTER, title="Our spring letter", author="Maya Chen", created="D:20210314090000Z"))
+    summary, [(source, doc)] = read_source(path)
+    assert summary.format == "pdf" and source == "pdf:letter.pdf"
+    assert doc.text == (
+        "Spring letter\n\nThis spring we are raising money for the community garden, which has grown every year since "
+        "we planted the first beds in the old car park.\n\nWhat we need\n\nSeeds, tools and a new shed for the volunteers "
+        "who come on Saturdays to dig, water and weed. Every gift, however small, goes into the beds and the tools.\n\n"
+        "- Seeds for the beds\n\n- Tools for volunteers\n\nThe shed will be built in May by the same crew that built the "
+        "fence two years ago, with wood from the old bakery, and it will hold every tool we own. Its roof will catch rain "
+        "for the water butts and the seed trays.\n\nSee you in the garden."
+    )
+    assert (doc.title, doc.author, doc.published_at) == ("Our spring letter", "Maya Chen", datetime(2021, 3, 14, 9, 0))
+    assert doc.meta == {"format": "pdf", "date_from": "document properties (created)"}
+    assert "6 running titles and page numbers left out" in summary.notes[0]
+
+
+def test_a_page_set_in_two_columns_is_read_column_by_column(tmp_path):
+    left = ["The garden opened in", "spring with forty beds.", "", "Volunteers came every", "Saturday to dig."]
+    right = ["The shed went up in", "May, built of wood from", "the old bakery.", "", "Come and see it."]
+    path = tmp_path / "columns.pdf"
+    path.write_bytes(pdf_bytes([(left, right)]))
+    [(_, doc)] = read_source(path)[1]
+    text = " ".join(doc.text.split())
+    assert text.index("forty beds") < text.index("every Saturday") < text.index("The shed") < text.index("Come and see it")
+
+
+def test_a_transcript_saved_as_pdf_is_read_as_turns(tmp_path):
+    turns = [("Maya Chen", "Welcome back to the show."), ("Luis Ortega", "Thanks for having me."),
+             ("Maya Chen", "So, the garden."), ("Luis Ortega", "It has grown a lot, and the shed is")]
+    lines = ["Garden show, episode 4", ""] + [f"{who}: {said}" for who, said in turns] + ["nearly done."]
+    path = tmp_path / "episode-4.pdf"
+    path.write_bytes(pdf_bytes([lines]))
+    docs = [doc for _, doc in read_source(path)[1]]
+    assert [(d.author, d.kind) for d in docs] == [(who, "transcript_turn") for who, _ in turns]
+    assert docs[3].text == "It has grown a lot, and the shed is\nnearly done."
+    assert {d.title for d in docs} == {"Garden show, episode 4"}
+
+
+def test_pdfs_that_cannot_be_read_name_the_file_and_one_without_text_is_counted(tmp_path, workspace, digest):
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    (folder / "letter.pdf").write_bytes(pdf_bytes(LETTER))
+    (folder / "scan.pdf").write_bytes(pdf_bytes([[""]]))  # a page with no text on it, as a scan has
+    summary, pairs = read_source(folder)
+    assert [doc.source_key for _, doc in pairs] == ["letter.pdf"]
+    assert summary.skipped == {"no text": 1} and any("scan.pdf: no text in the PDF" in n for n in summary.notes)
+    ingest_sources(workspace, [folder])
+    before = digest(workspace.root)
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes(LETTER))))
+    writer.encrypt(user_password="secret", algorithm="RC4-128")
+    locked = io.BytesIO()
+    writer.write(locked)
+    (folder / "locked.pdf").write_bytes(locked.getvalue())
+    with pytest.raises(SourceError, match=r"locked\.pdf: the PDF is protected by a password"):
+        ingest_sources(workspace, [folder])
+    (folder / "locked.pdf").unlink()
+    (folder / "cut.pdf").write_bytes(pdf_bytes(LETTER)[:300])
+    with pytest.raises(SourceError, match=r"cut\.pdf: not a PDF that can be read"):
+        ingest_sources(workspace, [folder])
+    assert digest(workspace.root) == before
