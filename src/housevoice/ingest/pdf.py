@@ -129,6 +129,20 @@ def _paragraphs(lines: list[str]) -> str:
     return "\n\n".join(paragraphs)
 
 
+# Titles a PDF's properties often carry that name no writing: the program's own, a file name, several sentences.
+_NOT_A_TITLE = re.compile(r"^(?:microsoft \w+ - |untitled\b|document\d*$)|\.\w{2,5}$|[.!?] \S", re.IGNORECASE)
+
+
+def _title(given: str | None, text: str) -> str | None:
+    """The properties' title where it looks like one, else the text's first paragraph where that is a
+    short line, not a sentence (a PDF has no markup to say which line is its title)."""
+    given = " ".join((given or "").split())
+    if given and len(given) <= 120 and not _NOT_A_TITLE.search(given):
+        return given
+    first = text.split("\n\n", 1)[0].strip()
+    return first if first and len(first) <= 100 and not _SENTENCE_END.search(first) else None
+
+
 def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> ReadResult:
     """A post, or one record per speaker turn when the document is a transcript."""
     pages, info = _pages(path)
@@ -146,12 +160,13 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
         created = parse_datetime(info["created"])
     except ValueError:
         pass
+    text = _paragraphs(lines)  # (a paragraph may go on over a page break)
     result = markdown.read_string(
-        _paragraphs(lines),  # (a paragraph may go on over a page break)
+        text,
         path,
         key=key,
         notes=notes,
-        title=(info["title"] or "").strip() or None,
+        title=_title(info["title"], text),
         shape="pdf",
         author=(info["author"] or "").strip() or None,
     )
