@@ -26,6 +26,7 @@ FURNITURE_SHARE = 0.5
 _EDGE_LINES = 2
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?$|^[-–—]\s*\d{1,4}\s*[-–—]$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]]*$")
+_BULLET = re.compile(r"^[•◦▪●○■□►‣⁃]\s*")
 _LIST_ITEM = re.compile(r"^(?:[-•*–◦▪]\s|\d{1,3}[.)]\s)")
 _SPLIT_WORD = re.compile(r"(?<=[^\W\d_])-$")
 
@@ -98,7 +99,8 @@ def _without_furniture(pages: list[list[str]]) -> tuple[list[list[str]], int]:
 
 def _paragraphs(lines: list[str]) -> str:
     """Lines placed on a page as paragraphs separated by blank lines (see the module's docstring)."""
-    lines = [" ".join(line.split()) for line in lines]
+    # (A bullet becomes markdown's list mark: every other reader writes lists in that shape.)
+    lines = [_BULLET.sub("- ", " ".join(line.split())) for line in lines]
     lengths = sorted(len(line) for line in lines if line)
     if not lengths:
         return ""
