@@ -126,3 +126,22 @@ def test_a_pdfs_title_is_its_properties_title_where_that_is_one_else_its_first_l
     path.write_bytes(pdf_bytes(LETTER, title=given))
     [(_, doc)] = read_source(path)[1]
     assert doc.title == title
+
+
+def test_ligatures_hyphenated_words_and_headings_are_put_right():
+    from housevoice.ingest.pdf import _paragraphs
+
+    lines = [
+        "Our ﬁrst ﬂower show",
+        "The show opened on a bright morning and the oﬃce staﬀ came early to set",
+        "up the tables. Every grower brought three pots, and the judges took their",
+        "time with each before they wrote a word on their well-",
+        "known cards. A (well-known) grower won; the judges were friendly but care-",
+        "ful, and their cards were carefully kept.",
+    ]
+    assert _paragraphs(lines) == (
+        "Our first flower show\n\nThe show opened on a bright morning and the office staff came early to set up the "
+        "tables. Every grower brought three pots, and the judges took their time with each before they wrote a word on "
+        "their well-known cards. A (well-known) grower won; the judges were friendly but careful, and their cards were "
+        "carefully kept."
+    )

@@ -26,8 +26,10 @@ FURNITURE_SHARE = 0.5
 _EDGE_LINES = 2
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?$|^[-–—]\s*\d{1,4}\s*[-–—]$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]]*$")
+_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 _BULLET = re.compile(r"^[•◦▪●○■□►‣⁃]\s*")
 _LIST_ITEM = re.compile(r"^(?:[-•*–◦▪]\s|\d{1,3}[.)]\s)")
+_PUNCTUATION = ".,;:!?\"'()[]“”‘’«»…"
 _SPLIT_WORD = re.compile(r"(?<=[^\W\d_])-$")
 
 
@@ -100,11 +102,14 @@ def _without_furniture(pages: list[list[str]]) -> tuple[list[list[str]], int]:
 def _paragraphs(lines: list[str]) -> str:
     """Lines placed on a page as paragraphs separated by blank lines (see the module's docstring)."""
     # (A bullet becomes markdown's list mark: every other reader writes lists in that shape.)
-    lines = [_BULLET.sub("- ", " ".join(line.split())) for line in lines]
+    # Typesetting's ligatures (ﬁ, ﬂ …) are the letters they join, as a reader reads them.
+    lines = [_BULLET.sub("- ", " ".join(line.translate(_LIGATURES).split())) for line in lines]
     lengths = sorted(len(line) for line in lines if line)
     if not lengths:
         return ""
     measure = lengths[int(0.8 * (len(lengths) - 1))]  # a full line's length
+    words = {w.strip(_PUNCTUATION) for line in lines for w in line.lower().split()}
+    hyphenated = {w for w in words if "-" in w.strip("-")}
     paragraphs: list[str] = []
     current = ""
     for n, line in enumerate(lines):
@@ -117,7 +122,10 @@ def _paragraphs(lines: list[str]) -> str:
             paragraphs.append(current)
             current = ""
         if current.endswith("-") and _SPLIT_WORD.search(current) and line[:1].islower():
-            current = current[:-1] + line
+            # A word broken at the line's end is joined, unless the text writes it with a hyphen elsewhere.
+            head, tail = current.rsplit(" ", 1)[-1].lower().lstrip(_PUNCTUATION), line.split(" ", 1)[0].lower().strip(_PUNCTUATION)
+            kept = head + tail in hyphenated and head[:-1] + tail not in words
+            current = (current if kept else current[:-1]) + line
         else:
             current = f"{current} {line}" if current else line
         following = lines[n + 1] if n + 1 < len(lines) else ""
