@@ -291,6 +291,58 @@ def test_template_tags_in_code_stray_braces_and_the_setting_off_are_left_alone()
     assert "{{< youtube w7Ft2ymGmfc >}}" in kept and "{{< /highlight >}}" in kept
 
 
+MDX = """import Tabs from '@theme/Tabs';
+import TabItem from '@theme/TabItem';
+import {
+  YouTube,
+} from 'mdx-embed';
+
+export const meta = {
+  title: 'Planner',
+};
+
+# Our launch
+
+{/* a note to the editors */}
+We shipped the garden planner today. A `Vec<T>` holds plans, and so does a Vec<T> in prose.
+
+<Callout type="info">
+Read the **docs** before you start.
+</Callout>
+
+<YouTube youTubeId="abc123" />
+
+More text with <Highlight color="red" style={{color: "red"}}>a highlight</Highlight> and an icon <Icon name="leaf" /> in it.
+
+<Tabs>
+  <TabItem value="js" label="JavaScript">
+
+```jsx
+import React from 'react';
+export default () => <Button />;
+```
+
+  </TabItem>
+</Tabs>
+
+To import seeds, export the plan first.
+"""
+
+
+def test_mdx_imports_exports_comments_and_components_go_and_what_components_wrap_stays():
+    assert clean_text(MDX) == (
+        "# Our launch\n\nWe shipped the garden planner today. A `Vec<T>` holds plans, and so does a Vec<T> in prose.\n\n"
+        "Read the **docs** before you start.\n\nMore text with a highlight and an icon in it.\n\n"
+        "```jsx\nimport React from 'react';\nexport default () => <Button />;\n```\n\n"
+        "To import seeds, export the plan first."
+    )
+    kept = clean_text(MDX, CleanSettings(remove_mdx=False))
+    assert "import Tabs from '@theme/Tabs';" in kept and '<YouTube youTubeId="abc123" />' in kept
+    # Prose that opens a paragraph with the word, and generics, are not MDX.
+    prose = "Import duties rose in May.\n\nexport markets fell; a Map<K, V> and Option<String> stayed."
+    assert clean_text(prose) == prose
+
+
 def test_what_is_removed_mid_line_leaves_one_space_and_code_keeps_its_spacing():
     text = "See ![x](/a.png) here, <b>bold</b>  <img src='a'> ok.\n\n```\nx  =  1\n```\n\nand `a  b`  c"
     assert clean_text(text) == "See here, bold ok.\n\n```\nx  =  1\n```\n\nand `a  b` c"

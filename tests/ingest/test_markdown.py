@@ -268,6 +268,17 @@ def test_a_linked_folder_is_read_once_and_a_link_back_up_does_not_loop(tmp_path)
     assert keys in (["about.md", "again/essay.md"], ["about.md", "posts/essay.md"])
 
 
+def test_a_docusaurus_blog_of_mdx_posts_is_read_without_its_build(tmp_path):
+    site = tmp_path / "docs-site"
+    write(site, "docusaurus.config.js", "module.exports = { title: 'Garden' };\n")
+    write(site, "blog/2024-05-01-launch.mdx", "---\ntitle: Launch\n---\nimport X from './x';\n\nWe launched.\n")
+    write(site, "build/blog/launch/index.html", "<html><body><p>We launched.</p></body></html>")
+    summary, [(_, doc)] = read_source(site)
+    assert (doc.source_key, doc.title, doc.meta["format"]) == ("blog/2024-05-01-launch.mdx", "Launch", "mdx")
+    assert doc.published_at == datetime(2024, 5, 1)
+    assert summary.skipped == {"site files, not writing": 2}
+
+
 def test_a_common_config_name_alone_makes_no_site_and_a_site_with_nothing_to_read_is_an_error(tmp_path):
     project = tmp_path / "notes"
     write(project, "config.toml", "[tool]\nname = 'x'\n")

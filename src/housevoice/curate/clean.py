@@ -61,6 +61,12 @@ class CleanSettings(FlaggerSettings):
         "its text), Jekyll/Liquid tags ({% include x.html %}, {{ site.baseurl }}), Zola shortcodes ({{ youtube(id=…) }}) and "
         "template actions alone on a line; {% highlight %} and {{< highlight >}} blocks become fenced code",
     )
+    remove_mdx: bool = Field(
+        True,
+        description="remove what MDX (the markdown of Docusaurus, Astro, Next.js and Gatsby blogs) adds to markdown: "
+        "import and export blocks, {/* comments */} and components — <Callout>…</Callout> keeps its text, "
+        "<YouTube id=\"…\" /> and a line of tags alone (<Tabs>, </TabItem>) go",
+    )
     remove_embeds: bool = Field(True, description="remove a web address alone on its line (WordPress shows it as an embed)")
     unescape_markdown: bool = Field(
         True, description="markdown backslash escapes become their character outside code (\\[x\\] -> [x], x86\\_64 -> x86_64)"
@@ -577,6 +583,52 @@ def _without_template_tags(texts: pl.Series) -> pl.Series:
     return where(texts, r"\{[{%]", fence_then_remove)
 
 
+# ---- MDX: ECMAScript blocks, comments and JSX components in markdown ------------------------
+
+# A component's attributes may hold expressions in braces, with braces inside (`style={{color: "red"}}`).
+_JSX_ATTRIBUTES = r"(?:\s(?:[^<>{}]|\{(?:[^{}]|\{[^{}]*\})*\})*)?"
+_COMPONENT = rf"</?[A-Z][\w.]*{_JSX_ATTRIBUTES}/?>|</?>"
+_COMPONENT_LINE = re.compile(rf"^[ \t]*(?:{_COMPONENT}[ \t]*)+$")
+_COMPONENT_PAIR = re.compile(rf"<([A-Z][\w.]*){_JSX_ATTRIBUTES}>(.*?)</\1\s*>", re.S)
+_SELF_CLOSING = re.compile(rf"[ \t]?<[A-Z][\w.]*{_JSX_ATTRIBUTES}/>")
+_MDX_COMMENT = re.compile(r"\{/\*.*?\*/\}", re.S)
+# An import or export opening a paragraph (MDX ends such a block at a blank line).
+_ESM = re.compile(
+    r"^(?:import\s+(?:[\w*{}\s,]+?\s+from\s+)?[\"'][^\"'\n]+[\"'];?[ \t]*$"
+    r"|export\s+(?:const|let|var|function|default|async|class)\b)",
+    re.M,
+)
+# Rows that may hold any of it: a component's tag, a paragraph opening with import or export, a comment.
+_MDX_HINT = (
+    r"</[A-Z]|<[A-Z][\w.]*(?:\s[^<>]*)?/>|\{/\*"
+    r"|(?m:^(?:import\s+(?:[\w*{][^\n]*\sfrom\s+)?[\"']|export\s+(?:const|let|var|function|default|async|class)\s))"
+)
+
+
+def without_mdx(text: str) -> str:
+    """A markdown text (outside code) without MDX's import/export blocks, comments and components:
+    a component's text stays (`<Callout>Read this</Callout>` is "Read this"), a self-closing one goes,
+    as does a line of nothing but tags. `Vec<T>` is no component: it has no closing tag."""
+    text = _MDX_COMMENT.sub("", text)
+    if "import" in text or "export" in text:
+        paragraphs = re.split(r"(\n[ \t]*\n)", text)
+        text = "".join(
+            "" if n % 2 == 0 and _ESM.match(part.lstrip("\n")) else part for n, part in enumerate(paragraphs)
+        )
+    lines = [line for line in text.split("\n") if not _COMPONENT_LINE.match(line)]
+    text = "\n".join(lines)
+    while True:
+        unwrapped = _COMPONENT_PAIR.sub(r"\2", text)
+        if unwrapped == text:
+            break
+        text = unwrapped
+    return _SELF_CLOSING.sub("", text)
+
+
+def _without_mdx(texts: pl.Series) -> pl.Series:
+    return python_per_row(texts, texts.str.contains(_MDX_HINT).fill_null(False), lambda t: outside_code(t, without_mdx))
+
+
 _BLOCK_TAG = (
     r"</?(?:p|div|ul|ol|li|h[1-6]|table|thead|tbody|tr|td|th|blockquote|pre|figure|"
     r"figcaption|section|article|header|footer|aside|hr|br|img|iframe|dl|dt|dd|center)(?-u:\b)"
@@ -893,6 +945,8 @@ def _clean(
         texts = _without_shortcodes(texts)
     if settings.remove_template_tags:
         texts = _without_template_tags(texts)
+    if settings.remove_mdx:
+        texts = _without_mdx(texts)
     if settings.remove_embeds:
         embed = r"(?m:^[ \t]*https?://\S+[ \t]*$)"
         texts = where(texts, embed, lambda t: _outside(t, embed))

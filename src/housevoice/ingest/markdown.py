@@ -15,7 +15,7 @@ FORMAT = "markdown"
 # A date in the file's path, as static-site generators write it: Jekyll's `_posts/2020-01-05-slug.md`,
 # `2024/05/17/slug/index.md` (Hugo page bundles, Zola, Eleventy).
 PATH_DATE = re.compile(r"(?:^|[/_-])((?:19|20)\d{2})[-/](0[1-9]|1[0-2])[-/](0[1-9]|[12]\d|3[01])(?=[/_.-]|$)")
-SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".txt", ".text")
+SUFFIXES = (".md", ".mdx", ".markdown", ".mdown", ".mkd", ".txt", ".text")
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -52,7 +52,8 @@ def read_string(
     kind = post.pop("kind") or "post"
     if post.get("status") is None and "_drafts" in Path(key.replace("\\", "/")).parts:
         post["status"] = "draft"  # Jekyll keeps unpublished posts in _drafts/
-    post["meta"]["format"] = shape or ("text" if path.suffix.lower() in (".txt", ".text") else "markdown")
+    suffix = path.suffix.lower()
+    post["meta"]["format"] = shape or ("text" if suffix in (".txt", ".text") else "mdx" if suffix == ".mdx" else "markdown")
     document = Document(source_key=key, text=matter.body, kind=kind, title=title, **post)
     return ReadResult(documents=[document], notes=notes)
 
