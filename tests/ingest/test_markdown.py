@@ -86,6 +86,13 @@ def test_dates_in_many_forms(tmp_path, written, stored):
     assert doc.published_at == stored
 
 
+@pytest.mark.parametrize("key", ["pubDate", "publishDate", "publish_date", "datePublished"])
+def test_the_date_keys_of_astro_hugo_and_schema_org_are_read(tmp_path, key):
+    path = write(tmp_path, "post.mdx", f"---\ntitle: A post\n{key}: 2023-04-05\n---\nBody.\n")
+    [doc] = read(path).documents
+    assert doc.published_at == datetime(2023, 4, 5)
+
+
 def test_unreadable_date_leaves_a_note(tmp_path):
     path = write(tmp_path, "post.md", "---\ndate: sometime in spring\n---\nBody.\n")
     result = read(path)

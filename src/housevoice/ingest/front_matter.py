@@ -18,7 +18,10 @@ from housevoice.ingest.base import parse_datetime
 
 # Where static-site generators keep the author: Jekyll/Hugo/Zola `author(s)`, Go's blog `by`.
 AUTHOR_KEYS = ("authors", "author", "by", "byline", "creator")
-DATE_KEYS = ("date", "published", "published_at", "pubDate", "pubdate", "datetime", "created", "created_at")
+DATE_KEYS = (
+    "date", "published", "published_at", "publishDate", "publish_date", "pubDate", "pubdate", "pub_date", "datePublished",
+    "date_published", "datetime", "created", "created_at",
+)
 URL_KEYS = ("url", "permalink", "link", "canonical_url")
 KINDS = ("post", "page", "newsletter")
 _FENCES = {"---": ("yaml", ("---", "...")), "+++": ("toml", ("+++",))}
