@@ -136,3 +136,43 @@ def test_unknown_source_path_and_unknown_format(workspace, tmp_path):
     src = _write_jsonl(tmp_path / "a.jsonl", [{"id": "1", "text": "x"}])
     with pytest.raises(HousevoiceError, match="unknown format 'pptx'"):
         ingest_sources(workspace, [src], fmt="pptx")
+
+
+WEBFLOW = (
+    "Name,Slug,Collection ID,Item ID,Archived,Draft,Created On,Published On,Post Body,Author\n"
+    '"Spring planting",spring-planting,c1,i1,false,false,"Wed Mar 01 2023 10:00:00 GMT+0000 (Coordinated Universal Time)",'
+    '"Thu Mar 02 2023 09:00:00 GMT+0000 (Coordinated Universal Time)","<p>We planted the first beds.</p>",maya-chen\n'
+    '"Summer notes",summer-notes,c1,i2,false,true,"Wed Jun 01 2023 10:00:00 GMT+0000 (Coordinated Universal Time)",,'
+    '"<p>Long evenings in the garden.</p>",luis\n'
+)
+HUBSPOT = (
+    "Post Title,Post Body,Publish Date,Author,Blog Post URL\n"
+    '"Why we grow","<p>Because food matters.</p>","2022-05-01 10:00","Maya Chen",https://blog.example/why\n'
+    '"What we grow","<p>Beans, mostly.</p>","2022-06-01 10:00","Maya Chen",https://blog.example/what\n'
+)
+
+
+def test_cms_exports_are_read_by_their_own_column_names(workspace, tmp_path):
+    from datetime import datetime
+
+    from housevoice.ingest import read_source
+
+    (tmp_path / "webflow.csv").write_text(WEBFLOW)
+    (tmp_path / "hubspot.csv").write_text(HUBSPOT)
+    _, pairs = read_source(tmp_path / "webflow.csv")
+    spring, summer = (doc for _, doc in pairs)
+    assert (spring.source_key, spring.title, spring.author) == ("i1", "Spring planting", "maya-chen")
+    assert spring.text == "<p>We planted the first beds.</p>" and spring.status is None
+    assert spring.published_at == datetime(2023, 3, 2, 9, 0)
+    assert (summer.status, summer.published_at) == ("draft", None)
+    summary, pairs = read_source(tmp_path / "hubspot.csv")
+    docs = [doc for _, doc in pairs]
+    assert [(d.source_key, d.title, d.url) for d in docs] == [
+        ("https://blog.example/why", "Why we grow", "https://blog.example/why"),
+        ("https://blog.example/what", "What we grow", "https://blog.example/what"),
+    ]
+    assert "each row's address is its key" in summary.notes[0]
+    # Addresses that repeat are no keys: rows are numbered as before.
+    (tmp_path / "twice.csv").write_text(HUBSPOT.replace("/what", "/why"))
+    summary, pairs = read_source(tmp_path / "twice.csv")
+    assert [doc.source_key for _, doc in pairs] == ["row-2", "row-3"] and "row numbers are used" in summary.notes[0]

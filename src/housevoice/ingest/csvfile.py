@@ -9,7 +9,7 @@ from pathlib import Path
 from housevoice.errors import SourceError
 from housevoice.ingest.base import ReadResult
 from housevoice.ingest.htmlfile import is_substack_index
-from housevoice.ingest.tabular import check_unique_keys, resolve_columns, row_to_document
+from housevoice.ingest.tabular import check_unique_keys, keys_without_an_id_column, resolve_columns, row_to_document
 
 FORMAT = "csv"
 SUFFIXES = (".csv", ".tsv")
@@ -45,6 +45,6 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
     if not result.documents:
         raise SourceError(path, "the file holds no records")
     if columns["source_key"] is None:
-        result.notes.append(f"{path}: no id column; row numbers are used as keys")
+        result.notes.append(keys_without_an_id_column(result.documents, path, "row"))
     check_unique_keys(result.documents, lines, path)
     return result

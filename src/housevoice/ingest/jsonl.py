@@ -7,7 +7,7 @@ from pathlib import Path
 
 from housevoice.errors import SourceError
 from housevoice.ingest.base import ReadResult
-from housevoice.ingest.tabular import check_unique_keys, resolve_columns, row_to_document
+from housevoice.ingest.tabular import check_unique_keys, keys_without_an_id_column, resolve_columns, row_to_document
 
 FORMAT = "jsonl"
 SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -50,13 +50,13 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
                 raise SourceError(path, f"each line must be a JSON object, got {type(row).__name__}", line=line_no)
             if columns is None:
                 columns = resolve_columns(list(row), mapping, path)
-                if columns["source_key"] is None:
-                    result.notes.append(f"{path}: no id column; line numbers are used as keys")
             result.documents.append(
                 row_to_document(row, columns, path=path, line=line_no, fallback_key=f"line-{line_no}", result=result)
             )
             lines.append(line_no)
     if not result.documents:
         raise SourceError(path, "the file holds no records")
+    if columns["source_key"] is None:
+        result.notes.append(keys_without_an_id_column(result.documents, path, "line"))
     check_unique_keys(result.documents, lines, path)
     return result

@@ -9,18 +9,33 @@ from typing import Any
 from housevoice.errors import SourceError
 from housevoice.ingest.base import Document, ReadResult, parse_datetime
 
-# Record field -> column names tried in order when the user gives no --map for it.
+# Record field -> column names tried in order when the user gives no --map for it, compared without
+# case, spaces, underscores and hyphens ("Post Body" is postbody): besides plain names, what CMS exports
+# call them (Webflow's Name / Post Body / Published On, HubSpot's Post Title / Publish Date / Blog Post URL).
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "source_key": ("id", "record_id", "post_id", "key"),
-    "text": ("text", "body", "content", "content_text"),
-    "title": ("title", "headline", "subject"),
-    "author": ("author", "authors", "speaker", "byline"),
-    "published_at": ("published_at", "date", "published", "pub_date", "created_at"),
-    "url": ("url", "link", "permalink"),
-    "status": ("status",),
+    "source_key": ("id", "record_id", "post_id", "key", "item_id", "uuid", "guid"),
+    "text": (
+        "text", "body", "content", "content_text", "post_body", "post_content", "article_body", "body_html",
+        "content_html", "html", "message",
+    ),
+    "title": ("title", "headline", "subject", "post_title", "article_title", "name"),
+    "author": ("author", "authors", "speaker", "byline", "author_name", "post_author", "writer"),
+    "published_at": (
+        "published_at", "date", "published", "pub_date", "publish_date", "published_on", "post_date",
+        "date_published", "publication_date", "created_at", "created_on",
+    ),
+    "url": ("url", "link", "permalink", "canonical_url", "post_url", "blog_post_url", "article_url"),
+    "status": ("status", "post_status", "state"),
     "kind": ("kind", "type", "post_type"),
 }
 MAP_FIELDS = ("id", *DEFAULT_COLUMNS)
+# Yes/no columns that say a row is not published, where no status column does (Webflow's Draft, Archived).
+_NOT_PUBLISHED_FLAGS = {"draft": "draft", "is_draft": "draft", "archived": "archived"}
+_TRUE = {"true", "yes", "1", "y"}
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[\s_\-]+", "", name.strip().lower())
 
 
 class NoTextColumn(SourceError):
@@ -43,11 +58,12 @@ def resolve_columns(columns: list[str], mapping: dict[str, str] | None, path: Pa
                 )
             resolved[field] = mapping[field]
         else:
-            resolved[field] = next((c for c in candidates if c in columns), None)
+            by_name = {_normal(c): c for c in reversed(columns)}  # (the first of two spellings wins)
+            resolved[field] = next((by_name[_normal(c)] for c in candidates if _normal(c) in by_name), None)
     if resolved["text"] is None:
         raise NoTextColumn(
             path,
-            f"no text column (looked for {', '.join(DEFAULT_COLUMNS['text'])}; columns: {', '.join(columns[:20])})",
+            f"no text column (looked for {', '.join(DEFAULT_COLUMNS['text'][:4])} and the like; columns: {', '.join(columns[:20])})",
             hint="name it with --map text=COLUMN",
         )
     return resolved
@@ -80,12 +96,16 @@ def row_to_document(
     meta: dict[str, Any] = {}
     if date_col and row.get(date_col) not in (None, ""):
         try:
-            published_at = parse_datetime(row[date_col])
+            published_at = _date(row[date_col])
         except (ValueError, OverflowError, OSError):
             meta["published_at_raw"] = str(row[date_col])
             result.notes.append(f"{path}:{line}: unreadable date {row[date_col]!r}; published_at left empty")
     used = {c for c in columns.values() if c}
     meta.update({k: v for k, v in row.items() if k not in used})
+    status = _as_text(row.get(columns["status"])) if columns["status"] else None
+    if status is None:
+        flags = {_normal(k): str(v).strip().lower() for k, v in row.items() if _normal(k) in {_normal(f) for f in _NOT_PUBLISHED_FLAGS}}
+        status = next((said for name, said in _NOT_PUBLISHED_FLAGS.items() if flags.get(_normal(name)) in _TRUE), None)
     return Document(
         source_key=key,
         text=text,
@@ -94,9 +114,25 @@ def row_to_document(
         title=_as_text(row.get(columns["title"])) if columns["title"] else None,
         published_at=published_at,
         url=_as_text(row.get(columns["url"])) if columns["url"] else None,
-        status=_as_text(row.get(columns["status"])) if columns["status"] else None,
+        status=status,
         meta=meta,
     )
+
+
+def _date(value: Any):
+    """A date as `parse_datetime` reads it, or in a looser written form ("Thu Mar 02 2023 09:00:00 GMT+0000
+    (Coordinated Universal Time)", as a browser writes a date and Webflow exports it)."""
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        if not isinstance(value, str):
+            raise
+    from dateutil import parser as date_parser
+
+    try:
+        return parse_datetime(date_parser.parse(re.sub(r"\s*\([^()]*\)\s*$", "", value)))
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"unreadable date {value!r}") from exc
 
 
 # Other names for a speaker turn: curation's defaults (templated's skip, the too_short route) key on
@@ -115,6 +151,17 @@ def _kind(value: str | None, meta: dict[str, Any]) -> str:
     if kind != value:
         meta["kind_as_given"] = value
     return kind
+
+
+def keys_without_an_id_column(documents: list[Document], path: Path, unit: str) -> str:
+    """Keys for rows of a table with no id column: each row's address where every row has its own
+    (a re-export in another order keeps every record_id), else its row or line number. Returns the note."""
+    urls = [d.url for d in documents]
+    if all(urls) and len(set(urls)) == len(urls):
+        for doc in documents:
+            doc.source_key = doc.url
+        return f"{path}: no id column; each row's address is its key"
+    return f"{path}: no id column; {unit} numbers are used as keys"
 
 
 def check_unique_keys(documents: list[Document], lines: list[int], path: Path) -> None:
