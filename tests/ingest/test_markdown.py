@@ -286,6 +286,24 @@ def test_a_docusaurus_blog_of_mdx_posts_is_read_without_its_build(tmp_path):
     assert summary.skipped == {"site files, not writing": 2}
 
 
+def test_author_keys_are_names_where_the_site_keeps_an_authors_file(tmp_path):
+    site = tmp_path / "site"
+    write(site, "docusaurus.config.js", "module.exports = {};\n")
+    write(site, "blog/authors.yml", "slorber:\n  name: Sébastien Lorber\n  title: Maintainer\nana: Ana Lima\n")
+    write(site, "blog/2024-01-02-hello.md", "---\nauthors: [slorber, ana]\n---\nHello.\n")
+    write(site, "blog/2024-02-03-solo.md", "---\nauthors: guest\n---\nA guest post.\n")
+    jekyll = tmp_path / "jekyll"
+    write(jekyll, "_config.yml", "title: x\n")
+    write(jekyll, "_data/authors.yml", "jdoe:\n  name: Jane Doe\n")
+    write(jekyll, "_posts/2020-01-05-a.md", "---\nauthor: jdoe\n---\nA post.\n")
+    docs = {doc.source_key: doc for _, doc in read_source(site)[1]}
+    assert docs["blog/2024-01-02-hello.md"].author == "Sébastien Lorber & Ana Lima"
+    assert docs["blog/2024-01-02-hello.md"].meta["authors"] == ["Sébastien Lorber", "Ana Lima"]
+    assert docs["blog/2024-02-03-solo.md"].author == "guest"  # a key the file does not hold stays as written
+    [(_, post)] = read_source(jekyll)[1]
+    assert post.author == "Jane Doe"
+
+
 def test_a_common_config_name_alone_makes_no_site_and_a_site_with_nothing_to_read_is_an_error(tmp_path):
     project = tmp_path / "notes"
     write(project, "config.toml", "[tool]\nname = 'x'\n")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 import tomllib
 from dataclasses import dataclass
@@ -87,6 +89,9 @@ def post_fields(matter: FrontMatter, path: Path, notes: list[str]) -> dict[str, 
     if fields:
         meta["front_matter"] = fields
     authors = next((names for key in AUTHOR_KEYS if (names := _names(fields.get(key)))), [])
+    if authors:
+        index = author_index(path.parent)
+        authors = [index.get(name, name) for name in authors]
     if len(authors) > 1:
         meta["authors"] = authors
     for name in ("tags", "categories"):
@@ -109,6 +114,42 @@ def post_fields(matter: FrontMatter, path: Path, notes: list[str]) -> dict[str, 
         "kind": kind if kind in KINDS else None,
         "meta": meta,
     }
+
+
+# Where a site keeps its authors' names under the keys its posts use (`authors: [slorber]`):
+# Docusaurus's blog/authors.yml, Jekyll's _data/authors.yml.
+AUTHOR_FILES = ("authors.yml", "authors.yaml", "authors.json", "_data/authors.yml", "_data/authors.yaml", "_data/authors.json")
+_AUTHOR_FILE_LEVELS = 4
+
+
+def author_index(folder: Path) -> dict[str, str]:
+    """Author key -> name, from the nearest authors file in the folder or the folders above it ({} when none)."""
+    for level, here in enumerate([folder, *folder.parents]):
+        if level >= _AUTHOR_FILE_LEVELS:
+            break
+        for name in AUTHOR_FILES:
+            candidate = here / name
+            if candidate.is_file():
+                return _read_author_file(candidate, candidate.stat().st_mtime_ns)
+    return {}
+
+
+@functools.lru_cache(maxsize=16)
+def _read_author_file(path: Path, _mtime: int) -> dict[str, str]:
+    """The file's key -> name pairs (`key: {name: …}` or `key: Name`); an unreadable file names nobody."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    names = {}
+    for key, value in data.items():
+        found = _names(value) if isinstance(value, (dict, str)) else []
+        if found and found[0]:
+            names[str(key)] = found[0]
+    return names
 
 
 def _names(value: Any) -> list[str]:
