@@ -233,9 +233,10 @@ def test_a_hugo_site_is_read_from_its_content_folder_not_its_built_pages_and_tem
     write(site, "layouts/_default/single.html", "<article><h1>{{ .Title }}</h1>{{ .Content }}</article>\n")
     write(site, "archetypes/default.md", '---\ntitle: "{{ replace .Name "-" " " | title }}"\ndraft: true\n---\n')
     write(site, "themes/ananke/exampleSite/content/about.md", "An example page of the theme.\n")
+    write(site, "content/posts/_index.md", "---\ntitle: Posts\n---\nEverything we wrote.\n")
     summary, pairs = read_source(site)
-    assert [doc.source_key for _, doc in pairs] == ["content/posts/trip.md", "content/posts/wip.md"]
-    assert [doc.status for _, doc in pairs] == [None, "draft"]
+    assert [doc.source_key for _, doc in pairs] == ["content/posts/_index.md", "content/posts/trip.md", "content/posts/wip.md"]
+    assert [(doc.status, doc.kind) for _, doc in pairs] == [(None, "page"), (None, "post"), ("draft", "post")]
     assert summary.skipped == {"site files, not writing": 7}
     assert "a Hugo site (hugo.toml): only content/ read; 7 other files" in summary.notes[0]
 

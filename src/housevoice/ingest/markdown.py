@@ -49,7 +49,8 @@ def read_string(
     title = (
         post.pop("title") or title or first_heading(matter.body) or PATH_DATE.sub("", path.stem).strip("-_ ") or path.stem
     )
-    kind = post.pop("kind") or "post"
+    # Hugo's and Zola's `_index.md` is a section's landing page, not a post.
+    kind = post.pop("kind") or ("page" if path.name.lower() in ("_index.md", "_index.markdown") else "post")
     if post.get("status") is None and "_drafts" in Path(key.replace("\\", "/")).parts:
         post["status"] = "draft"  # Jekyll keeps unpublished posts in _drafts/
     suffix = path.suffix.lower()
