@@ -65,6 +65,8 @@ _PLAIN_LABEL = re.compile(
     r"(?P<name>[^\W\d_a-z][\w.'’-]*(?:[ \t](?:[^\W_a-z][\w.'’-]*|\d+)){0,3})"
     rf"(?:[ \t]*[\[(](?P<time_after>{_TIME})[\])])?[ \t]*:(?:[ \t]+|$)"
 )
+# How a label alone on its line names a speaker: in capitals, as two words or more, or "Speaker 2".
+_SPEAKER_NAME = re.compile(r"^(?:[^\W\d_a-z][^\Wa-z]*(?:[ \t][^\Wa-z]+)*|\S+(?:[ \t]\S+)+)$")
 # Labels that head a line of prose, not a speaker (a post with a few of them is not a transcript).
 _NOT_SPEAKERS = {
     "note", "notes", "update", "updated", "edit", "example", "warning", "tip", "step", "source", "sources",
@@ -130,10 +132,13 @@ def _plain_labels(lines: list[str]) -> list[tuple[int, re.Match]]:
     for i, line in enumerate(lines):
         match = _PLAIN_LABEL.match(line.strip())
         if match and not _is_prose_label(match["name"]):
-            # A label with nothing after it but a time needs text on the next line (Rev's style).
+            # A label with nothing after it but a time needs text on the next line (Rev's style); so does
+            # one alone on its line, when it names a speaker the way transcripts do (`SPEAKER 2:`, `Maya
+            # Chen:`): a post's "Ingredients:" heads a list.
             rest = line.strip()[match.end():].strip()
-            # So does a label alone on its line (`SPEAKER 2:` above the words).
-            if (rest and not _LEADING_TIME.fullmatch(rest)) or (i + 1 < len(lines) and lines[i + 1].strip()):
+            timed = match["time_before"] or match["bare_time"] or match["time_after"] or _LEADING_TIME.fullmatch(rest)
+            named = timed or _SPEAKER_NAME.match(match["name"])
+            if (rest and not _LEADING_TIME.fullmatch(rest)) or (named and i + 1 < len(lines) and lines[i + 1].strip()):
                 found.append((i, match))
     names = [m["name"] for _, m in found]
     recurring = next((n for n, name in enumerate(names) if names.count(name) > 1), len(found))
