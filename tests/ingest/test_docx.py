@@ -150,3 +150,21 @@ def test_bold_italic_and_links_are_kept_in_markdown_and_bold_speaker_labels_make
         ("Maya Chen", "Welcome back.", "transcript_turn"), ("Luis Ortega", "Thanks.", "transcript_turn")
     ]
     assert len(docs) == 4
+
+
+def test_tracked_insertions_are_read_deletions_are_not_and_a_headings_words_have_no_marks(tmp_path):
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    document = docx.Document()
+    heading = document.add_heading("", 1)
+    heading.add_run("Spring ")
+    heading.add_run("appeal").bold = True
+    para = document.add_paragraph("We raised ")
+    # What a reviewer typed with Track Changes on, and what they struck out, as Word writes them.
+    para._p.append(parse_xml(f'<w:ins {nsdecls("w")} w:id="1" w:author="Ana"><w:r><w:t xml:space="preserve">four </w:t></w:r></w:ins>'))
+    para._p.append(parse_xml(f'<w:del {nsdecls("w")} w:id="2" w:author="Ana"><w:r><w:delText>three </w:delText></w:r></w:del>'))
+    para.add_run("hundred pounds.")
+    document.save(tmp_path / "appeal.docx")
+    [(_, doc)] = read_source(tmp_path / "appeal.docx")[1]
+    assert doc.text == "# Spring appeal\n\nWe raised four hundred pounds."

@@ -34,16 +34,38 @@ def _marked(text: str, mark: str) -> str:
     return text[: len(text) - len(text.lstrip())] + f"{mark}{core}{mark}" + text[len(text.rstrip()) :]
 
 
-def _inline(paragraph) -> str:
+# Elements around runs whose text a reader sees: a tracked insertion not yet accepted, a content
+# control, a field, a smart tag. (A tracked deletion's text is w:delText: not read.)
+_WRAPPERS = {"ins", "sdt", "sdtContent", "fldSimple", "smartTag", "customXml", "moveTo"}
+
+
+def _inner(element, paragraph):
+    """The paragraph's runs and hyperlinks in order, those inside wrappers (`_WRAPPERS`) too."""
+    from docx.text.hyperlink import Hyperlink
+    from docx.text.run import Run
+
+    for child in element.iterchildren():
+        name = etree.QName(child).localname if isinstance(child.tag, str) else ""
+        if name == "r":
+            yield Run(child, paragraph)
+        elif name == "hyperlink":
+            yield Hyperlink(child, paragraph)
+        elif name in _WRAPPERS:
+            yield from _inner(child, paragraph)
+
+
+def _inline(paragraph, marks: bool = True) -> str:
     """The paragraph's text with its bold and italic runs as markdown emphasis and its links as
-    `[text](address)`: Word splits a sentence into runs at will, so runs of one format are joined first."""
+    `[text](address)` (marks=False: the words alone). Word splits a sentence into runs at will, so
+    runs of one format are joined first."""
     pieces: list[tuple[str, bool, bool]] = []  # (text, bold, italic), or a link's markdown with no format
-    for item in paragraph.iter_inner_content():
+    for item in _inner(paragraph._p, paragraph):
         if hasattr(item, "address"):  # a hyperlink
             shown = item.text
-            pieces.append((f"[{shown.strip()}]({item.url})" if item.url and shown.strip() else shown, False, False))
+            linked = marks and item.url and shown.strip()
+            pieces.append((f"[{shown.strip()}]({item.url})" if linked else shown, False, False))
         else:
-            pieces.append((item.text, bool(item.bold), bool(item.italic)))
+            pieces.append((item.text, marks and bool(item.bold), marks and bool(item.italic)))
     joined: list[list] = []
     for text, bold, italic in pieces:
         if joined and joined[-1][1:] == [bold, italic]:
@@ -56,14 +78,12 @@ def _inline(paragraph) -> str:
 
 def _paragraph(paragraph) -> str:
     style = (paragraph.style.name if paragraph.style is not None else "") or ""
-    if not paragraph.text.strip():
-        return ""
     if style == "Title" or style.startswith("Heading"):  # (a heading's own emphasis is its style's)
-        text = " ".join(paragraph.text.split())
+        text = " ".join(_inline(paragraph, marks=False).split())
         level = 1 if style == "Title" else style.removeprefix("Heading").strip()
-        return "#" * (int(level) if str(level).isdigit() and 1 <= int(level) <= 6 else 2) + f" {text}"
+        return "#" * (int(level) if str(level).isdigit() and 1 <= int(level) <= 6 else 2) + f" {text}" if text else ""
     text = _inline(paragraph).strip()
-    if style.startswith("List"):
+    if text and style.startswith("List"):
         return f"1. {text}" if "Number" in style else f"- {text}"
     return text
 
