@@ -92,7 +92,13 @@ def ingest(
         def advance(summary) -> None:
             bar.update(task, advance=1, description=f"read {summary.source}: {summary.read} records")
 
-        result = ingest_sources(ws, sources, fmt=format, mapping=mapping, progress=advance, skip_broken=skip_broken)
+        def reading(source: Path, done: int, total: int) -> None:
+            if total > 1:
+                bar.update(task, description=f"reading {source.name}: file {done + 1:,} of {total:,}")
+
+        result = ingest_sources(
+            ws, sources, fmt=format, mapping=mapping, progress=advance, skip_broken=skip_broken, on_file=reading
+        )
     table = Table(title="ingested", show_edge=False)
     for col in ("source", "format", "files", "records", "new", "changed", "unchanged", "skipped"):
         table.add_column(col, justify="right" if col not in ("source", "format", "skipped") else "left")

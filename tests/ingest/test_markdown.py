@@ -210,7 +210,9 @@ def test_a_site_folder_gives_its_posts_and_counts_the_files_that_are_not_writing
     write(site, "package.json", '{\n  "name": "trips",\n  "private": true\n}\n')  # one JSON document, not JSON lines
     write(site, "static/blank.txt", "")
     write(site, "node_modules/left-pad/README.md", "# left-pad\n\nPads a string on the left.\n")
-    summary, pairs = read_source(site)
+    seen = []
+    summary, pairs = read_source(site, on_file=lambda done, total: seen.append((done, total)))
+    assert seen == [(n, 8) for n in range(8)]  # (what a progress bar shows: every visible file, in turn)
     assert sorted(doc.source_key for _, doc in pairs) == ["content/about.md", "content/posts/trip/index.md"]
     assert summary.format == "markdown"
     assert summary.files == 2

@@ -220,11 +220,13 @@ def _read_file(
 def read_source(
     path: Path, *, fmt: str | None = None, mapping: dict[str, str] | None = None, max_record_mb: float = 20.0,
     skip_broken: bool = False,
+    on_file=None,
 ) -> tuple[SourceSummary, list[tuple[str, Document]]]:
     """Read one file or folder into (source, document) pairs, without touching any workspace.
 
     skip_broken: a file in a folder that cannot be read (a malformed export, a record over the size
-    limit) is counted and named in a note instead of stopping the whole folder."""
+    limit) is counted and named in a note instead of stopping the whole folder.
+    on_file: called with (files done, files in all) as each file of a folder is read."""
     available = readers()
     expanded = expand_source(path)
     summary = SourceSummary(source=path.name, format=fmt or "", notes=list(expanded.notes))
@@ -233,7 +235,9 @@ def read_source(
     docs: list[tuple[str, Document]] = []
     formats = set()
     limit = int(max_record_mb * 1024 * 1024)
-    for file, key in expanded.files:
+    for done, (file, key) in enumerate(expanded.files):
+        if on_file is not None:
+            on_file(done, len(expanded.files))
         with open(file, "rb") as fh:
             head = fh.read(HEAD_BYTES)
         why = _passed_over(file, head, fmt, available) if path.is_dir() else None
@@ -332,6 +336,7 @@ def ingest_sources(
     mapping: dict[str, str] | None = None,
     progress=None,
     skip_broken: bool = False,
+    on_file=None,
 ) -> IngestSummary:
     """Read every source, then merge into `records` in one atomic write (all or nothing)."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
@@ -341,7 +346,8 @@ def ingest_sources(
     docs: list[tuple[str, Document]] = []
     for src in sources:
         summary, found = read_source(
-            Path(src), fmt=fmt, mapping=mapping, max_record_mb=ws.config.ingest.max_record_mb, skip_broken=skip_broken
+            Path(src), fmt=fmt, mapping=mapping, max_record_mb=ws.config.ingest.max_record_mb, skip_broken=skip_broken,
+            on_file=(lambda done, total, src=src: on_file(Path(src), done, total)) if on_file else None,
         )
         summaries.append(summary)
         docs.extend(found)
