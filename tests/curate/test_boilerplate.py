@@ -270,3 +270,18 @@ def test_mailing_footers_in_other_languages_go_and_a_sentence_about_leaving_stay
     assert frame["issue"]["clean_text"] == "Les tomates sont mûres."
     assert frame["issue"]["boilerplate"].startswith("3 lines a mailing tool adds")
     assert frame["post"]["clean_text"].endswith(sentence) and frame["post"]["boilerplate"] is None
+
+
+def test_the_senders_postal_address_under_its_lead_goes_with_the_footer():
+    footer = (
+        "Thanks for reading, Maya\n\nCopyright © 2024 Garden Club, All rights reserved.\n\nOur mailing address is:\n"
+        "Garden Club\n12 High Street\nSpringfield, IL 62701\n\nWant to change how you receive these emails?\n"
+        "You can update your preferences or unsubscribe from this list."
+    )
+    rows = [{"record_id": "n1", "title": "News", "kind": "newsletter", "text": "The beans are up.\n\n" + footer},
+            {"record_id": "p1", "title": "Visit", "kind": "post",
+             "text": "Come and see us.\n\nGarden Club\n12 High Street\nSpringfield, IL 62701"}]
+    frame = {r["record_id"]: r for r in clean_frame(pl.DataFrame(rows)).iter_rows(named=True)}
+    assert frame["n1"]["clean_text"] == "The beans are up.\n\nThanks for reading, Maya"
+    # An address a post gives its readers, with no mailing tool's lead above it, is the writer's.
+    assert frame["p1"]["clean_text"] == rows[1]["text"]

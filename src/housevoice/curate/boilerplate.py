@@ -311,6 +311,8 @@ _MAILING_PHRASES = (
     r"|tutti i diritti riservati|todos os direitos reservados",
 )
 MAILING_LINE = r"(?im)" + "|".join(f"(?:{p})" for p in _MAILING_PHRASES) + r"|\*\|[A-Z_:]+\|\*"
+_ADDRESS_LEAD = r"(?i)(?:our|my) (?:mailing|postal) address is|unsere (?:post)?anschrift|notre adresse (?:postale )?est"
+_ADDRESS_LINES = 6
 # Lines of more words are the writer's sentences, whatever they mention.
 _MAILING_MAX_WORDS = 30
 
@@ -325,11 +327,26 @@ def remove_mailing_footers(texts: pl.Series, eligible: pl.Series) -> tuple[pl.Se
     touched = rows.arg_true().cast(pl.Int64)
     if len(touched) == 0:
         return texts, none
-    marked = lines_with_code(texts, touched).with_columns(
-        drop=(pl.col("n") >= pl.col("total") - _FOOT_LINES)
-        & ~pl.col("code")
-        & pl.col("line").str.contains(MAILING_LINE)
-        & (pl.col("line").str.count_matches(r"\S+") <= _MAILING_MAX_WORDS)
+    marked = (
+        lines_with_code(texts, touched)
+        .with_columns(
+            drop=(pl.col("n") >= pl.col("total") - _FOOT_LINES)
+            & ~pl.col("code")
+            & pl.col("line").str.contains(MAILING_LINE)
+            & (pl.col("line").str.count_matches(r"\S+") <= _MAILING_MAX_WORDS),
+            # The sender's postal address goes too: the lines under "Our mailing address is:" up to a blank line.
+            block=(pl.col("line").str.strip_chars() == "").cast(pl.Int32).cum_sum().over("row"),
+        )
+        .with_columns(
+            address=pl.col("line").str.contains(_ADDRESS_LEAD).fill_null(False).cum_max().over("row", "block"),
+            lines_in_block=pl.len().over("row", "block"),
+        )
+        .with_columns(
+            drop=pl.col("drop")
+            | (pl.col("address") & (pl.col("lines_in_block") <= _ADDRESS_LINES + 2) & ~pl.col("code")
+               & (pl.col("n") >= pl.col("total") - _FOOT_LINES))
+        )
+        .drop("block", "address", "lines_in_block")
     )
     kept = marked.filter(~pl.col("drop")).group_by("row", maintain_order=True).agg(pl.col("line").str.join("\n"))
     rewritten = pl.DataFrame({"row": touched}).join(kept, on="row", how="left").with_columns(

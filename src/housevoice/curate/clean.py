@@ -99,7 +99,7 @@ class CleanSettings(FlaggerSettings):
     remove_mailing_footers: bool = Field(
         True,
         description="remove the lines a mailing tool writes under a newsletter (unsubscribe and preference links, "
-        "'view in browser', 'you are receiving this email because…', the sender's mailing address line, merge tags "
+        "'view in browser', 'you are receiving this email because…', the sender's mailing address under its lead, merge tags "
         "such as *|UNSUB|*) from the last lines of a text, outside code; each record that loses one gets a "
         "`boilerplate` flag naming it",
     )
