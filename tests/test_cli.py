@@ -81,6 +81,22 @@ def test_a_broken_file_in_a_folder_stops_the_ingest_unless_skip_broken_names_it_
     assert nothing.returncode != 0 and "no file in the folder holds writing housevoice reads (2 broken file)" in nothing.stderr
 
 
+def test_a_dry_run_counts_what_an_ingest_would_do_and_writes_nothing(cli, tmp_path, workspace, digest):
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    (folder / "a.md").write_text("First post.\n")
+    cli("ingest", workspace.root, folder, check=True)
+    (folder / "a.md").write_text("First post, edited.\n")
+    (folder / "b.md").write_text("Second post.\n")
+    before = digest(workspace.root)
+    proc = cli("ingest", workspace.root, folder, "--dry-run", check=True)
+    out = " ".join(proc.stdout.split())
+    assert "dry run: nothing written" in out
+    assert "1 would be new, 1 changed, 0 unchanged; nothing written" in out and "would hold 2 records" in out
+    assert digest(workspace.root) == before
+    assert workspace.read_table("records")["text"].to_list() == ["First post.\n"]
+
+
 def test_killing_an_ingest_mid_write_leaves_the_previous_table(tmp_path, workspace):
     small = tmp_path / "small.jsonl"
     small.write_text(json.dumps({"id": "old", "text": "the earlier table"}) + "\n")

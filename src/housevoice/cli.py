@@ -74,6 +74,7 @@ def ingest(
     format: Annotated[Optional[str], typer.Option("--format", "-f", help="read every source as this format instead of sniffing it")] = None,
     map: Annotated[list[str], typer.Option("--map", help="column mapping for JSONL/CSV, e.g. text=body,title=headline")] = [],  # noqa: B006
     skip_broken: Annotated[bool, typer.Option("--skip-broken", help="in a folder, count and name a file that cannot be read instead of stopping")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="read and count what would be new, changed or unchanged; write nothing")] = False,
 ) -> None:
     """Read sources into tables/records.parquet (re-ingesting updates, never duplicates).
 
@@ -97,9 +98,10 @@ def ingest(
                 bar.update(task, description=f"reading {source.name}: file {done + 1:,} of {total:,}")
 
         result = ingest_sources(
-            ws, sources, fmt=format, mapping=mapping, progress=advance, skip_broken=skip_broken, on_file=reading
+            ws, sources, fmt=format, mapping=mapping, progress=advance, skip_broken=skip_broken, on_file=reading,
+            dry_run=dry_run,
         )
-    table = Table(title="ingested", show_edge=False)
+    table = Table(title="would be ingested (dry run: nothing written)" if dry_run else "ingested", show_edge=False)
     for col in ("source", "format", "files", "records", "new", "changed", "unchanged", "skipped"):
         table.add_column(col, justify="right" if col not in ("source", "format", "skipped") else "left")
     for s in result.sources:
@@ -113,6 +115,13 @@ def ingest(
             console.print(f"note: {note}")
         if len(s.notes) > 10:
             console.print(f"note: … and {len(s.notes) - 10} more notes for {s.source}")
+    if dry_run:
+        console.print(
+            f"{result.new} would be new, {result.changed} changed, {result.unchanged} unchanged; "
+            f"nothing written ({result.table_path} would hold {result.total_records} records)"
+        )
+        console.print(f"next: housevoice ingest {ws.root} {' '.join(str(s) for s in sources)} (without --dry-run)")
+        return
     console.print(
         f"{result.new} new, {result.changed} changed, {result.unchanged} unchanged; "
         f"{result.total_records} records in {result.table_path}"

@@ -68,6 +68,7 @@ class IngestSummary:
     sources: list[SourceSummary]
     total_records: int
     table_path: Path
+    written: bool = True  # False for a dry run
 
     @property
     def new(self) -> int:
@@ -337,8 +338,11 @@ def ingest_sources(
     progress=None,
     skip_broken: bool = False,
     on_file=None,
+    dry_run: bool = False,
 ) -> IngestSummary:
-    """Read every source, then merge into `records` in one atomic write (all or nothing)."""
+    """Read every source, then merge into `records` in one atomic write (all or nothing).
+
+    dry_run: read and count (new, changed, unchanged against the table) but write nothing."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     if not sources:
         raise HousevoiceError("no sources given", hint="e.g. `housevoice ingest WS export.xml transcripts/`")
@@ -365,5 +369,5 @@ def ingest_sources(
         for s in summaries:
             c = Counter(status_of[rid] for rid in s.record_ids)
             s.new, s.changed, s.unchanged = c["new"], c["changed"], c["unchanged"]
-        path = ws.write_table("records", merged)
-    return IngestSummary(sources=summaries, total_records=len(merged), table_path=path)
+        path = ws.table_path("records") if dry_run else ws.write_table("records", merged)
+    return IngestSummary(sources=summaries, total_records=len(merged), table_path=path, written=not dry_run)
