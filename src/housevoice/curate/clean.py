@@ -819,7 +819,7 @@ def text_key(texts: pl.Series, *, normalized: bool = False) -> pl.Series:
     texts = texts.fill_null("")
     if not normalized:
         # NFC only where a character NFC could change is (normalising every text costs seconds per 100 MB).
-        texts = where(texts, _NOT_SURELY_NFC, lambda t: t.str.normalize("NFC"))
+        texts = where(texts, _NOT_SURELY_NFC, lambda t: t.str.normalize("NFC"), beyond_ascii=True)
     # Only whitespace runs that are not already one space are rewritten: far fewer replacements.
     return texts.str.replace_all(r"[^\S ]\s*| \s+", " ").str.strip_chars().hash(seed=7).alias("text_key")
 
@@ -941,7 +941,7 @@ def _clean(
         .str.replace_all(r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F\uFFFD\ue000\ue001]", "")
         .str.replace_all("\u00a0", " ", literal=True),
     )
-    texts = where(texts, _NOT_SURELY_NFC, lambda t: t.str.normalize("NFC"))
+    texts = where(texts, _NOT_SURELY_NFC, lambda t: t.str.normalize("NFC"), beyond_ascii=True)
     keys = text_key(texts, normalized=True)
     if settings.remove_shortcodes:
         texts = _without_shortcodes(texts)
@@ -1016,6 +1016,7 @@ def _clean(
         texts,
         f"[{_NO_BREAK_SPACES}{_INVISIBLE}]",
         lambda t: t.str.replace_all(f" *[{_NO_BREAK_SPACES}][{_NO_BREAK_SPACES} ]*", " ").str.replace_all(f"[{_INVISIBLE}]", ""),
+        beyond_ascii=True,
     )
     if settings.unwrap_paragraphs:
         # Markdown only: the lines of an HTML document's text are its own line breaks (<br>).

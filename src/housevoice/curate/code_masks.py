@@ -41,7 +41,8 @@ def mask_code(texts: pl.Series) -> tuple[pl.Series, pl.DataFrame, pl.Series]:
     """
     frame = pl.DataFrame({"text": texts}).select(
         row=pl.int_range(pl.len()),
-        safe=~pl.col("text").str.contains(_MARK_CHARS),
+        # (Our marks are beyond ASCII: a text of ASCII alone holds none, and is not scanned for them.)
+        safe=(pl.col("text").str.len_bytes() == pl.col("text").str.len_chars()) | ~pl.col("text").str.contains(_MARK_CHARS),
         pieces=pl.col("text").str.replace_all(CODE, f"{_OPEN}${{0}}{_CLOSE}").str.split(_OPEN),
     )
     frame = frame.with_columns(safe=pl.col("safe") & (pl.col("pieces").list.len() <= len(_MARKS)))
@@ -189,9 +190,21 @@ def where_found(texts: pl.Series, hint: str, pattern: str) -> pl.Series:
     return found.scatter(rows, texts.gather(rows).str.contains(pattern).fill_null(False)) if len(rows) else found
 
 
-def where(texts: pl.Series, pattern: str, change) -> pl.Series:
-    """Run the expression `change` only on the rows where `pattern` occurs (most rows have none)."""
-    rows = texts.str.contains(pattern).fill_null(False).arg_true()
+def non_ascii(texts: pl.Series) -> pl.Series:
+    """Rows holding a character beyond ASCII (more bytes than characters): counted at memory speed, where a
+    regex scan for a class of rare characters reads every character at a fraction of it."""
+    return (texts.str.len_bytes() != texts.str.len_chars()).fill_null(False)
+
+
+def where(texts: pl.Series, pattern: str, change, beyond_ascii: bool = False) -> pl.Series:
+    """Run the expression `change` only on the rows where `pattern` occurs (most rows have none).
+
+    beyond_ascii: every match of `pattern` is a character beyond ASCII: only such rows are scanned."""
+    if beyond_ascii:
+        candidates = non_ascii(texts).arg_true()
+        rows = candidates.filter(texts.gather(candidates).str.contains(pattern).fill_null(False))
+    else:
+        rows = texts.str.contains(pattern).fill_null(False).arg_true()
     if len(rows) == 0:
         return texts
     changed = pl.select(change(pl.lit(texts.gather(rows)))).to_series()
