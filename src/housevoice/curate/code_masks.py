@@ -183,9 +183,14 @@ def python_per_row(texts: pl.Series, mask: pl.Series, change, pool: Executor | N
 
 
 
-def where_found(texts: pl.Series, hint: str, pattern: str) -> pl.Series:
-    """Rows where `pattern` occurs, read only on the rows where `hint` (found in every match, and faster) does."""
-    rows = texts.str.contains(hint).fill_null(False).arg_true()
+def where_found(texts: pl.Series, hint: str | tuple[str, ...], pattern: str) -> pl.Series:
+    """Rows where `pattern` occurs, read only on the rows where `hint` (found in every match, and faster) does;
+    several hints: where any of them does."""
+    hints = (hint,) if isinstance(hint, str) else hint
+    found_any = texts.str.contains(hints[0])
+    for other in hints[1:]:
+        found_any = found_any | texts.str.contains(other)
+    rows = found_any.fill_null(False).arg_true()
     found = pl.Series([False] * len(texts), dtype=pl.Boolean)
     return found.scatter(rows, texts.gather(rows).str.contains(pattern).fill_null(False)) if len(rows) else found
 
