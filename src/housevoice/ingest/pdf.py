@@ -1,14 +1,15 @@
 """PDF documents: a post (a newsletter, a white paper, a saved article) or a transcript saved as PDF.
 
 Read with pypdf. A PDF holds lines placed on pages, not paragraphs: what a page repeats at its top or
-bottom (running titles, page numbers) is left out, a word split over two lines by a hyphen is joined,
-and the lines are gathered into paragraphs again (a line ending a sentence well short of the page's
+bottom (running titles, page numbers) is left out, a word split over two lines by a hyphen is joined
+(unless the text writes it with a hyphen elsewhere), and the lines are gathered into paragraphs again (a line ending a sentence well short of the page's
 measure ends one; a short line without a full stop over longer ones is a heading). A document whose
 lines carry speaker labels is read as transcript turns, as a text file of that shape is.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from pathlib import Path
@@ -58,6 +59,8 @@ def _pages(path: Path) -> tuple[list[list[str]], dict]:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
 
+    # pypdf logs each repair it makes to a damaged file; unread, Python would print them under the command's output.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(str(path))
         if reader.is_encrypted and not reader.decrypt(""):
