@@ -236,11 +236,13 @@ def test_a_hugo_site_is_read_from_its_content_folder_not_its_built_pages_and_tem
     write(site, "archetypes/default.md", '---\ntitle: "{{ replace .Name "-" " " | title }}"\ndraft: true\n---\n')
     write(site, "themes/ananke/exampleSite/content/about.md", "An example page of the theme.\n")
     write(site, "content/posts/_index.md", "---\ntitle: Posts\n---\nEverything we wrote.\n")
+    write(site, "content/posts/trip-map.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")  # a post's download, not a post
     summary, pairs = read_source(site)
     assert [doc.source_key for _, doc in pairs] == ["content/posts/_index.md", "content/posts/trip.md", "content/posts/wip.md"]
     assert [(doc.status, doc.kind) for _, doc in pairs] == [(None, "page"), (None, "post"), ("draft", "post")]
-    assert summary.skipped == {"site files, not writing": 7}
+    assert summary.skipped == {"site files, not writing": 7, "site attachment": 1}
     assert "a Hugo site (hugo.toml): only content/ read; 7 other files" in summary.notes[0]
+    assert any("trip-map.pdf: a document among a site's pages" in note for note in summary.notes)
 
 
 def test_a_jekyll_site_leaves_out_its_built_site_templates_and_repository_files_and_reads_drafts_as_drafts(tmp_path):

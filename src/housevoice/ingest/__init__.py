@@ -107,6 +107,10 @@ class Expanded:
     files: list[tuple[Path, str]]  # (file, key)
     notes: list[str] = field(default_factory=list)
     not_writing: int = 0  # files of a site generator's output, templates and config, not read
+    site_roots: list[Path] = field(default_factory=list)  # folders a site generator builds
+
+    def in_site(self, file: Path) -> bool:
+        return any(root in file.parents for root in self.site_roots)
 
 
 def expand_source(path: Path) -> Expanded:
@@ -138,6 +142,7 @@ def expand_source(path: Path) -> Expanded:
             count = sum(_count_files(p) if p.is_dir() else 1 for p in left)
             out.not_writing += count
             out.notes.append(site.says(here, count))
+            out.site_roots.append(here)
         out.files.extend((here / n, (here / n).relative_to(path).as_posix()) for n in names)
     if not out.files:
         raise SourceError(path, "the folder holds no files" + (" that may be writing" if out.not_writing else ""))
@@ -151,6 +156,7 @@ PASSED_OVER = {
     "binary file": "not text (an image, a font, an archive …), skipped",
     "unknown format": "in no format housevoice reads (a site's config, styles, scripts …), skipped",
     "no text column": "a table with no text column, skipped (--map text=COLUMN reads it)",
+    "site attachment": "a document among a site's pages (a post's attachment, not a post), skipped; name it on its own to read it",
 }
 
 
@@ -242,6 +248,8 @@ def read_source(
         with open(file, "rb") as fh:
             head = fh.read(HEAD_BYTES)
         why = _passed_over(file, head, fmt, available) if path.is_dir() else None
+        if why is None and path.is_dir() and expanded.in_site(file) and _binary_format(file, head, fmt, available):
+            why = "site attachment"  # a site's pages are its text files; a PDF beside them is a download
         if why:  # one such file in a folder should not stop the rest
             summary.skipped[why] += 1
             summary.notes.append(f"{file}: {PASSED_OVER[why]}")

@@ -24,7 +24,13 @@ class Generator:
 
 _HUGO_FOLDERS = ("public", "resources", "layouts", "themes", "archetypes")
 GENERATORS = (
-    Generator("Hugo", ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json"), "content", _HUGO_FOLDERS),
+    Generator(
+        "Hugo",
+        ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config/_default/hugo.toml", "config/_default/hugo.yaml",
+         "config/_default/config.toml", "config/_default/config.yaml"),  # (Hugo's config folder)
+        "content",
+        _HUGO_FOLDERS,
+    ),
     # Hugo's older config name, and Zola's: common names, so a content folder must be beside them.
     Generator("Hugo or Zola", ("config.toml", "config.yaml", "config.yml", "config.json"), "content",
               (*_HUGO_FOLDERS, "templates"), needs_content=True),
