@@ -313,6 +313,9 @@ def test_time_lines_between_the_turns_of_a_meeting_are_not_anybodys_words(tmp_pa
         # a session that comes back in a schedule, among paragraphs of prose
         "# Schedule\n\n" + "A paragraph about the day.\n\n" * 4 + "Workshop\n10:00 - 11:00\nBring a laptop.\n\n"
         "Workshop\n14:00 - 15:00\nBring a laptop again.\n",
+        # an agenda whose break comes back
+        "# Meetup\n\n09:00 Coffee\nDoors open.\n\n10:00 Talks\nThree of them.\n\n11:00 Coffee\nMore coffee.\n\n"
+        "12:00 Lunch\nSandwiches.\n",
         # recipes: a label alone on its line heads a list
         "# Two soups\n\nBoth are quick.\n\nIngredients:\n- leeks\n- stock\n\nMethod:\nSimmer.\n\n"
         "Ingredients:\n- beans\n- stock\n\nMethod:\nSimmer longer.\n",

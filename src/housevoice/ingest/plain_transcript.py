@@ -109,8 +109,9 @@ def transcript_style(text: str) -> str | None:
 
 def _looks_like_headers(lines: list[str]) -> bool:
     """Two `Name  0:25` lines or more. Other header shapes (brackets, the time first, the time on a line
-    of its own) are ones prose takes too (`Keynote (09:00)` heading an agenda): there two speakers must
-    share the headers, one of them coming back, and the headed blocks make up half the text."""
+    of its own) are ones prose takes too (`Keynote (09:00)` heading an agenda): there four headers or
+    more must be shared by two speakers or more whose names come back (half as many names as headers at
+    most), and the headed blocks make up half the text."""
     headers = _headers(lines)
     if len(headers) < 2:
         return False
@@ -118,7 +119,9 @@ def _looks_like_headers(lines: list[str]) -> bool:
         return True
     names = [h.name for h in headers]
     paragraphs = sum(1 for n, line in enumerate(lines) if line.strip() and (n == 0 or not lines[n - 1].strip()))
-    return len(set(names)) >= 2 and len(set(names)) < len(names) and len(headers) >= 0.5 * paragraphs
+    # Speakers take turns, so their names come back again and again; an agenda's items mostly do not.
+    distinct = len(set(names))
+    return len(names) >= 4 and 2 <= distinct <= max(2, len(names) // 2) and len(headers) >= 0.5 * paragraphs
 
 
 def _is_prose_label(name: str) -> bool:
