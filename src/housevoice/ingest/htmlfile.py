@@ -22,7 +22,12 @@ SUFFIXES = (".html", ".htm", ".xhtml")
 # footers, share buttons) is the site's, not the writer's. Medium's export marks its body
 # `section[data-field=body]`; schema.org pages `itemprop=articleBody`.
 _MEDIUM_BODY = 'section[data-field="body"]'
-_CONTENT = ('[itemprop="articleBody"]', _MEDIUM_BODY, ".e-content", "article", "main", '[role="main"]')
+# Confluence's space export keeps a page's writing in `#main-content` (`.wiki-content`), beside its
+# breadcrumbs, attachment lists and "Created by … on …" lines.
+_CONTENT = (
+    '[itemprop="articleBody"]', _MEDIUM_BODY, ".e-content", "#main-content", ".wiki-content", "article", "main",
+    '[role="main"]',
+)
 _TITLE = ('meta[property="og:title"]', 'meta[name="twitter:title"]')
 _DATE = (
     'meta[property="article:published_time"]', 'meta[itemprop="datePublished"]', 'meta[name="date"]',
@@ -102,6 +107,8 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
     # The element itself, or what the body holds (a fragment, such as Substack's post files, has no <body> of its own).
     html = content.html if found != "body" else "".join(child.html or "" for child in content.iter(include_text=True))
     title = _meta(tree, _TITLE) or _text(tree.css_first("title")) or _text(content.css_first("h1"))
+    if found == "#main-content" and title and " : " in title:
+        title = title.split(" : ", 1)[1]  # Confluence titles a page "Space : Page"
     title = plain_title(title) or PATH_DATE.sub("", path.stem).strip("-_ ") or path.stem
     meta: dict[str, object] = {"format": "html", "content_from": found}
     stamp = tree.css_first("time[datetime]")
@@ -129,7 +136,10 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
         meta["index"] = "posts.csv"
     if status is None and found == _MEDIUM_BODY and path.name.startswith("draft_"):
         status = "draft"  # Medium's export names unpublished posts draft_<title>-<id>.html
-    author = _meta(tree, _AUTHOR) or _text(tree.css_first('[rel="author"]')) or _text(tree.css_first(".p-author"))
+    author = (
+        _meta(tree, _AUTHOR) or _text(tree.css_first('[rel="author"]')) or _text(tree.css_first(".p-author"))
+        or _text(tree.css_first(".page-metadata .author"))  # Confluence: "Created by <span class=author>…"
+    )
     canonical = tree.css_first('link[rel="canonical"]')
     url = _meta(tree, ('meta[property="og:url"]',)) or (canonical.attributes.get("href") if canonical is not None else None)
     document = Document(
