@@ -13,6 +13,7 @@ name and the words (`0:0:5.330 --> 0:0:9.120`, as Teams' older Word download has
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,7 @@ def sniff(path: Path, head: bytes) -> bool:
     return transcript_style(head_text(head)) is not None
 
 
+@functools.lru_cache(maxsize=16)  # (the markdown and transcript readers both sniff each file's head)
 def transcript_style(text: str) -> str | None:
     """`speaker_paragraphs`, `speaker_headers`, `speaker_lines`, `speaker_cues`, or None when the text
     is not a transcript."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import functools
 from pathlib import Path
 
 from housevoice.errors import SourceError
@@ -24,12 +25,14 @@ def looks_binary(head: bytes) -> bool:
         return False
     if b"\x00" in head:
         return True
-    controls = sum(head.count(bytes([c])) for c in _CONTROL)
+    controls = len(head) - len(head.translate(None, _CONTROL))
     return bool(head) and controls / len(head) > 0.01
 
 
+@functools.lru_cache(maxsize=16)
 def head_text(head: bytes) -> str:
-    """The first bytes of a file as text for sniffing; '' when they are not text."""
+    """The first bytes of a file as text for sniffing; '' when they are not text. (Every reader sniffs
+    the same head: it is decoded once.)"""
     if looks_binary(head):
         return ""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
