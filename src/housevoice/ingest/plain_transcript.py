@@ -88,10 +88,15 @@ def sniff(path: Path, head: bytes) -> bool:
     # structured files (JSONL, CSV, XML) may quote transcripts; only text files are one
     if path.suffix.lower() not in SUFFIXES and path.suffix:
         return False
-    return transcript_style(head_text(head)) is not None
+    return _head_style(head_text(head)) is not None
 
 
-@functools.lru_cache(maxsize=16)  # (the markdown and transcript readers both sniff each file's head)
+@functools.lru_cache(maxsize=16)
+def _head_style(head: str) -> str | None:
+    """`transcript_style` of a file's head, once for the readers that all sniff it (markdown asks too)."""
+    return transcript_style(head)
+
+
 def transcript_style(text: str) -> str | None:
     """`speaker_paragraphs`, `speaker_headers`, `speaker_lines`, `speaker_cues`, or None when the text
     is not a transcript."""
