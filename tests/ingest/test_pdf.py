@@ -145,3 +145,17 @@ def test_ligatures_hyphenated_words_and_headings_are_put_right():
         "their well-known cards. A (well-known) grower won; the judges were friendly but careful, and their cards were "
         "carefully kept."
     )
+
+
+def test_a_speaker_label_opening_many_pages_is_not_taken_for_a_running_title(tmp_path):
+    said = ["Welcome back to the show, everyone.", "Thanks, it is good to be here again.",
+            "So tell us about the beans this year.", "They came up early and grew fast."]
+    pages = []
+    for n, words in enumerate(said):
+        who = "MAYA CHEN:" if n % 2 == 0 else "LUIS ORTEGA:"
+        pages.append([who, words, "", "Garden show", str(n + 1)])
+    path = tmp_path / "talk.pdf"
+    path.write_bytes(pdf_bytes(pages))
+    docs = [doc for _, doc in read_source(path)[1]]
+    assert [d.author for d in docs] == ["MAYA CHEN", "LUIS ORTEGA", "MAYA CHEN", "LUIS ORTEGA"]
+    assert all("Garden show" not in d.text for d in docs)

@@ -93,7 +93,10 @@ def _without_furniture(pages: list[list[str]]) -> tuple[list[list[str]], int]:
         return re.sub(r"\d+", "#", " ".join(line.split()).lower())
 
     seen = Counter(shape(lines[n]) for lines in pages for n in set(edges(lines)))
-    repeated = {s for s, count in seen.items() if len(pages) >= 3 and count >= FURNITURE_SHARE * len(pages)}
+    # (A label ending in a colon is no running title: a transcript's `MAYA CHEN:` may open many pages.)
+    repeated = {
+        s for s, count in seen.items() if len(pages) >= 3 and count >= FURNITURE_SHARE * len(pages) and not s.endswith(":")
+    }
     out, dropped = [], 0
     for lines in pages:
         gone = {n for n in edges(lines) if shape(lines[n]) in repeated or _PAGE_NUMBER.match(lines[n].strip())}
