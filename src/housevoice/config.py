@@ -253,6 +253,7 @@ too_short = "drop"     # "Yeah." and "Sure." teach no voice; a conversation has 
 [curate.clean]
 # urls = "link_text"         # link_text: keep a link's words, drop its address; placeholder; keep
 # remove_template_tags = true  # Hugo shortcodes, Jekyll/Liquid and Zola tags out of the text
+# remove_mdx = true          # MDX import/export blocks and JSX components (<Callout> keeps its words)
 # unescape_markdown = true   # markdown backslash escapes become their characters, outside code
 # remove_transcript_marks = true  # [12:04] timestamps and [laughs], [crosstalk]: nobody said them
 # remove_boilerplate = true  # lines found in 2% of posts under unrelated titles ("Subscribe to our newsletter")
