@@ -224,19 +224,26 @@ def test_a_site_folder_gives_its_posts_and_counts_the_files_that_are_not_writing
     assert "left-pad" not in said  # a package folder is no part of the site's writing
 
 
+def write_all(root: Path, files: dict[str, str | bytes]) -> None:
+    for name, content in files.items():
+        write(root, name, content)
+
+
 def test_a_hugo_site_is_read_from_its_content_folder_not_its_built_pages_and_templates(tmp_path):
     site = tmp_path / "blog"
-    write(site, "hugo.toml", 'baseURL = "https://example.org"\n')
-    write(site, "README.md", "# blog\n\nRun `hugo server` to preview.\n")
-    write(site, "content/posts/trip.md", "---\ntitle: Trip\ndate: 2022-05-01\n---\nWe drove north for three days.\n")
-    write(site, "content/posts/wip.md", "---\ntitle: Later\ndraft: true\n---\nNot yet.\n")
-    write(site, "public/posts/trip/index.html", "<html><body><h1>Trip</h1><p>We drove north for three days.</p></body></html>")
-    write(site, "public/index.html", "<html><body><ul><li><a href=/posts/trip/>Trip</a></li></ul></body></html>")
-    write(site, "layouts/_default/single.html", "<article><h1>{{ .Title }}</h1>{{ .Content }}</article>\n")
-    write(site, "archetypes/default.md", '---\ntitle: "{{ replace .Name "-" " " | title }}"\ndraft: true\n---\n')
-    write(site, "themes/ananke/exampleSite/content/about.md", "An example page of the theme.\n")
-    write(site, "content/posts/_index.md", "---\ntitle: Posts\n---\nEverything we wrote.\n")
-    write(site, "content/posts/trip-map.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")  # a post's download, not a post
+    write_all(site, {
+        "hugo.toml": 'baseURL = "https://example.org"\n',
+        "README.md": "# blog\n\nRun `hugo server` to preview.\n",
+        "content/posts/trip.md": "---\ntitle: Trip\ndate: 2022-05-01\n---\nWe drove north for three days.\n",
+        "content/posts/wip.md": "---\ntitle: Later\ndraft: true\n---\nNot yet.\n",
+        "public/posts/trip/index.html": "<html><body><h1>Trip</h1><p>We drove north for three days.</p></body></html>",
+        "public/index.html": "<html><body><ul><li><a href=/posts/trip/>Trip</a></li></ul></body></html>",
+        "layouts/_default/single.html": "<article><h1>{{ .Title }}</h1>{{ .Content }}</article>\n",
+        "archetypes/default.md": '---\ntitle: "{{ replace .Name "-" " " | title }}"\ndraft: true\n---\n',
+        "themes/ananke/exampleSite/content/about.md": "An example page of the theme.\n",
+        "content/posts/_index.md": "---\ntitle: Posts\n---\nEverything we wrote.\n",
+        "content/posts/trip-map.pdf": b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n",  # a post's download, not a post
+    })
     summary, pairs = read_source(site)
     assert [doc.source_key for _, doc in pairs] == ["content/posts/_index.md", "content/posts/trip.md", "content/posts/wip.md"]
     assert [(doc.status, doc.kind) for _, doc in pairs] == [(None, "page"), (None, "post"), ("draft", "post")]
@@ -247,15 +254,17 @@ def test_a_hugo_site_is_read_from_its_content_folder_not_its_built_pages_and_tem
 
 def test_a_jekyll_site_leaves_out_its_built_site_templates_and_repository_files_and_reads_drafts_as_drafts(tmp_path):
     site = tmp_path / "jekyll"
-    write(site, "_config.yml", "title: Notes\n")
-    write(site, "README.md", "# notes\n\nbundle exec jekyll serve\n")
-    write(site, "LICENSE.txt", "MIT License\n\nPermission is hereby granted, free of charge...\n")
-    write(site, "about.md", "---\nlayout: page\ntitle: About\n---\nI write about bread.\n")
-    write(site, "_posts/2021-03-04-sourdough.md", "---\ntitle: Sourdough\n---\nFeed the starter twice a day.\n")
-    write(site, "_drafts/rye.md", "---\ntitle: Rye\n---\nRye needs less water than you think.\n")
-    write(site, "_site/2021/03/04/sourdough.html", "<html><body><p>Feed the starter twice a day.</p></body></html>")
-    write(site, "_layouts/post.html", "<article>{{ content }}</article>\n")
-    write(site, "_includes/footer.html", "<footer>© {{ site.time | date: '%Y' }}</footer>\n")
+    write_all(site, {
+        "_config.yml": "title: Notes\n",
+        "README.md": "# notes\n\nbundle exec jekyll serve\n",
+        "LICENSE.txt": "MIT License\n\nPermission is hereby granted, free of charge...\n",
+        "about.md": "---\nlayout: page\ntitle: About\n---\nI write about bread.\n",
+        "_posts/2021-03-04-sourdough.md": "---\ntitle: Sourdough\n---\nFeed the starter twice a day.\n",
+        "_drafts/rye.md": "---\ntitle: Rye\n---\nRye needs less water than you think.\n",
+        "_site/2021/03/04/sourdough.html": "<html><body><p>Feed the starter twice a day.</p></body></html>",
+        "_layouts/post.html": "<article>{{ content }}</article>\n",
+        "_includes/footer.html": "<footer>© {{ site.time | date: '%Y' }}</footer>\n",
+    })
     summary, pairs = read_source(site)
     docs = {doc.source_key: doc for _, doc in pairs}
     assert sorted(docs) == ["_drafts/rye.md", "_posts/2021-03-04-sourdough.md", "about.md"]
