@@ -70,7 +70,7 @@ def init(
 @app.command()
 def ingest(
     workspace: WorkspaceArg,
-    sources: Annotated[list[Path], typer.Argument(help="files or folders: a WordPress export, JSONL/CSV, posts, transcripts")],
+    sources: Annotated[list[Path], typer.Argument(help="files, folders or .zip archives: a WordPress export, JSONL/CSV, posts, transcripts")],
     format: Annotated[Optional[str], typer.Option("--format", "-f", help="read every source as this format instead of sniffing it")] = None,
     map: Annotated[list[str], typer.Option("--map", help="column mapping for JSONL/CSV, e.g. text=body,title=headline")] = [],  # noqa: B006
     skip_broken: Annotated[bool, typer.Option("--skip-broken", help="in a folder, count and name a file that cannot be read instead of stopping")] = False,

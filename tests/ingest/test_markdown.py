@@ -354,3 +354,48 @@ def test_files_that_are_not_writing_are_refused_when_named_and_a_folder_of_only_
     summary, pairs = read_source(site, fmt="markdown")
     assert [doc.source_key for _, doc in pairs] == ["settings.yml"]
     assert dict(summary.skipped) == {"binary file": 1}
+
+
+def test_a_zip_export_is_read_as_the_folder_it_holds_with_stable_keys(tmp_path, workspace):
+    import zipfile
+
+    from housevoice.ingest import ingest_sources
+
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("blog/posts/trip.md", "---\ntitle: Trip\n---\nWe drove north.\n")
+        zf.writestr("blog/posts/cover.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)))
+        zf.writestr("blog/old.zip", b"PK\x03\x04" + bytes(40))
+        zf.writestr("../escape.md", "A member that tries to leave the folder.\n")
+    summary, pairs = read_source(archive)
+    keys = sorted(doc.source_key for _, doc in pairs)
+    assert keys == ["blog/posts/trip.md", "escape.md"]  # (zipfile writes `..` members inside the folder)
+    assert summary.source == "export.zip" and {source for source, _ in pairs} == {"markdown:export.zip"}
+    assert dict(summary.skipped) == {"binary file": 1, "archive": 1}
+    assert any(note.startswith(f"{archive}/blog/old.zip: an archive") for note in summary.notes), summary.notes
+    first = ingest_sources(workspace, [archive]).sources[0]
+    again = ingest_sources(workspace, [archive]).sources[0]
+    assert (first.new, again.new, again.unchanged) == (2, 0, 2)  # the same record_ids from a second unpacking
+
+
+def test_a_broken_or_oversized_archive_is_refused_with_its_name(tmp_path, monkeypatch):
+    import zipfile
+
+    import housevoice.ingest as ingest
+
+    broken = tmp_path / "cut.zip"
+    broken.write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(SourceError, match=r"cut\.zip: not a zip archive that can be read"):
+        read_source(broken)
+    big = tmp_path / "big.zip"
+    with zipfile.ZipFile(big, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("a.md", "words " * 2000)
+    monkeypatch.setattr(ingest, "MAX_ARCHIVE_BYTES", 1000)
+    with pytest.raises(SourceError, match=r"big\.zip: the archive unpacks to .* unpack it yourself"):
+        read_source(big)
+    inner = tmp_path / "bad.zip"
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.writestr("feed/broken.xml", '<?xml version="1.0"?>\n<rss version="2.0"><channel><item><title>x')
+    with pytest.raises(SourceError) as caught:
+        read_source(inner)
+    assert str(caught.value).startswith(f"{inner}/feed/broken.xml") and "housevoice-archive-" not in str(caught.value)

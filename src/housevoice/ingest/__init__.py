@@ -6,6 +6,8 @@ import hashlib
 import importlib
 import json
 import os
+import tempfile
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,6 +158,7 @@ PASSED_OVER = {
     "binary file": "not text (an image, a font, an archive …), skipped",
     "unknown format": "in no format housevoice reads (a site's config, styles, scripts …), skipped",
     "no text column": "a table with no text column, skipped (--map text=COLUMN reads it)",
+    "archive": "an archive, skipped (name it on its own to read what it holds)",
     "site attachment": "a document among a site's pages (a post's attachment, not a post), skipped; name it on its own to read it",
 }
 
@@ -199,6 +202,8 @@ def _passed_over(path: Path, head: bytes, fmt: str | None, available: dict[str, 
         return "empty file"
     if _binary_format(path, head, fmt, available) is not None:
         return None
+    if path.suffix.lower() in ARCHIVE_SUFFIXES and head.startswith(b"PK"):
+        return "archive"
     if _is_binary(head):
         return "binary file"
     if not fmt and not any(module.sniff(path, head) for module in available.values()):
@@ -224,19 +229,70 @@ def _read_file(
     return module, result
 
 
+# Exports often come zipped (Substack, Medium, Confluence, Google Takeout, a mailing tool's archive).
+ARCHIVE_SUFFIXES = (".zip",)
+# What an archive may unpack to: beyond it, a "zip bomb" or a backup of far more than writing.
+MAX_ARCHIVE_BYTES = 4 * 2**30
+
+
 def read_source(
     path: Path, *, fmt: str | None = None, mapping: dict[str, str] | None = None, max_record_mb: float = 20.0,
     skip_broken: bool = False,
     on_file=None,
 ) -> tuple[SourceSummary, list[tuple[str, Document]]]:
-    """Read one file or folder into (source, document) pairs, without touching any workspace.
+    """Read one file, folder or zip archive into (source, document) pairs, without touching any workspace.
 
+    A zip archive is read as the folder it unpacks to, under the archive's name (its files' keys are
+    their paths inside it, so re-ingesting the same export keeps every record_id).
     skip_broken: a file in a folder that cannot be read (a malformed export, a record over the size
     limit) is counted and named in a note instead of stopping the whole folder.
     on_file: called with (files done, files in all) as each file of a folder is read."""
+    options = {"fmt": fmt, "mapping": mapping, "max_record_mb": max_record_mb, "skip_broken": skip_broken, "on_file": on_file}
+    if path.is_file() and path.suffix.lower() in ARCHIVE_SUFFIXES:
+        return _read_archive(path, options)
+    return _read_folder_or_file(path, path.name, **options)
+
+
+def _read_archive(archive: Path, options: dict) -> tuple[SourceSummary, list[tuple[str, Document]]]:
+    """The archive unpacked into a temporary folder and read as a folder named as the archive; file
+    names in notes and errors are given as `archive.zip/inside/path`."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = [m for m in zf.infolist() if not m.is_dir()]
+            size = sum(m.file_size for m in members)
+            if size > MAX_ARCHIVE_BYTES:
+                raise SourceError(
+                    archive, f"the archive unpacks to {size / 2**30:.1f} GB, over the {MAX_ARCHIVE_BYTES / 2**30:.0f} GB housevoice reads",
+                    hint="unpack it yourself and ingest the folder that holds the writing",
+                )
+            with tempfile.TemporaryDirectory(prefix="housevoice-archive-") as tmp:
+                zf.extractall(tmp)  # (zipfile drops absolute paths and `..` from member names)
+                try:
+                    summary, docs = _read_folder_or_file(Path(tmp), archive.name, **options)
+                except SourceError as exc:
+                    raise SourceError(
+                        _in_archive(exc.path, tmp, archive), _in_archive(exc.reason, tmp, archive), line=exc.line, hint=exc.hint
+                    ) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
+        raise SourceError(archive, f"not a zip archive that can be read ({exc})") from None
+    except OSError as exc:
+        raise SourceError(archive, f"cannot unpack the archive ({exc.strerror or exc})") from None
+    summary.notes = [_in_archive(note, tmp, archive) for note in summary.notes]
+    summary.broken = [_in_archive(why, tmp, archive) for why in summary.broken]
+    return summary, docs
+
+
+def _in_archive(text: str, folder: str, archive: Path) -> str:
+    return text.replace(folder, str(archive))
+
+
+def _read_folder_or_file(
+    path: Path, name: str, *, fmt: str | None, mapping: dict[str, str] | None, max_record_mb: float, skip_broken: bool, on_file
+) -> tuple[SourceSummary, list[tuple[str, Document]]]:
+    """`read_source` of a file or folder; `name` names the source (the folder's, or the archive's)."""
     available = readers()
     expanded = expand_source(path)
-    summary = SourceSummary(source=path.name, format=fmt or "", notes=list(expanded.notes))
+    summary = SourceSummary(source=name, format=fmt or "", notes=list(expanded.notes))
     if expanded.not_writing:
         summary.skipped["site files, not writing"] = expanded.not_writing
     docs: list[tuple[str, Document]] = []
@@ -276,7 +332,7 @@ def read_source(
         formats.add(module.FORMAT)
         prefix = SOURCE_PREFIX.get(module.FORMAT, module.FORMAT)
         per_file = module.FORMAT in OWN_IDS and path.is_dir()
-        source = f"{prefix}:{path.name}/{key}" if per_file else f"{prefix}:{path.name}"
+        source = f"{prefix}:{name}/{key}" if per_file else f"{prefix}:{name}"
         for doc in result.documents:
             docs.append((source, doc))
             summary.record_ids.append(record_id(source, doc.source_key))
