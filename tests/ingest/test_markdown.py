@@ -248,7 +248,7 @@ def test_a_hugo_site_is_read_from_its_content_folder_not_its_built_pages_and_tem
     assert [doc.source_key for _, doc in pairs] == ["content/posts/_index.md", "content/posts/trip.md", "content/posts/wip.md"]
     assert [(doc.status, doc.kind) for _, doc in pairs] == [(None, "page"), (None, "post"), ("draft", "post")]
     assert summary.skipped == {"site files, not writing": 7, "site attachment": 1}
-    assert "a Hugo site (hugo.toml): only content/ read; 7 other files" in summary.notes[0]
+    assert "a Hugo site (hugo.toml): only content/ read; 7 other files are not writing" in summary.notes[0]
     assert any("trip-map.pdf: a document among a site's pages" in note for note in summary.notes)
 
 

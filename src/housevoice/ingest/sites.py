@@ -70,10 +70,11 @@ class Site:
         """The note: which generator, what was read and how many files were not."""
         what = f"a {self.generator.name} site ({self.marker})"
         if self.content:
-            return f"{root}: {what}: only {self.content}/ read; {files} other files (its config, templates, built pages) are not writing"
+            files_are = f"{files} other file is" if files == 1 else f"{files} other files are"
+            return f"{root}: {what}: only {self.content}/ read; {files_are} not writing (its config, templates, built pages)"
         folders = [f"{name}/" for name in self.generator.not_writing if (root / name).is_dir()]
         shown = f"{', '.join(folders)} (its built pages and templates) and " if folders else ""
-        return f"{root}: {what}: {shown}its config and the repository's README, LICENSE and the like not read ({files} files)"
+        return f"{root}: {what}: {shown}its config and the repository's README, LICENSE and the like not read ({files} file{'' if files == 1 else 's'})"
 
 
 def site_at(folder: Path) -> Site | None:
