@@ -176,3 +176,20 @@ def test_cms_exports_are_read_by_their_own_column_names(workspace, tmp_path):
     (tmp_path / "twice.csv").write_text(HUBSPOT.replace("/what", "/why"))
     summary, pairs = read_source(tmp_path / "twice.csv")
     assert [doc.source_key for _, doc in pairs] == ["row-2", "row-3"] and "row numbers are used" in summary.notes[0]
+
+
+def test_linkedin_shares_are_posts_keyed_by_their_links(tmp_path):
+    from datetime import datetime
+
+    from housevoice.ingest import read_source
+
+    (tmp_path / "Shares.csv").write_text(
+        "Date,ShareLink,ShareCommentary,SharedUrl,MediaUrl,Visibility\n"
+        '2024-03-01 09:30:00,https://www.linkedin.com/feed/update/urn:li:share:1,"We planted forty beds.\nMore soon.",,,MEMBER_NETWORK\n'
+        '2024-03-08 10:00:00,https://www.linkedin.com/feed/update/urn:li:share:2,"The beans are up.",,,MEMBER_NETWORK\n'
+    )
+    summary, pairs = read_source(tmp_path / "Shares.csv")
+    docs = [doc for _, doc in pairs]
+    assert [d.text for d in docs] == ["We planted forty beds.\nMore soon.", "The beans are up."]
+    assert docs[0].source_key == "https://www.linkedin.com/feed/update/urn:li:share:1"
+    assert docs[0].published_at == datetime(2024, 3, 1, 9, 30)

@@ -11,12 +11,13 @@ from housevoice.ingest.base import Document, ReadResult, parse_datetime
 
 # Record field -> column names tried in order when the user gives no --map for it, compared without
 # case, spaces, underscores and hyphens ("Post Body" is postbody): besides plain names, what CMS exports
-# call them (Webflow's Name / Post Body / Published On, HubSpot's Post Title / Publish Date / Blog Post URL).
+# call them (Webflow's Name / Post Body / Published On, HubSpot's Post Title / Publish Date / Blog Post URL,
+# LinkedIn's Shares.csv: Date / ShareLink / ShareCommentary).
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "source_key": ("id", "record_id", "post_id", "key", "item_id", "uuid", "guid"),
     "text": (
         "text", "body", "content", "content_text", "post_body", "post_content", "article_body", "body_html",
-        "content_html", "html", "message",
+        "content_html", "html", "message", "share_commentary", "commentary", "full_text", "post_text", "caption",
     ),
     "title": ("title", "headline", "subject", "post_title", "article_title", "name"),
     "author": ("author", "authors", "speaker", "byline", "author_name", "post_author", "writer"),
@@ -24,7 +25,7 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
         "published_at", "date", "published", "pub_date", "publish_date", "published_on", "post_date",
         "date_published", "publication_date", "created_at", "created_on",
     ),
-    "url": ("url", "link", "permalink", "canonical_url", "post_url", "blog_post_url", "article_url"),
+    "url": ("url", "link", "permalink", "canonical_url", "post_url", "blog_post_url", "article_url", "share_link"),
     "status": ("status", "post_status", "state"),
     "kind": ("kind", "type", "post_type"),
 }
