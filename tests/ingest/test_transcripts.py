@@ -316,6 +316,8 @@ def test_time_lines_between_the_turns_of_a_meeting_are_not_anybodys_words(tmp_pa
         # an agenda whose break comes back
         "# Meetup\n\n09:00 Coffee\nDoors open.\n\n10:00 Talks\nThree of them.\n\n11:00 Coffee\nMore coffee.\n\n"
         "12:00 Lunch\nSandwiches.\n",
+        # show notes' chapter list, the same two chapters in two parts
+        "# Episode 12\n\nChapters:\n\n00:00 Intro\n05:32 Beans\n12:10 Intro\n20:00 Beans\n31:45 Outro\n\nThanks for listening.\n",
         # recipes: a label alone on its line heads a list
         "# Two soups\n\nBoth are quick.\n\nIngredients:\n- leeks\n- stock\n\nMethod:\nSimmer.\n\n"
         "Ingredients:\n- beans\n- stock\n\nMethod:\nSimmer longer.\n",

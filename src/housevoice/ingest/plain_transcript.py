@@ -302,7 +302,8 @@ def _headers(lines: list[str]) -> list[_Header]:
     found: list[_Header] = []
 
     def words_at(n: int) -> bool:
-        return n < len(lines) and bool(lines[n].strip()) and not _HEADER.match(lines[n].strip()) and not _TIME_UNDER.match(lines[n])
+        text = lines[n].strip() if n < len(lines) else ""
+        return bool(text) and not _HEADER.match(text) and not _TIME_FIRST_HEADER.match(text) and not _TIME_UNDER.match(text)
 
     for i, line in enumerate(lines):
         text = line.strip()
