@@ -107,3 +107,18 @@ def test_a_post_that_opens_with_a_from_line_stays_a_post(tmp_path):
     for path in (post, mbox_like):
         assert not email_messages.sniff(path, path.read_bytes())
     assert read_source(post)[0].format == "markdown"
+
+
+def test_a_plain_text_letters_signature_under_its_dash_line_is_left_out(tmp_path):
+    plain = "Dear friends,\n\nThe beds are planted.\n\n-- not a signature, a dash in prose\n\nThanks, Maya\n-- \nMaya Chen\nGarden Club\n+44 20 7946 0000\n"
+    path = tmp_path / "letter.eml"
+    path.write_bytes(_message("Spring", "Maya Chen <maya@garden.example.org>", "Mon, 14 Mar 2022 09:00:00 +0000", plain=plain).as_bytes())
+    result = email_messages.read(path, key="letter.eml")
+    [doc] = result.documents
+    assert doc.text == "Dear friends,\n\nThe beds are planted.\n\n-- not a signature, a dash in prose\n\nThanks, Maya\n"
+    assert any("signature under its '-- ' line left out" in note for note in result.notes)
+    # A message that is nothing but a signature keeps its words.
+    only = tmp_path / "only.eml"
+    only.write_bytes(_message("Card", "Maya Chen <maya@garden.example.org>", "Mon, 14 Mar 2022 09:00:00 +0000",
+                              plain="\n-- \nMaya Chen\n").as_bytes())
+    assert "Maya Chen" in email_messages.read(only, key="only.eml").documents[0].text

@@ -69,7 +69,17 @@ def _body(message: EmailMessage, notes: list[str], where: str) -> tuple[str | No
         notes.append(f"{where}: its charset {part.get_content_charset()!r} could not be read; decoded as Windows-1252")
     if not isinstance(text, str):
         return None, None
-    return text, part.get_content_subtype()
+    kind = part.get_content_subtype()
+    if kind == "plain":
+        # A signature after the "-- " line (the mail convention) is the sender's card, not the letter.
+        cut = _SIGNATURE.search(text.replace("\r\n", "\n"))
+        if cut is not None and text.replace("\r\n", "\n")[: cut.start()].strip():
+            text = text.replace("\r\n", "\n")[: cut.start()].rstrip() + "\n"
+            notes.append(f"{where}: the signature under its '-- ' line left out")
+    return text, kind
+
+
+_SIGNATURE = re.compile(r"\n-- ?\n(?![\s\S]*\n-- ?\n)")
 
 
 def _sender(message: EmailMessage) -> str | None:
