@@ -383,6 +383,10 @@ def test_a_broken_or_oversized_archive_is_refused_with_its_name(tmp_path, monkey
 
     import housevoice.ingest as ingest
 
+    empty = tmp_path / "empty.zip"
+    zipfile.ZipFile(empty, "w").close()
+    with pytest.raises(SourceError, match=r"empty\.zip: the archive holds no files"):
+        read_source(empty)
     broken = tmp_path / "cut.zip"
     broken.write_bytes(b"PK\x03\x04 not really")
     with pytest.raises(SourceError, match=r"cut\.zip: not a zip archive that can be read"):

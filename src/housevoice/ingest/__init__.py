@@ -259,6 +259,8 @@ def _read_archive(archive: Path, options: dict) -> tuple[SourceSummary, list[tup
     try:
         with zipfile.ZipFile(archive) as zf:
             members = [m for m in zf.infolist() if not m.is_dir()]
+            if not members:
+                raise SourceError(archive, "the archive holds no files")
             size = sum(m.file_size for m in members)
             if size > MAX_ARCHIVE_BYTES:
                 raise SourceError(
