@@ -126,3 +126,18 @@ def test_a_confluence_export_page_gives_its_writing_and_author_not_its_furniture
     assert clean_text(doc.text) == "Compost feeds the beds all year.\n\nWe turn it every week."
     assert doc.author == "Maya Chen" and doc.meta["content_from"] == "#main-content"
     assert doc.title == "Why we compost"
+
+
+def test_a_medium_account_export_is_read_from_its_posts_only(tmp_path):
+    from housevoice.ingest import read_source
+
+    export = tmp_path / "medium-export"
+    write(export, "README.html", "<html><body><p>This is your Medium export.</p></body></html>")
+    write(export, "profile/profile.html", "<html><body><p>Ana Lima, @ana</p></body></html>")
+    write(export, "claps/claps-0001.html", "<html><body><ul><li><a href=x>Someone else's post</a></li></ul></body></html>")
+    write(export, "highlights/highlights-0001.html", "<html><body><p>A sentence someone else wrote.</p></body></html>")
+    write(export, "posts/2019-06-03_Notes-on-tone-1a2b.html", MEDIUM_EXPORT)
+    summary, pairs = read_source(export)
+    assert [doc.source_key for _, doc in pairs] == ["posts/2019-06-03_Notes-on-tone-1a2b.html"]
+    assert summary.skipped == {"site files, not writing": 4}
+    assert "a Medium account export (profile/profile.html): only posts/ read" in summary.notes[0]

@@ -20,6 +20,7 @@ class Generator:
     content: str | None = None  # the folder the generator takes the writing from: only it is read
     not_writing: tuple[str, ...] = ()  # folders it builds into, or renders the pages with
     needs_content: bool = False  # the marker is a common name: the content folder must be there too
+    kind: str = "site"  # what the folder is, in the note
 
 
 _HUGO_FOLDERS = ("public", "resources", "layouts", "themes", "archetypes")
@@ -43,6 +44,9 @@ GENERATORS = (
     Generator("Gatsby", ("gatsby-config.js", "gatsby-config.ts", "gatsby-config.mjs"), None, ("public",)),
     Generator("Docusaurus", ("docusaurus.config.js", "docusaurus.config.ts", "docusaurus.config.mjs"), None, ("build",)),
     Generator("Next.js", ("next.config.js", "next.config.mjs", "next.config.ts"), None, ("out",)),
+    # Not a generator, but a folder of the same kind: Medium's account export keeps the posts in posts/
+    # beside pages of claps, bookmarks, highlights, lists and sessions, all HTML.
+    Generator("Medium", ("profile/profile.html",), "posts", (), needs_content=True, kind="account export"),
 )
 # Files at a site's root that are about its repository, not its writing.
 REPOSITORY_FILES = ("readme", "license", "licence", "changelog", "contributing", "code_of_conduct", "security", "authors")
@@ -68,7 +72,7 @@ class Site:
 
     def says(self, root: Path, files: int) -> str:
         """The note: which generator, what was read and how many files were not."""
-        what = f"a {self.generator.name} site ({self.marker})"
+        what = f"a {self.generator.name} {self.generator.kind} ({self.marker})"
         if self.content:
             files_are = f"{files} other file is" if files == 1 else f"{files} other files are"
             return f"{root}: {what}: only {self.content}/ read; {files_are} not writing (its config, templates, built pages)"
