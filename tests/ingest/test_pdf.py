@@ -159,3 +159,14 @@ def test_a_speaker_label_opening_many_pages_is_not_taken_for_a_running_title(tmp
     docs = [doc for _, doc in read_source(path)[1]]
     assert [d.author for d in docs] == ["MAYA CHEN", "LUIS ORTEGA", "MAYA CHEN", "LUIS ORTEGA"]
     assert all("Garden show" not in d.text for d in docs)
+
+
+def test_a_table_of_contents_is_left_out(tmp_path):
+    contents = ["Contents", "Why we grow .................... 2", "What we need . . . . . . . . . . 3", "",
+                "Why we grow", "We grow food because it matters to the people who eat it, and to us.", "",
+                "What we need", "Seeds, tools and a shed for the volunteers who come to dig."]
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf_bytes([contents]))
+    [(_, doc)] = read_source(path)[1]
+    assert "...." not in doc.text and ". . . ." not in doc.text
+    assert doc.text.startswith("Why we grow\n\nWe grow food")
