@@ -28,7 +28,10 @@ _EDGE_LINES = 2
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?$|^[-–—]\s*\d{1,4}\s*[-–—]$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]]*$")
 _CONTENTS_LINE = re.compile(r"^\s*\S.*?(?:\s?[.·…_]){4,}\s*\d{1,4}\s*$")
-_CONTENTS_HEADINGS = {"contents", "table of contents", "inhalt", "inhaltsverzeichnis", "sommaire", "table des matières", "índice", "inhoud", "indice"}
+_CONTENTS_HEADINGS = {
+    "contents", "table of contents", "inhalt", "inhaltsverzeichnis", "sommaire", "table des matières", "índice", "inhoud",
+    "indice",
+}
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 _BULLET = re.compile(r"^[•◦▪●○■□►‣⁃]\s*")
 _LIST_ITEM = re.compile(r"^(?:[-•*–◦▪]\s|\d{1,3}[.)]\s)")
@@ -166,7 +169,8 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
     pages, info = _pages(path)
     pages, furniture = _without_furniture(pages)
     notes = [f"{path}: {furniture} running titles and page numbers left out"] if furniture else []
-    # A table of contents' lines ("Why we grow ........ 3") point at pages that are no longer there; its heading goes with them.
+    # A table of contents' lines ("Why we grow ........ 3") point at pages that are no longer there;
+    # its heading goes with them.
     lines = [line for page in pages for line in page]
     if any(_CONTENTS_LINE.match(line) for line in lines):
         lines = [line for line in lines if not _CONTENTS_LINE.match(line) and line.strip().lower() not in _CONTENTS_HEADINGS]
