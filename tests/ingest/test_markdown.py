@@ -403,3 +403,32 @@ def test_a_broken_or_oversized_archive_is_refused_with_its_name(tmp_path, monkey
     with pytest.raises(SourceError) as caught:
         read_source(inner)
     assert str(caught.value).startswith(f"{inner}/feed/broken.xml") and "housevoice-archive-" not in str(caught.value)
+
+
+def test_zip_exports_in_a_folder_are_read_each_under_its_own_name(tmp_path, workspace):
+    import zipfile
+
+    from housevoice.ingest import ingest_sources
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    write(folder, "notes.md", "A note kept beside the exports.\n")
+    with zipfile.ZipFile(folder / "blog.zip", "w") as zf:
+        zf.writestr("posts/a.md", "---\ntitle: A\n---\nThe first post.\n")
+        zf.writestr("posts/b.md", "---\ntitle: B\n---\nThe second post.\n")
+    with zipfile.ZipFile(folder / "photos.zip", "w") as zf:
+        zf.writestr("beans.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)))
+    summary, pairs = read_source(folder)
+    assert sorted((source, doc.source_key) for source, doc in pairs) == [
+        ("markdown:blog.zip", "posts/a.md"), ("markdown:blog.zip", "posts/b.md"), ("markdown:exports", "notes.md"),
+    ]
+    assert summary.files == 3 and summary.skipped["archive without writing"] == 1
+    # The archive's records are the same whether it is named or found in the folder.
+    ingest_sources(workspace, [folder])
+    named = ingest_sources(workspace, [folder / "blog.zip"]).sources[0]
+    assert (named.new, named.unchanged) == (0, 2)
+    (folder / "cut.zip").write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(SourceError, match=r"cut\.zip: not a zip archive that can be read"):
+        read_source(folder)
+    summary, _ = read_source(folder, skip_broken=True)
+    assert summary.skipped["broken file"] == 1 and "cut.zip" in summary.broken[0]

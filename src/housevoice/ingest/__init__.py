@@ -95,7 +95,8 @@ PASSED_OVER = {
     "binary file": "not text (an image, a font, an archive …), skipped",
     "unknown format": "in no format housevoice reads (a site's config, styles, scripts …), skipped",
     "no text column": "a table with no text column, skipped (--map text=COLUMN reads it)",
-    "archive": "an archive, skipped (name it on its own to read what it holds)",
+    "archive": "an archive inside an archive or among a site's pages, skipped (name it on its own to read what it holds)",
+    "archive without writing": "an archive holding no writing housevoice reads (images, a backup …), skipped",
     "site attachment": "a document among a site's pages (a post's attachment, not a post), skipped; name it on its own to read it",
 }
 
@@ -180,7 +181,8 @@ def read_source(
     """Read one file, folder or zip archive into (source, document) pairs, without touching any workspace.
 
     A zip archive is read as the folder it unpacks to, under the archive's name (its files' keys are
-    their paths inside it, so re-ingesting the same export keeps every record_id).
+    their paths inside it, so re-ingesting the same export keeps every record_id), whether it is named
+    or found in a folder (one inside a site's pages or inside another archive is passed over).
     skip_broken: a file in a folder that cannot be read (a malformed export, a record over the size
     limit) is counted and named in a note instead of stopping the whole folder.
     on_file: called with (files done, files in all) as each file of a folder is read."""
@@ -207,9 +209,9 @@ def _read_archive(archive: Path, options: dict) -> tuple[SourceSummary, list[tup
             with tempfile.TemporaryDirectory(prefix="housevoice-archive-") as tmp:
                 zf.extractall(tmp)  # (zipfile drops absolute paths and `..` from member names)
                 try:
-                    summary, docs = _read_folder_or_file(Path(tmp), archive.name, **options)
-                except SourceError as exc:
-                    raise SourceError(
+                    summary, docs = _read_folder_or_file(Path(tmp), archive.name, **options, archives=False)
+                except SourceError as exc:  # (of its own kind: a folder of no writing stays one)
+                    raise type(exc)(
                         _in_archive(exc.path, tmp, archive), _in_archive(exc.reason, tmp, archive), line=exc.line, hint=exc.hint
                     ) from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
@@ -221,14 +223,32 @@ def _read_archive(archive: Path, options: dict) -> tuple[SourceSummary, list[tup
     return summary, docs
 
 
+class NoWriting(SourceError):
+    """A folder (or archive) none of whose files holds writing housevoice reads."""
+
+
+def _merge(summary: SourceSummary, inner: SourceSummary, docs: list, found: list) -> None:
+    """An archive's summary and documents into those of the folder that holds it."""
+    docs.extend(found)
+    summary.record_ids.extend(inner.record_ids)
+    summary.files += inner.files
+    summary.read += inner.read
+    summary.skipped.update(inner.skipped)
+    summary.notes.extend(inner.notes)
+    summary.broken.extend(inner.broken)
+
+
 def _in_archive(text: str, folder: str, archive: Path) -> str:
     return text.replace(folder, str(archive))
 
 
 def _read_folder_or_file(
-    path: Path, name: str, *, fmt: str | None, mapping: dict[str, str] | None, max_record_mb: float, skip_broken: bool, on_file
+    path: Path, name: str, *, fmt: str | None, mapping: dict[str, str] | None, max_record_mb: float, skip_broken: bool, on_file,
+    archives: bool = True,
 ) -> tuple[SourceSummary, list[tuple[str, Document]]]:
-    """`read_source` of a file or folder; `name` names the source (the folder's, or the archive's)."""
+    """`read_source` of a file or folder; `name` names the source (the folder's, or the archive's);
+    archives: open the zip archives the folder holds (each a source of its own name)."""
+    options = {"fmt": fmt, "mapping": mapping, "max_record_mb": max_record_mb, "skip_broken": skip_broken, "on_file": None}
     available = readers()
     expanded = expand_source(path)
     summary = SourceSummary(source=name, format=fmt or "", notes=list(expanded.notes))
@@ -245,6 +265,21 @@ def _read_folder_or_file(
         why = _passed_over(file, head, fmt, available) if path.is_dir() else None
         if why is None and path.is_dir() and expanded.in_site(file) and _binary_format(file, head, fmt, available):
             why = "site attachment"  # a site's pages are its text files; a PDF beside them is a download
+        if why == "archive" and archives and not expanded.in_site(file):
+            try:
+                inner, found = _read_archive(file, options)
+            except NoWriting:
+                why = "archive without writing"
+            except SourceError as exc:
+                if not skip_broken:
+                    raise
+                summary.skipped["broken file"] += 1
+                summary.broken.append(str(exc))
+                continue
+            else:
+                _merge(summary, inner, docs, found)
+                formats.update(f for f in inner.format.split(", ") if f)
+                continue
         if why:  # one such file in a folder should not stop the rest
             summary.skipped[why] += 1
             summary.notes.append(f"{file}: {PASSED_OVER[why]}")
@@ -281,7 +316,7 @@ def _read_folder_or_file(
         summary.notes.extend(result.notes)
     if path.is_dir() and not formats:
         passed = ", ".join(f"{n} {why}" for why, n in sorted(summary.skipped.items()))
-        raise SourceError(
+        raise NoWriting(
             path,
             f"no file in the folder holds writing housevoice reads ({passed})",
             hint=f"formats: {', '.join(available)}; name one with --format, or give the folder that holds the posts",
