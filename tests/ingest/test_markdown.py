@@ -418,15 +418,18 @@ def test_zip_exports_in_a_folder_are_read_each_under_its_own_name(tmp_path, work
         zf.writestr("posts/b.md", "---\ntitle: B\n---\nThe second post.\n")
     with zipfile.ZipFile(folder / "photos.zip", "w") as zf:
         zf.writestr("beans.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)))
+    (folder / "2024").mkdir()
+    (folder / "2024" / "blog.zip").write_bytes((folder / "blog.zip").read_bytes())  # next year's export, same name
     summary, pairs = read_source(folder)
     assert sorted((source, doc.source_key) for source, doc in pairs) == [
-        ("markdown:blog.zip", "posts/a.md"), ("markdown:blog.zip", "posts/b.md"), ("markdown:exports", "notes.md"),
+        ("markdown:exports", "notes.md"),
+        ("markdown:exports/2024/blog.zip", "posts/a.md"), ("markdown:exports/2024/blog.zip", "posts/b.md"),
+        ("markdown:exports/blog.zip", "posts/a.md"), ("markdown:exports/blog.zip", "posts/b.md"),
     ]
-    assert summary.files == 3 and summary.skipped["archive without writing"] == 1
-    # The archive's records are the same whether it is named or found in the folder.
-    ingest_sources(workspace, [folder])
-    named = ingest_sources(workspace, [folder / "blog.zip"]).sources[0]
-    assert (named.new, named.unchanged) == (0, 2)
+    assert summary.files == 5 and summary.skipped["archive without writing"] == 1
+    first = ingest_sources(workspace, [folder]).sources[0]
+    again = ingest_sources(workspace, [folder]).sources[0]
+    assert (first.new, again.new, again.unchanged) == (5, 0, 5)  # every unpacking gives the same record_ids
     (folder / "cut.zip").write_bytes(b"PK\x03\x04 not really")
     with pytest.raises(SourceError, match=r"cut\.zip: not a zip archive that can be read"):
         read_source(folder)

@@ -181,8 +181,8 @@ def read_source(
     """Read one file, folder or zip archive into (source, document) pairs, without touching any workspace.
 
     A zip archive is read as the folder it unpacks to, under the archive's name (its files' keys are
-    their paths inside it, so re-ingesting the same export keeps every record_id), whether it is named
-    or found in a folder (one inside a site's pages or inside another archive is passed over).
+    their paths inside it, so re-ingesting the same export keeps every record_id); one found in a folder
+    under its path there (one inside a site's pages or inside another archive is passed over).
     skip_broken: a file in a folder that cannot be read (a malformed export, a record over the size
     limit) is counted and named in a note instead of stopping the whole folder.
     on_file: called with (files done, files in all) as each file of a folder is read."""
@@ -192,9 +192,9 @@ def read_source(
     return _read_folder_or_file(path, path.name, **options)
 
 
-def _read_archive(archive: Path, options: dict) -> tuple[SourceSummary, list[tuple[str, Document]]]:
-    """The archive unpacked into a temporary folder and read as a folder named as the archive; file
-    names in notes and errors are given as `archive.zip/inside/path`."""
+def _read_archive(archive: Path, options: dict, name: str | None = None) -> tuple[SourceSummary, list[tuple[str, Document]]]:
+    """The archive unpacked into a temporary folder and read as a folder named `name` (default: the
+    archive's file name); file names in notes and errors are given as `archive.zip/inside/path`."""
     try:
         with zipfile.ZipFile(archive) as zf:
             members = [m for m in zf.infolist() if not m.is_dir()]
@@ -209,7 +209,7 @@ def _read_archive(archive: Path, options: dict) -> tuple[SourceSummary, list[tup
             with tempfile.TemporaryDirectory(prefix="housevoice-archive-") as tmp:
                 zf.extractall(tmp)  # (zipfile drops absolute paths and `..` from member names)
                 try:
-                    summary, docs = _read_folder_or_file(Path(tmp), archive.name, **options, archives=False)
+                    summary, docs = _read_folder_or_file(Path(tmp), name or archive.name, **options, archives=False)
                 except SourceError as exc:  # (of its own kind: a folder of no writing stays one)
                     raise type(exc)(
                         _in_archive(exc.path, tmp, archive), _in_archive(exc.reason, tmp, archive), line=exc.line, hint=exc.hint
@@ -267,7 +267,9 @@ def _read_folder_or_file(
             why = "site attachment"  # a site's pages are its text files; a PDF beside them is a download
         if why == "archive" and archives and not expanded.in_site(file):
             try:
-                inner, found = _read_archive(file, options)
+                # Named by its path in the folder, as a WordPress export there is: two monthly `export.zip`
+                # in dated folders are two sources.
+                inner, found = _read_archive(file, options, name=f"{name}/{key}")
             except NoWriting:
                 why = "archive without writing"
             except SourceError as exc:
