@@ -132,10 +132,14 @@ def test_a_medium_account_export_is_read_from_its_posts_only(tmp_path):
     from housevoice.ingest import read_source
 
     export = tmp_path / "medium-export"
-    write(export, "README.html", "<html><body><p>This is your Medium export.</p></body></html>")
-    write(export, "profile/profile.html", "<html><body><p>Ana Lima, @ana</p></body></html>")
-    write(export, "claps/claps-0001.html", "<html><body><ul><li><a href=x>Someone else's post</a></li></ul></body></html>")
-    write(export, "highlights/highlights-0001.html", "<html><body><p>A sentence someone else wrote.</p></body></html>")
+    pages = {
+        "README.html": "This is your Medium export.",
+        "profile/profile.html": "Ana Lima, @ana",
+        "claps/claps-0001.html": "<a href=x>Someone else's post</a>",
+        "highlights/highlights-0001.html": "A sentence someone else wrote.",
+    }
+    for name, said in pages.items():
+        write(export, name, f"<html><body><p>{said}</p></body></html>")
     write(export, "posts/2019-06-03_Notes-on-tone-1a2b.html", MEDIUM_EXPORT)
     summary, pairs = read_source(export)
     assert [doc.source_key for _, doc in pairs] == ["posts/2019-06-03_Notes-on-tone-1a2b.html"]
