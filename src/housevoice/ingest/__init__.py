@@ -69,7 +69,6 @@ class IngestSummary:
     sources: list[SourceSummary]
     total_records: int
     table_path: Path
-    written: bool = True  # False for a dry run
 
     @property
     def new(self) -> int:
@@ -151,14 +150,14 @@ def _passed_over(path: Path, head: bytes, fmt: str | None, available: dict[str, 
 
 def _read_file(
     file: Path, key: str, head: bytes, fmt: str | None, available: dict[str, object], mapping: dict[str, str] | None,
-    limit: int, max_record_mb: float,
+    max_record_mb: float,
 ) -> tuple[object, ReadResult]:
     """(reader, what it read) of one file; SourceError when it cannot be read or holds a record over the limit."""
     module = choose_reader(file, head, fmt, available)
     result: ReadResult = module.read(file, key=key, mapping=mapping)
     for doc in result.documents:
         size = len(doc.text.encode("utf-8", "surrogatepass"))
-        if size > limit:
+        if size > max_record_mb * 2**20:
             raise SourceError(
                 file,
                 f"record {doc.source_key!r} is {size / 2**20:.1f} MB, over the {max_record_mb:g} MB limit",
@@ -189,7 +188,7 @@ def read_source(
     options = {"fmt": fmt, "mapping": mapping, "max_record_mb": max_record_mb, "skip_broken": skip_broken, "on_file": on_file}
     if path.is_file() and path.suffix.lower() in ARCHIVE_SUFFIXES:
         return _read_archive(path, options)
-    return _read_folder_or_file(path, path.name, **options)
+    return _read_folder_or_file(path, path.name, options)
 
 
 def _read_archive(archive: Path, options: dict, name: str | None = None) -> tuple[SourceSummary, list[tuple[str, Document]]]:
@@ -209,7 +208,7 @@ def _read_archive(archive: Path, options: dict, name: str | None = None) -> tupl
             with tempfile.TemporaryDirectory(prefix="housevoice-archive-") as tmp:
                 zf.extractall(tmp)  # (zipfile drops absolute paths and `..` from member names)
                 try:
-                    summary, docs = _read_folder_or_file(Path(tmp), name or archive.name, **options, archives=False)
+                    summary, docs = _read_folder_or_file(Path(tmp), name or archive.name, options, archives=False)
                 except SourceError as exc:  # (of its own kind: a folder of no writing stays one)
                     raise type(exc)(
                         _in_archive(exc.path, tmp, archive), _in_archive(exc.reason, tmp, archive), line=exc.line, hint=exc.hint
@@ -238,17 +237,27 @@ def _merge(summary: SourceSummary, inner: SourceSummary, docs: list, found: list
     summary.broken.extend(inner.broken)
 
 
+def _broken(summary: SourceSummary, exc: SourceError, skip_broken: bool) -> None:
+    """A file of a folder that cannot be read: counted and named with --skip-broken, else the ingest stops."""
+    if not skip_broken:
+        if exc.hint and "--skip-broken" in exc.hint:  # (said already, by an archive's own folder)
+            raise exc
+        hint = (exc.hint + "; " if exc.hint else "") + "--skip-broken reads the rest of the folder and names this file"
+        raise type(exc)(exc.path, exc.reason, line=exc.line, hint=hint) from None
+    summary.skipped["broken file"] += 1
+    summary.broken.append(str(exc))
+
+
 def _in_archive(text: str, folder: str, archive: Path) -> str:
     return text.replace(folder, str(archive))
 
 
 def _read_folder_or_file(
-    path: Path, name: str, *, fmt: str | None, mapping: dict[str, str] | None, max_record_mb: float, skip_broken: bool, on_file,
-    archives: bool = True,
+    path: Path, name: str, options: dict, archives: bool = True
 ) -> tuple[SourceSummary, list[tuple[str, Document]]]:
-    """`read_source` of a file or folder; `name` names the source (the folder's, or the archive's);
-    archives: open the zip archives the folder holds (each a source of its own name)."""
-    options = {"fmt": fmt, "mapping": mapping, "max_record_mb": max_record_mb, "skip_broken": skip_broken, "on_file": None}
+    """`read_source` of a file or folder (`options`: its keyword arguments); `name` names the source (the
+    folder's, or the archive's); archives: open the zip archives the folder holds (each a source of its own)."""
+    fmt, mapping, skip_broken, on_file = options["fmt"], options["mapping"], options["skip_broken"], options["on_file"]
     available = readers()
     expanded = expand_source(path)
     summary = SourceSummary(source=name, format=fmt or "", notes=list(expanded.notes))
@@ -256,7 +265,6 @@ def _read_folder_or_file(
         summary.skipped["site files, not writing"] = expanded.not_writing
     docs: list[tuple[str, Document]] = []
     formats = set()
-    limit = int(max_record_mb * 1024 * 1024)
     for done, (file, key) in enumerate(expanded.files):
         if on_file is not None:
             on_file(done, len(expanded.files))
@@ -269,14 +277,11 @@ def _read_folder_or_file(
             try:
                 # Named by its path in the folder, as a WordPress export there is: two monthly `export.zip`
                 # in dated folders are two sources.
-                inner, found = _read_archive(file, options, name=f"{name}/{key}")
+                inner, found = _read_archive(file, {**options, "on_file": None}, name=f"{name}/{key}")
             except NoWriting:
                 why = "archive without writing"
             except SourceError as exc:
-                if not skip_broken:
-                    raise
-                summary.skipped["broken file"] += 1
-                summary.broken.append(str(exc))
+                _broken(summary, exc, skip_broken)
                 continue
             else:
                 _merge(summary, inner, docs, found)
@@ -287,7 +292,7 @@ def _read_folder_or_file(
             summary.notes.append(f"{file}: {PASSED_OVER[why]}")
             continue
         try:
-            module, result = _read_file(file, key, head, fmt, available, mapping, limit, max_record_mb)
+            module, result = _read_file(file, key, head, fmt, available, mapping, options["max_record_mb"])
         except NoTextColumn:
             if not path.is_dir() or mapping:
                 raise
@@ -297,13 +302,7 @@ def _read_folder_or_file(
         except SourceError as exc:
             if not path.is_dir():
                 raise
-            if not skip_broken:
-                raise SourceError(
-                    exc.path, exc.reason, line=exc.line,
-                    hint=(exc.hint + "; " if exc.hint else "") + "--skip-broken reads the rest of the folder and names this file",
-                ) from None
-            summary.skipped["broken file"] += 1
-            summary.broken.append(str(exc))
+            _broken(summary, exc, skip_broken)
             continue
         formats.add(module.FORMAT)
         prefix = SOURCE_PREFIX.get(module.FORMAT, module.FORMAT)
@@ -410,4 +409,4 @@ def ingest_sources(
             c = Counter(status_of[rid] for rid in s.record_ids)
             s.new, s.changed, s.unchanged = c["new"], c["changed"], c["unchanged"]
         path = ws.table_path("records") if dry_run else ws.write_table("records", merged)
-    return IngestSummary(sources=summaries, total_records=len(merged), table_path=path, written=not dry_run)
+    return IngestSummary(sources=summaries, total_records=len(merged), table_path=path)

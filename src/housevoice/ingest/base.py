@@ -86,3 +86,22 @@ def parse_datetime(value: Any) -> datetime | None:
     if dt.tzinfo is not None:
         dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
     return dt
+
+
+def parse_written_datetime(value: Any) -> datetime | None:
+    """`parse_datetime`, or a date as people and programs write it ("2 Jan 2020", "2020-01-02 10:00 -0500",
+    "Thu Mar 02 2023 09:00:00 GMT+0000 (Coordinated Universal Time)" as a browser writes one). Raises
+    ValueError if unreadable."""
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        if not isinstance(value, str):
+            raise
+    import re
+
+    from dateutil import parser as date_parser
+
+    try:
+        return parse_datetime(date_parser.parse(re.sub(r"\s*\([^()]*\)\s*$", "", value)))
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"unreadable date {value!r}") from exc

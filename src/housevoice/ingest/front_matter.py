@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from dateutil import parser as date_parser
 from markdown_it import MarkdownIt
 
 from housevoice.errors import SourceError
-from housevoice.ingest.base import parse_datetime
+from housevoice.ingest.base import parse_written_datetime
 
 # Where static-site generators keep the author: Jekyll/Hugo/Zola `author(s)`, Go's blog `by`.
 AUTHOR_KEYS = ("authors", "author", "by", "byline", "creator")
@@ -166,14 +165,9 @@ def _names(value: Any) -> list[str]:
 
 def _date(value: Any, path: Path, key: str, notes: list[str]) -> datetime | None:
     try:
-        return parse_datetime(value)
+        return parse_written_datetime(value)
     except ValueError:
         pass
-    if isinstance(value, str):
-        try:
-            return parse_datetime(date_parser.parse(value))  # forms like "2 Jan 2020" or "2020-01-02 10:00 -0500"
-        except (ValueError, OverflowError):
-            pass
     notes.append(f"{path}: unreadable {key} {value!r} in the front matter; published_at left empty")
     return None
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from housevoice.errors import SourceError
-from housevoice.ingest.base import Document, ReadResult, parse_datetime
+from housevoice.ingest.base import Document, ReadResult, parse_written_datetime
 
 # Record field -> column names tried in order when the user gives no --map for it, compared without
 # case, spaces, underscores and hyphens ("Post Body" is postbody): besides plain names, what CMS exports
@@ -31,7 +31,7 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 MAP_FIELDS = ("id", *DEFAULT_COLUMNS)
 # Yes/no columns that say a row is not published, where no status column does (Webflow's Draft, Archived).
-_NOT_PUBLISHED_FLAGS = {"draft": "draft", "is_draft": "draft", "archived": "archived"}
+_NOT_PUBLISHED_FLAGS = {"draft": "draft", "isdraft": "draft", "archived": "archived"}  # (names as `_normal` gives them)
 _TRUE = {"true", "yes", "1", "y"}
 
 
@@ -49,6 +49,7 @@ def resolve_columns(columns: list[str], mapping: dict[str, str] | None, path: Pa
     if "id" in mapping:
         mapping["source_key"] = mapping.pop("id")
     resolved: dict[str, str | None] = {}
+    by_name = {_normal(c): c for c in reversed(columns)}  # (the first of two spellings wins)
     for field, candidates in DEFAULT_COLUMNS.items():
         if field in mapping:
             if mapping[field] not in columns:
@@ -59,7 +60,6 @@ def resolve_columns(columns: list[str], mapping: dict[str, str] | None, path: Pa
                 )
             resolved[field] = mapping[field]
         else:
-            by_name = {_normal(c): c for c in reversed(columns)}  # (the first of two spellings wins)
             resolved[field] = next((by_name[_normal(c)] for c in candidates if _normal(c) in by_name), None)
     if resolved["text"] is None:
         raise NoTextColumn(
@@ -97,7 +97,7 @@ def row_to_document(
     meta: dict[str, Any] = {}
     if date_col and row.get(date_col) not in (None, ""):
         try:
-            published_at = _date(row[date_col])
+            published_at = parse_written_datetime(row[date_col])
         except (ValueError, OverflowError, OSError):
             meta["published_at_raw"] = str(row[date_col])
             result.notes.append(f"{path}:{line}: unreadable date {row[date_col]!r}; published_at left empty")
@@ -105,8 +105,8 @@ def row_to_document(
     meta.update({k: v for k, v in row.items() if k not in used})
     status = _as_text(row.get(columns["status"])) if columns["status"] else None
     if status is None:
-        flags = {_normal(k): str(v).strip().lower() for k, v in row.items() if _normal(k) in {_normal(f) for f in _NOT_PUBLISHED_FLAGS}}
-        status = next((said for name, said in _NOT_PUBLISHED_FLAGS.items() if flags.get(_normal(name)) in _TRUE), None)
+        said = {_normal(k): str(v).strip().lower() for k, v in row.items() if _normal(k) in _NOT_PUBLISHED_FLAGS}
+        status = next((_NOT_PUBLISHED_FLAGS[name] for name, value in said.items() if value in _TRUE), None)
     return Document(
         source_key=key,
         text=text,
@@ -118,22 +118,6 @@ def row_to_document(
         status=status,
         meta=meta,
     )
-
-
-def _date(value: Any):
-    """A date as `parse_datetime` reads it, or in a looser written form ("Thu Mar 02 2023 09:00:00 GMT+0000
-    (Coordinated Universal Time)", as a browser writes a date and Webflow exports it)."""
-    try:
-        return parse_datetime(value)
-    except ValueError:
-        if not isinstance(value, str):
-            raise
-    from dateutil import parser as date_parser
-
-    try:
-        return parse_datetime(date_parser.parse(re.sub(r"\s*\([^()]*\)\s*$", "", value)))
-    except (ValueError, OverflowError) as exc:
-        raise ValueError(f"unreadable date {value!r}") from exc
 
 
 # Other names for a speaker turn: curation's defaults (templated's skip, the too_short route) key on
