@@ -13,7 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from housevoice.errors import SourceError
-from housevoice.ingest import markdown, plain_transcript
+from housevoice.ingest import markdown
 from housevoice.ingest.base import ReadResult, parse_datetime
 
 FORMAT = "docx"
@@ -124,25 +124,17 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
     blocks = _blocks(document)
     if not blocks:
         return ReadResult(documents=[], skipped={"no text": 1}, notes=[f"{path}: the document holds no text; nothing read"])
-    notes: list[str] = []
     # A transcript's speaker line and its words are two paragraphs: read them as lines of one text;
     # show notes' `**Name:** text` turns are paragraphs.
-    for joiner in ("\n", "\n\n"):
-        if plain_transcript.transcript_style(joiner.join(blocks)) is not None:
-            return plain_transcript.read_string(joiner.join(blocks), path, key=key, notes=notes)
     properties = document.core_properties
-    created = parse_datetime(properties.created)
-    result = markdown.read_string(
+    return markdown.read_document(
+        "\n".join(blocks),
         "\n\n".join(blocks),
         path,
         key=key,
-        notes=notes,
-        title=(properties.title or "").strip() or None,
+        notes=[],
         shape="docx",
+        title=(properties.title or "").strip() or None,
         author=(properties.author or "").strip() or None,
+        created=parse_datetime(properties.created),
     )
-    for doc in result.documents:
-        if doc.published_at is None and created is not None:
-            doc.published_at = created
-            doc.meta["date_from"] = "document properties (created)"
-    return result

@@ -29,11 +29,25 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
     return read_string(text, path, key=key, notes=notes)
 
 
+def read_document(
+    lines: str, text: str, path: Path, *, key: str, notes: list[str], shape: str, title: str | None = None,
+    author: str | None = None, created: datetime | None = None,
+) -> ReadResult:
+    """A word processor's document or a PDF: speaker turns when its `lines` (or paragraphs, `text`) carry
+    speaker labels, else one post of `text`, the document's properties standing in for what it does not say."""
+    for candidate in (lines, text):
+        if plain_transcript.transcript_style(candidate) is not None:
+            return plain_transcript.read_string(candidate, path, key=key, notes=notes)
+    return read_string(text, path, key=key, notes=notes, title=title, shape=shape, author=author, created=created)
+
+
 def read_string(
-    text: str, path: Path, *, key: str, notes: list[str], title: str | None = None, shape: str | None = None, **fields
+    text: str, path: Path, *, key: str, notes: list[str], title: str | None = None, shape: str | None = None,
+    created: datetime | None = None, **fields,
 ) -> ReadResult:
     """One post from a file's text. `title`, `shape` (the record's meta `format`) and other record
-    fields (`author`, `published_at`) stand in where the text's front matter gives none."""
+    fields (`author`, `published_at`) stand in where the text's front matter gives none; `created`
+    (a document's creation date) where neither it nor the path gives a date."""
     matter = split_front_matter(text, path)
     if not matter.body.strip():
         notes.append(f"{path}: no text after the front matter; nothing read")
@@ -46,6 +60,9 @@ def read_string(
         post["published_at"] = date_in_path(key)
         if post["published_at"] is not None:
             post["meta"]["date_from"] = "path"
+    if post["published_at"] is None and created is not None:
+        post["published_at"] = created
+        post["meta"]["date_from"] = "document properties (created)"
     title = (
         post.pop("title") or title or first_heading(matter.body) or PATH_DATE.sub("", path.stem).strip("-_ ") or path.stem
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 from lxml import etree
 
 from housevoice.errors import SourceError
-from housevoice.ingest import markdown, plain_transcript
+from housevoice.ingest import markdown
 from housevoice.ingest.base import ReadResult, parse_datetime
 
 FORMAT = "odt"
@@ -110,10 +110,6 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
     blocks = _blocks(body) if body is not None else []
     if not blocks:
         return ReadResult(documents=[], skipped={"no text": 1}, notes=[f"{path}: the document holds no text; nothing read"])
-    notes: list[str] = []
-    for joiner in ("\n", "\n\n"):  # (speaker lines, or show notes' paragraphs)
-        if plain_transcript.transcript_style(joiner.join(blocks)) is not None:
-            return plain_transcript.read_string(joiner.join(blocks), path, key=key, notes=notes)
 
     def field(xpath: str) -> str | None:
         found = meta.findtext(xpath, namespaces=_NS) if meta is not None else None
@@ -123,17 +119,14 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
         created = parse_datetime(field("office:meta/meta:creation-date"))
     except ValueError:
         created = None
-    result = markdown.read_string(
+    return markdown.read_document(
+        "\n".join(blocks),  # (speaker lines, or show notes' paragraphs)
         "\n\n".join(blocks),
         path,
         key=key,
-        notes=notes,
-        title=field("office:meta/dc:title"),
+        notes=[],
         shape="odt",
+        title=field("office:meta/dc:title"),
         author=field("office:meta/meta:initial-creator") or field("office:meta/dc:creator"),
+        created=created,
     )
-    for doc in result.documents:
-        if doc.published_at is None and created is not None:
-            doc.published_at = created
-            doc.meta["date_from"] = "document properties (created)"
-    return result

@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from housevoice.errors import SourceError
-from housevoice.ingest import markdown, plain_transcript
+from housevoice.ingest import markdown
 from housevoice.ingest.base import ReadResult, parse_datetime
 
 FORMAT = "pdf"
@@ -177,26 +177,19 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
     if not any(line.strip() for line in lines):
         notes.append(f"{path}: no text in the PDF (a scan holds only images of pages); nothing read")
         return ReadResult(documents=[], skipped={"no text": 1}, notes=notes)
-    as_lines = "\n".join(lines)
-    if plain_transcript.transcript_style(as_lines) is not None:
-        return plain_transcript.read_string(as_lines, path, key=key, notes=notes)
-    created = None
     try:
         created = parse_datetime(info["created"])
     except ValueError:
-        pass
+        created = None
     text = _paragraphs(lines)  # (a paragraph may go on over a page break)
-    result = markdown.read_string(
+    return markdown.read_document(
+        "\n".join(lines),
         text,
         path,
         key=key,
         notes=notes,
-        title=_title(info["title"], text),
         shape="pdf",
+        title=_title(info["title"], text),
         author=(info["author"] or "").strip() or None,
+        created=created,
     )
-    for doc in result.documents:
-        if doc.published_at is None and created is not None:
-            doc.published_at = created
-            doc.meta["date_from"] = "document properties (created)"
-    return result
