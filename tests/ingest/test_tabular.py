@@ -136,6 +136,8 @@ def test_unknown_source_path_and_unknown_format(workspace, tmp_path):
     src = _write_jsonl(tmp_path / "a.jsonl", [{"id": "1", "text": "x"}])
     with pytest.raises(HousevoiceError, match="unknown format 'pptx'"):
         ingest_sources(workspace, [src], fmt="pptx")
+    with pytest.raises(HousevoiceError, match="unknown format 'pptx'"):  # a folder too, before any file is sniffed
+        ingest_sources(workspace, [tmp_path], fmt="pptx")
 
 
 WEBFLOW = (

@@ -259,6 +259,8 @@ def _read_folder_or_file(
     folder's, or the archive's); archives: open the zip archives the folder holds (each a source of its own)."""
     fmt, mapping, skip_broken, on_file = options["fmt"], options["mapping"], options["skip_broken"], options["on_file"]
     available = readers()
+    if fmt and fmt not in available:
+        raise HousevoiceError(f"unknown format {fmt!r}; formats: {', '.join(available)}")
     expanded = expand_source(path)
     summary = SourceSummary(source=name, format=fmt or "", notes=list(expanded.notes))
     if expanded.not_writing:
