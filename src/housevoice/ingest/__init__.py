@@ -22,14 +22,14 @@ from housevoice.store import Workspace
 
 # Sniffed in this order; the first whose sniff() says yes reads the file.
 READER_MODULES = (
-    "docx", "odt", "pdf", "wordpress", "feed", "ghost", "email_messages", "webvtt", "srt", "plain_transcript", "jsonl", "csvfile",
+    "docx", "odt", "pdf", "wordpress", "feed", "ghost", "email_messages", "webvtt", "srt", "plain_transcript", "x_archive", "jsonl", "csvfile",
     "htmlfile", "markdown",
 )
 # Readers of one kind share a source prefix (`transcript:ep07.vtt`).
 SOURCE_PREFIX = {"webvtt": "transcript", "srt": "transcript", "transcript": "transcript"}
 # Formats whose files carry their own ids (post ids, an id column): each file is its own
 # source, so two exports in one folder never collide. Others name the folder the user gave.
-OWN_IDS = {"wordpress", "feed", "ghost", "email", "jsonl", "csv"}
+OWN_IDS = {"wordpress", "feed", "ghost", "email", "jsonl", "csv", "x"}
 HEAD_BYTES = 64 * 1024
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from housevoice.errors import SourceError
-from housevoice.ingest.sites import site_at
+from housevoice.ingest.sites import Site, site_at
 
 # Folders of a site's tooling, never its writing (a JavaScript site's packages hold thousands of READMEs).
 TOOLING_FOLDERS = {"node_modules", "__pycache__"}
@@ -45,6 +45,7 @@ def expand_source(path: Path) -> Expanded:
         raise SourceError(path, "no such file or folder")
     out = Expanded([])
     seen = {os.path.realpath(path)}
+    filtered: list[tuple[Path, Site]] = []  # (content folder, site) of sites that read only some of its files
     # Linked folders are read (a site may link its content in), each once: a link back up goes nowhere.
     for folder, dirs, names in os.walk(path, followlinks=True):
         here = Path(folder)
@@ -56,12 +57,20 @@ def expand_source(path: Path) -> Expanded:
                 kept.append(d)
         dirs[:] = kept
         names = [n for n in _visible(names) if (here / n).is_file()]
+        for content, owner in filtered:
+            if here == content or content in here.parents:
+                names = [n for n in names if owner.keeps_content_file(n)]  # (counted when the site was found)
         site = site_at(here)
         if site is not None:
             left = [here / d for d in dirs if not site.keeps_folder(d)] + [here / n for n in names if not site.keeps_file(n)]
             dirs[:] = [d for d in dirs if site.keeps_folder(d)]
             names = [n for n in names if site.keeps_file(n)]
             count = sum(_count_files(p) if p.is_dir() else 1 for p in left)
+            if site.generator.files and site.content:
+                filtered.append((here / site.content, site))
+                count += sum(
+                    not site.keeps_content_file(n) for _, _, inside in os.walk(here / site.content) for n in _visible(inside)
+                )
             out.not_writing += count
             out.notes.append(site.says(here, count))
             out.site_roots.append(here)

@@ -10,6 +10,7 @@ configures it at the folder's root.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 
 
@@ -21,6 +22,7 @@ class Generator:
     not_writing: tuple[str, ...] = ()  # folders it builds into, or renders the pages with
     needs_content: bool = False  # the marker is a common name: the content folder must be there too
     kind: str = "site"  # what the folder is, in the note
+    files: tuple[str, ...] = ()  # where given, only files of these names (fnmatch) under the content folder are read
 
 
 _HUGO_FOLDERS = ("public", "resources", "layouts", "themes", "archetypes")
@@ -47,6 +49,10 @@ GENERATORS = (
     # Not a generator, but a folder of the same kind: Medium's account export keeps the posts in posts/
     # beside pages of claps, bookmarks, highlights, lists and sessions, all HTML.
     Generator("Medium", ("profile/profile.html",), "posts", (), needs_content=True, kind="account export"),
+    # An X (Twitter) archive: its posts are data/tweets.js; the same folder holds the account's direct
+    # messages, likes and followers, which are never read.
+    Generator("X (Twitter)", ("data/manifest.js", "Your archive.html"), "data", (), needs_content=True, kind="account archive",
+              files=("tweets.js", "tweet.js", "tweets-part*.js", "tweet-part*.js")),
 )
 # Files at a site's root that are about its repository, not its writing.
 REPOSITORY_FILES = ("readme", "license", "licence", "changelog", "contributing", "code_of_conduct", "security", "authors")
@@ -70,9 +76,18 @@ class Site:
             return False
         return Path(name).stem.lower().replace("-", "_") not in REPOSITORY_FILES
 
+    def keeps_content_file(self, name: str) -> bool:
+        """Whether a file under the content folder may be writing (an account archive: its posts only)."""
+        return not self.generator.files or any(fnmatch(name.lower(), pattern) for pattern in self.generator.files)
+
     def says(self, root: Path, files: int) -> str:
         """The note: which generator, what was read and how many files were not."""
         what = f"a {self.generator.name} {self.generator.kind} ({self.marker})"
+        if self.generator.files:
+            return (
+                f"{root}: {what}: only its posts ({self.content}/{self.generator.files[0]}) read; "
+                f"{files} other file{'' if files == 1 else 's'} (messages, likes, media, settings) not read"
+            )
         if self.content:
             files_are = f"{files} other file is" if files == 1 else f"{files} other files are"
             return f"{root}: {what}: only {self.content}/ read; {files_are} not writing (its config, templates, built pages)"

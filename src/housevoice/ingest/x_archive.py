@@ -1,0 +1,164 @@
+"""Reads an X (Twitter) account archive's posts (`data/tweets.js`) into documents: a thread of the
+account's own posts as one text, a reply to someone else as one, reposts of others' words left out.
+
+The archive (Settings → Your account → Download an archive of your data) keeps each table as a
+script, `window.YTD.tweets.part0 = [ … ]`; a large account's posts are split over `tweets-part1.js` …
+Beside them the archive holds the account's direct messages, likes and followers: only the post
+files are ever read (see `sites`).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from housevoice.errors import SourceError
+from housevoice.ingest.base import Document, ReadResult
+
+FORMAT = "x"
+SUFFIXES = (".js",)
+# Post files (`tweets.js`, the older `tweet.js`, `tweets-part1.js` …): the archive's other tables
+# (`direct-messages.js`, `like.js`, `deleted-tweets.js`, `tweet-headers.js` …) are never read.
+FILE_NAMES = ("tweets.js", "tweet.js", "tweets-part*.js", "tweet-part*.js")
+_PREFIX = re.compile(r"^\s*window\.YTD\.tweets?\.part\d+\s*=\s*")
+_ACCOUNT_PREFIX = re.compile(r"^\s*window\.YTD\.account\.part\d+\s*=\s*")
+REPOST = "repost of another account's words"
+NO_TEXT = "post with no words (media or links only)"
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    return path.suffix.lower() in SUFFIXES and bool(_PREFIX.match(head[:200].decode("utf-8", "replace").lstrip("\ufeff")))
+
+
+def _table(text: str, prefix: re.Pattern, path: Path) -> list[Any]:
+    """The JSON array after the script's `window.YTD.….partN =`."""
+    found = prefix.match(text)
+    if not found:
+        raise SourceError(path, "not a table of an X archive (no `window.YTD.….part0 =` at its start)")
+    body = text[found.end() :]
+    try:
+        rows = json.loads(body)
+    except json.JSONDecodeError as exc:
+        line = text.count("\n", 0, found.end() + exc.pos) + 1
+        raise SourceError(path, f"not valid JSON after its `window.YTD` line ({exc.msg})", line=line) from None
+    if not isinstance(rows, list):
+        raise SourceError(path, "the table is not a list of posts")
+    return rows
+
+
+def _account(folder: Path) -> dict[str, str]:
+    """The archive's own account (`account.js` beside the posts): username, display name, id."""
+    path = folder / "account.js"
+    try:
+        rows = _table(path.read_text(encoding="utf-8-sig"), _ACCOUNT_PREFIX, path)
+        account = rows[0].get("account", rows[0])
+    except (OSError, UnicodeDecodeError, SourceError, IndexError, AttributeError):
+        return {}
+    return {k: str(account.get(k) or "").strip() for k in ("username", "accountDisplayName", "accountId")}
+
+
+def _created(post: dict[str, Any], path: Path) -> datetime | None:
+    value = post.get("created_at")
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y").astimezone(timezone.utc).replace(tzinfo=None)
+    except (TypeError, ValueError):
+        raise SourceError(path, f"post {post.get('id_str')}: unreadable date {value!r}") from None
+
+
+def _words(post: dict[str, Any]) -> str:
+    """The post's own words: without the @names a reply opens with (outside its display range), short
+    links given as the addresses they stand for, attached media's links left out, entities unescaped."""
+    text = post.get("full_text") or post.get("text") or ""
+    entities = post.get("entities") or {}
+    media = {m.get("url") for m in (entities.get("media") or []) + ((post.get("extended_entities") or {}).get("media") or [])}
+    for link in entities.get("urls") or []:
+        if link.get("url"):
+            text = text.replace(link["url"], link.get("expanded_url") or link["url"])
+    for short in media - {None}:
+        text = text.replace(short, "")
+    shown = post.get("display_text_range")
+    start = int(shown[0]) if isinstance(shown, list) and shown else 0
+    if start:
+        # (The range counts characters of the text as stored, before the links above changed its length:
+        # what it leaves out at the start are the @names, which no link replacement touches.)
+        text = re.sub(r"^(?:\s*@\w+)+\s*", "", text) if text.lstrip().startswith("@") else text
+    return html.unescape(text).strip()
+
+
+def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> ReadResult:
+    """The account's posts, one document per thread (its own replies to itself joined in order, keyed by
+    the thread's first post) or per reply to another account (kind `reply`); reposts and posts with no
+    words are counted as skipped. Author: the account's display name (from `account.js` beside it)."""
+    path = Path(path)
+    try:
+        rows = _table(path.read_text(encoding="utf-8-sig"), _PREFIX, path)
+    except UnicodeDecodeError as exc:
+        raise SourceError(path, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise SourceError(path, f"cannot read the file: {exc.strerror}") from None
+    account = _account(path.parent)
+    handle = account.get("username", "")
+    author = account.get("accountDisplayName") or (f"@{handle}" if handle else None)
+    result = ReadResult(documents=[])
+    posts: dict[str, dict[str, Any]] = {}
+    for n, row in enumerate(rows):
+        post = row.get("tweet", row) if isinstance(row, dict) else None
+        if not isinstance(post, dict) or not str(post.get("id_str") or post.get("id") or "").strip():
+            raise SourceError(path, f"entry {n + 1} is not a post with an id")
+        post_id = str(post.get("id_str") or post["id"]).strip()
+        text = post.get("full_text") or post.get("text") or ""
+        if post.get("retweeted_status") or text.startswith("RT @"):
+            result.skipped[REPOST] = result.skipped.get(REPOST, 0) + 1
+            continue
+        posts[post_id] = post
+    # A reply to one of the account's own posts continues that post's thread.
+    parent = {
+        pid: str(p.get("in_reply_to_status_id_str") or "")
+        for pid, p in posts.items()
+        if str(p.get("in_reply_to_status_id_str") or "") in posts
+    }
+
+    def root(pid: str) -> str:
+        seen = set()
+        while pid in parent and pid not in seen:
+            seen.add(pid)
+            pid = parent[pid]
+        return pid
+
+    threads: dict[str, list[str]] = {}
+    for pid in sorted(posts, key=lambda p: (len(p), p)):  # ids grow with time
+        threads.setdefault(root(pid), []).append(pid)
+    for first, members in threads.items():
+        head = posts[first]
+        words = [w for w in (_words(posts[pid]) for pid in members) if w]
+        if not words:
+            result.skipped[NO_TEXT] = result.skipped.get(NO_TEXT, 0) + 1
+            continue
+        replying_to = (head.get("in_reply_to_screen_name") or "").strip()
+        reply = bool(head.get("in_reply_to_status_id_str")) and replying_to.lower() != handle.lower()
+        meta: dict[str, Any] = {"format": "x", "lang": head.get("lang")}
+        if len(members) > 1:
+            meta["thread_posts"] = len(members)
+        if reply:
+            meta["reply_to"] = f"@{replying_to}" if replying_to else None
+        result.documents.append(
+            Document(
+                source_key=first,
+                text="\n\n".join(words),
+                kind="reply" if reply else "social",
+                author=author,
+                published_at=_created(head, path),
+                url=f"https://x.com/{handle or 'i/web'}/status/{first}",
+                status="publish",
+                meta={k: v for k, v in meta.items() if v is not None},
+            )
+        )
+    if not result.documents and not result.skipped:
+        raise SourceError(path, "the file holds no posts")
+    return result
