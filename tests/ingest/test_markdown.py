@@ -435,3 +435,22 @@ def test_zip_exports_in_a_folder_are_read_each_under_its_own_name(tmp_path, work
         read_source(folder)
     summary, _ = read_source(folder, skip_broken=True)
     assert summary.skipped["broken file"] == 1 and "cut.zip" in summary.broken[0]
+
+
+def test_a_folders_readme_and_license_are_not_posts_but_a_post_named_like_them_in_lower_case_is(tmp_path):
+    folder = tmp_path / "exports"
+    write_all(folder, {
+        "README.md": "# Blog exports\n\nEach file is one post, exported from our old CMS in 2021.\n",
+        "LICENSE": "Copyright 2021 Acme. All rights reserved. Permission is hereby granted to read.\n",
+        "2021/CONTRIBUTING.md": "Send a pull request with your post.\n",
+        "2021/SECURITY.md": "Report a vulnerability to security@acme.example.\n",
+        "2021/security.md": "---\ntitle: How we think about security\n---\nWe patch on Tuesdays and tell you what changed.\n",
+        "2021/readme-first.md": "---\ntitle: Read me first\n---\nA post whose name only opens with the word.\n",
+    })
+    summary, pairs = read_source(folder)
+    assert sorted(doc.source_key for _, doc in pairs) == ["2021/readme-first.md", "2021/security.md"]
+    assert dict(summary.skipped) == {"repository file": 4}
+    assert any("README.md: a README, LICENSE or the like" in note for note in summary.notes)
+    # Named on its own, a README is read: the user asked for it.
+    _, pairs = read_source(folder / "README.md")
+    assert [doc.source_key for _, doc in pairs] == ["README.md"]

@@ -16,6 +16,7 @@ import polars as pl
 from housevoice.errors import HousevoiceError, SourceError
 from housevoice.ingest.base import Document, ReadResult
 from housevoice.ingest.folders import expand_source
+from housevoice.ingest.sites import is_repository_file
 from housevoice.ingest.tabular import NoTextColumn
 from housevoice.schema import RECORDS
 from housevoice.store import Workspace
@@ -97,6 +98,7 @@ PASSED_OVER = {
     "archive": "an archive inside an archive or among a site's pages, skipped (name it on its own to read what it holds)",
     "archive without writing": "an archive holding no writing housevoice reads (images, a backup …), skipped",
     "site attachment": "a document among a site's pages (a post's attachment, not a post), skipped; name it on its own to read it",
+    "repository file": "a README, LICENSE or the like: about the folder, not writing, skipped; name it on its own to read it",
 }
 
 
@@ -137,6 +139,8 @@ def _passed_over(path: Path, head: bytes, fmt: str | None, available: dict[str, 
     A folder is what a site keeps beside its posts; a file the user names is read or refused."""
     if not head.strip():
         return "empty file"
+    if is_repository_file(path.name):
+        return "repository file"
     if _binary_format(path, head, fmt, available) is not None:
         return None
     if path.suffix.lower() in ARCHIVE_SUFFIXES and head.startswith(b"PK"):

@@ -56,6 +56,19 @@ GENERATORS = (
 )
 # Files at a site's root that are about its repository, not its writing.
 REPOSITORY_FILES = ("readme", "license", "licence", "changelog", "contributing", "code_of_conduct", "security", "authors")
+# Of those, the names no post takes: in any folder they are about the folder (its README), not writing.
+# (The others only when written in capitals, as repositories write them: `security.md` may be a post.)
+ALWAYS_REPOSITORY_FILES = ("readme", "license", "licence", "contributing", "code_of_conduct")
+_TEXT_SUFFIXES = ("", ".md", ".markdown", ".txt", ".rst", ".html", ".htm")
+
+
+def is_repository_file(name: str) -> bool:
+    """A README, LICENSE, CONTRIBUTING … file: it says what a folder is, in no one's voice."""
+    path = Path(name)
+    if path.suffix.lower() not in _TEXT_SUFFIXES:
+        return False
+    stem = path.stem.replace("-", "_")
+    return stem.lower() in ALWAYS_REPOSITORY_FILES or (stem.isupper() and stem.lower() in REPOSITORY_FILES)
 
 
 @dataclass(frozen=True)
