@@ -454,3 +454,41 @@ def test_a_folders_readme_and_license_are_not_posts_but_a_post_named_like_them_i
     # Named on its own, a README is read: the user asked for it.
     _, pairs = read_source(folder / "README.md")
     assert [doc.source_key for _, doc in pairs] == ["README.md"]
+
+
+NOTION_PAGE = """# Why we write in public
+
+Created: January 5, 2024 3:04 PM
+Created by: Maya Chen
+Last edited time: February 1, 2024 9:00 AM
+Published: Yes
+Status: Published
+Tags: Culture, Writing
+
+We started the blog to think out loud.
+
+Status: it works. Readers write back.
+"""
+
+
+def test_a_notion_export_page_gives_its_title_and_properties_not_as_text(tmp_path):
+    path = write(tmp_path, "Blog/Why we write in public 1a2b3c4d5e6f78901a2b3c4d5e6f7890.md", NOTION_PAGE)
+    [doc] = read(path).documents
+    assert doc.title == "Why we write in public"
+    assert doc.text == "We started the blog to think out loud.\n\nStatus: it works. Readers write back.\n"
+    assert doc.author == "Maya Chen" and doc.published_at == datetime(2024, 1, 5, 15, 4) and doc.status == "Published"
+    assert doc.meta["tags"] == ["Culture", "Writing"] and doc.meta["format"] == "notion"
+    # A page outside a database has no properties: its first lines after the title are its text.
+    plain = write(tmp_path, "Notes 00112233445566778899aabbccddeeff.md", "# Notes\n\nNote: bring the ladder.\nThen paint.\n")
+    [doc] = read(plain).documents
+    assert doc.title == "Notes" and doc.text == "Note: bring the ladder.\nThen paint.\n"
+    # The same lines in a file Notion did not name are the post's own.
+    other = write(tmp_path, "why.md", NOTION_PAGE)
+    [doc] = read(other).documents
+    assert doc.text.startswith("# Why we write in public\n\nCreated: January 5, 2024")
+
+
+def test_published_true_is_a_status_not_an_unreadable_date(tmp_path):
+    result = read(write(tmp_path, "p.md", "---\ntitle: P\npublished: true\n---\nWords.\n"))
+    assert result.documents[0].status == "publish" and result.documents[0].published_at is None
+    assert not result.notes

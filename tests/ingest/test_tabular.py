@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import polars as pl
 import pytest
@@ -195,3 +196,21 @@ def test_linkedin_shares_are_posts_keyed_by_their_links(tmp_path):
     assert [d.text for d in docs] == ["We planted forty beds.\nMore soon.", "The beans are up."]
     assert docs[0].source_key == "https://www.linkedin.com/feed/update/urn:li:share:1"
     assert docs[0].published_at == datetime(2024, 3, 1, 9, 30)
+
+
+@pytest.mark.parametrize(
+    "written, meant",
+    [
+        ("January 5, 2024 3:04 PM", datetime(2024, 1, 5, 15, 4)),
+        ("5 Jan 2024 3:04 pm", datetime(2024, 1, 5, 15, 4)),
+        ("Jan 5, 2024 12:30 AM", datetime(2024, 1, 5, 0, 30)),
+        ("Mon, 15 Sep 2014 08:00:00 +0200", datetime(2014, 9, 15, 6, 0)),
+    ],
+)
+def test_dates_on_a_twelve_hour_clock_keep_their_afternoon(written, meant):
+    from housevoice.ingest.base import parse_datetime, parse_written_datetime
+
+    assert parse_written_datetime(written) == meant
+    if "M" in written.upper()[-3:]:
+        with pytest.raises(ValueError, match="unreadable date"):
+            parse_datetime(written)  # the strict parser refuses what it would misread

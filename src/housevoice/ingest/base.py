@@ -75,8 +75,12 @@ def parse_datetime(value: Any) -> datetime | None:
         try:
             dt = datetime.fromisoformat(text)
         except ValueError:
+            import re
             from email.utils import parsedate_to_datetime
 
+            # (The mail parser reads "3:04 PM" as 3:04 in a zone it does not know: a clock of twelve hours is not its.)
+            if re.search(r"\d\s*[AaPp]\.?[Mm]\b", text):
+                raise ValueError(f"unreadable date {value!r}")
             try:
                 dt = parsedate_to_datetime(text)  # RSS style: "Mon, 15 Sep 2014 00:00:00 +0000"
             except (TypeError, ValueError):

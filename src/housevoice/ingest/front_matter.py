@@ -18,7 +18,7 @@ from housevoice.errors import SourceError
 from housevoice.ingest.base import parse_written_datetime
 
 # Where static-site generators keep the author: Jekyll/Hugo/Zola `author(s)`, Go's blog `by`.
-AUTHOR_KEYS = ("authors", "author", "by", "byline", "creator")
+AUTHOR_KEYS = ("authors", "author", "by", "byline", "creator", "created_by")
 DATE_KEYS = (
     "date", "published", "published_at", "publishDate", "publish_date", "pubDate", "pubdate", "pub_date", "datePublished",
     "date_published", "datetime", "created", "created_at",
@@ -61,6 +61,40 @@ def split_front_matter(text: str, path: Path) -> FrontMatter:
     return FrontMatter(fields=fields, body="\n".join(lines[close + 1 :]), body_line=close + 2)
 
 
+# Notion's markdown export: `Title <32-hex id>.md`, the page's title as its first heading, then a
+# database page's properties as `Name: value` lines ("Created: January 5, 2024 3:04 PM", "Tags: a, b").
+_NOTION_NAME = re.compile(r" [0-9a-f]{32}$")
+_PROPERTY = re.compile(r"^([A-Z][\w ]{0,39}?): (\S.*)$")
+_NOTION_KEYS = {
+    "created", "created_time", "date", "publish_date", "published", "published_at", "author", "authors", "created_by",
+    "tags", "status", "type", "url", "slug", "last_edited_time", "category", "categories",
+}
+
+
+def notion_properties(text: str, path: Path) -> FrontMatter | None:
+    """A Notion page's title and properties as front matter (None for any other file): the title heading
+    and the property lines are not the page's text."""
+    if not _NOTION_NAME.search(path.stem):
+        return None
+    lines = text.split("\n")
+    if not lines[0].startswith("# ") or len(lines) < 3 or lines[1].strip():
+        return None
+    fields: dict[str, Any] = {}
+    end = 2
+    while end < len(lines) and (found := _PROPERTY.match(lines[end].rstrip())):
+        key, value = found.group(1).strip().lower().replace(" ", "_"), found.group(2).strip()
+        # Checkboxes are written Yes / No; multi-selects and people as a list with ", ".
+        fields[key] = {"yes": True, "no": False}.get(value.lower(), value)
+        if key in ("tags", "categories", "authors") and isinstance(fields[key], str):
+            fields[key] = [item.strip() for item in value.split(", ") if item.strip()]
+        end += 1
+    if not fields.keys() & _NOTION_KEYS or (end < len(lines) and lines[end].strip()):
+        fields = {}
+        end = 2
+    body = "\n".join(lines[end:]).lstrip("\n")
+    return FrontMatter(fields={"title": lines[0][2:].strip(), **fields}, body=body, body_line=end + 1)
+
+
 def _parse_yaml(block: str, path: Path) -> Any:
     try:
         return yaml.safe_load(block)
@@ -99,7 +133,8 @@ def post_fields(matter: FrontMatter, path: Path, notes: list[str]) -> dict[str, 
             meta[name] = values
     if fields.get("slug"):
         meta["slug"] = str(fields["slug"])
-    date_key = next((k for k in DATE_KEYS if fields.get(k) not in (None, "")), None)
+    # (`published: true` is a status, not a date.)
+    date_key = next((k for k in DATE_KEYS if fields.get(k) not in (None, "") and not isinstance(fields[k], bool)), None)
     published_at = _date(fields[date_key], path, date_key, notes) if date_key else None
     url = next((str(fields[k]) for k in URL_KEYS if fields.get(k)), None)
     kind = str(fields.get("type") or fields.get("layout") or "").lower()

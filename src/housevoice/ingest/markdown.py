@@ -8,7 +8,7 @@ from pathlib import Path
 
 from housevoice.ingest import plain_transcript, srt, webvtt
 from housevoice.ingest.base import Document, ReadResult
-from housevoice.ingest.front_matter import first_heading, post_fields, split_front_matter
+from housevoice.ingest.front_matter import first_heading, notion_properties, post_fields, split_front_matter
 from housevoice.ingest.text_decoding import head_text, read_text
 
 FORMAT = "markdown"
@@ -49,6 +49,8 @@ def read_string(
     fields (`author`, `published_at`) stand in where the text's front matter gives none; `created`
     (a document's creation date) where neither it nor the path gives a date."""
     matter = split_front_matter(text, path)
+    if not matter.fields and (notion := notion_properties(text, path)) is not None:
+        matter, shape = notion, shape or "notion"
     if not matter.body.strip():
         notes.append(f"{path}: no text after the front matter; nothing read")
         return ReadResult(documents=[], skipped={"no text": 1}, notes=notes)
