@@ -49,7 +49,8 @@ DEFAULT_ROUTES: dict[str, Route] = {
 # Routes that differ for one kind of record. A transcript turn under the minimum length ("Yeah.",
 # "Sure.", "Thanks for having me.") teaches no voice, and a conversation has hundreds of them:
 # a rule drops them (still reviewable) instead of filling the review queue.
-DEFAULT_KIND_ROUTES: dict[str, dict[str, Route]] = {"transcript_turn": {"too_short": "drop"}}
+# The same holds for an account's short replies on social media ("Thanks!", "DM us").
+DEFAULT_KIND_ROUTES: dict[str, dict[str, Route]] = {"transcript_turn": {"too_short": "drop"}, "reply": {"too_short": "drop"}}
 
 
 class _Strict(BaseModel):
@@ -247,8 +248,11 @@ url = "keep"           # URLs are replaced in clean_text; the flag says they wer
 boilerplate = "keep"   # lines repeated across unrelated posts are taken out of clean_text; the flag names them
 
 [curate.kind_routes.transcript_turn]
-# Routes for one kind of record (post, page, newsletter, transcript_turn) that replace the ones above.
+# Routes for one kind of record (post, page, newsletter, transcript_turn, social, reply, chapter) that replace the ones above.
 too_short = "drop"     # "Yeah." and "Sure." teach no voice; a conversation has hundreds of them
+
+[curate.kind_routes.reply]
+too_short = "drop"     # a social account's "Thanks!" and "DM us": hundreds of them, no voice
 
 [curate.clean]
 # urls = "link_text"         # link_text: keep a link's words, drop its address; placeholder; keep

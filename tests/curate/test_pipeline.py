@@ -126,7 +126,7 @@ def test_short_transcript_turns_are_dropped_by_rule_and_long_ones_kept(tmp_path,
     page = write_report(workspace).html_path
     kinds = json.loads((page.parent / "curation.json").read_text())["kinds"]
     assert kinds == {"transcript_turn": {"records": 4, "keep": 2, "review": 0, "drop": 2}}
-    assert "Routes per kind of record" in page.read_text() and "review (drop for transcript_turn)" in page.read_text()
+    assert "Routes per kind of record" in page.read_text() and "review (drop for transcript_turn, reply)" in page.read_text()
     # A workspace that routes them to review again gets them back in the queue.
     config = workspace.root / "housevoice.toml"
     config.write_text(config.read_text().replace('too_short = "drop"', 'too_short = "review"'))

@@ -141,3 +141,18 @@ def test_other_tables_of_an_archive_are_not_taken_for_posts(tmp_path):
     assert not x_archive.sniff(Path("tweet-headers.js"), table("tweet_headers", []).encode())
     assert not x_archive.sniff(Path("deleted-tweets.js"), table("deleted_tweets", []).encode())
     assert x_archive.sniff(Path("tweets-part3.js"), "\ufeffwindow.YTD.tweets.part3 = [".encode())
+
+
+def test_short_replies_are_dropped_by_rule_and_threads_kept(tmp_path, workspace):
+    import polars as pl
+
+    from housevoice.curate.pipeline import curate, explain_record
+    from housevoice.ingest import ingest_sources
+
+    ingest_sources(workspace, [archive(tmp_path / "twitter")])
+    curate(workspace)
+    records = workspace.read_table("records").select("record_id", "source_key")
+    routes = dict(workspace.read_table("curated").join(records, on="record_id").select("source_key", "route").iter_rows())
+    assert routes == {"100": "keep", "200": "drop", "500": "review"}
+    reply = records.filter(pl.col("source_key") == "200")["record_id"][0]
+    assert explain_record(workspace, reply)["rule"] == 'too_short → drop ([curate.kind_routes.reply] too_short = "drop")'

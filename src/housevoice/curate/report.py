@@ -103,9 +103,13 @@ def _table(headers: list[str], rows: list[list]) -> str:
 
 
 def _route_text(config, name: str) -> str:
-    """A flag's route, and where a kind routes it otherwise: `review (drop for transcript_turn)`."""
+    """A flag's route, and where kinds route it otherwise: `review (drop for transcript_turn, reply)`."""
     route = config.route_of(name)
-    other = [f"{table[name]} for {kind}" for kind, table in config.kind_routes.items() if table.get(name, route) != route]
+    kinds: dict[str, list[str]] = {}
+    for kind, table in config.kind_routes.items():
+        if table.get(name, route) != route:
+            kinds.setdefault(table[name], []).append(kind)
+    other = [f"{their} for {', '.join(names)}" for their, names in kinds.items()]
     return f"{route} ({'; '.join(other)})" if other else route
 
 
