@@ -86,7 +86,7 @@ def test_an_archive_folder_gives_threads_and_replies_and_nothing_private(tmp_pat
     # Messages, likes, deleted posts, media and the archive's own page are never read, only counted.
     assert summary.skipped["site files, not writing"] == 7
     assert not any("private" in d.text or "someone else's" in d.text or "deleted" in d.text for _, d in docs)
-    assert any("account archive" in note and "tweets.js" in note for note in summary.notes)
+    assert any("an X (Twitter) account archive" in note and "tweets.js" in note for note in summary.notes)
 
 
 def test_the_archive_as_downloaded_zip_keeps_record_ids(tmp_path):

@@ -95,7 +95,8 @@ class Site:
 
     def says(self, root: Path, files: int) -> str:
         """The note: which generator, what was read and how many files were not."""
-        what = f"a {self.generator.name} {self.generator.kind} ({self.marker})"
+        article = "an" if self.generator.name[0] in "AEIOUX" else "a"  # (an Eleventy site, an X archive)
+        what = f"{article} {self.generator.name} {self.generator.kind} ({self.marker})"
         if self.generator.files:
             return (
                 f"{root}: {what}: only its posts ({self.content}/{self.generator.files[0]}) read; "
