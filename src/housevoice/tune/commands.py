@@ -181,6 +181,29 @@ def dpo(
     console.print(result.version_id)
 
 
+def export(
+    workspace: WorkspaceArg,
+    out: Annotated[Path, typer.Argument(help="a new (or empty) folder for the model")],
+    version: Annotated[Optional[str], typer.Option("--version", help="the version to export (default: the promoted one)")] = None,
+) -> None:
+    """Write a version as a standalone model folder (adapters merged, tokenizer, a model card) to serve or share.
+
+    Example: housevoice export ws voice-model
+    """
+    check_versions(workspace, *([version] if version else []))
+    from housevoice.tune.export import export_version
+
+    with _spinner("merging and writing the model"):
+        result = export_version(workspace, out, version)
+    console.print(f"exported {result.version_id} ({' → '.join(result.chain)}) to {result.path}: "
+                  f"{result.parameters / 1e6:,.1f}M parameters, {result.size_mb:,.1f} MB, with README.md (model card) "
+                  "and housevoice.json (lineage, training data, scores, promotions)")
+    console.print(f"next: load it with transformers (AutoModelForCausalLM.from_pretrained('{result.path}')) "
+                  f"or serve it (vllm serve {result.path})")
+    console.print(str(result.path))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(model_app, name="model")
     app.add_typer(tune_app, name="tune")
+    app.command("export")(export)
