@@ -79,4 +79,7 @@ def _after_curation(ws: Workspace, ws_arg: str) -> str:
     newest = versions[-1]["version_id"]
     if not registry.eval_results(newest):
         return f"housevoice evaluate voice {ws_arg} --version {newest}  (the newest version has no scores yet)"
+    live = [v for v in registry.versions() if v["stage"] == "promoted"]
+    if live and live[-1]["version_id"] == newest:
+        return f"housevoice export {ws_arg} MODEL_FOLDER  ({newest}, the newest version, is promoted: take it out to serve it)"
     return f"housevoice dashboard {ws_arg}  (compare versions side by side, promote one)"

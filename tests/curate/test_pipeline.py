@@ -350,3 +350,10 @@ def test_status_walks_the_loop_after_curation(small_corpus):
     assert workspace_status(small_corpus).next_step.startswith(f"housevoice evaluate voice {small_corpus.root} --version {version}")
     registry.add_eval_results(version, "voice", [{"metric": "mean", "value": 0.5}])
     assert workspace_status(small_corpus).next_step.startswith("housevoice dashboard")
+    # Once the newest version is live, the step is to take it out; a newer candidate sends leads back to compare.
+    registry.record_promotion(version, "promote", "Dana", "best voice")
+    assert workspace_status(small_corpus).next_step.startswith(f"housevoice export {small_corpus.root} MODEL_FOLDER  ({version}")
+    newer = registry.create_version("dpo", base_model="tiny", parent=version)
+    registry.finish_version(newer, "models/y")
+    registry.add_eval_results(newer, "voice", [{"metric": "mean", "value": 0.6}])
+    assert workspace_status(small_corpus).next_step.startswith("housevoice dashboard")
