@@ -126,14 +126,28 @@ def test_broken_archive_tables_name_the_file_and_line(tmp_path):
     broken.write_text('window.YTD.tweets.part0 = [\n  {"tweet": {"id_str": "1", "full_text": "hi"}},\n  {oops}\n]', encoding="utf-8")
     with pytest.raises(SourceError, match=r"tweets\.js:3: not valid JSON"):
         read_source(broken)
-    no_id = tmp_path / "tweets-part1.js"
+    (tmp_path / "b").mkdir()
+    (tmp_path / "c").mkdir()
+    no_id = tmp_path / "b" / "tweets-part1.js"
     no_id.write_text(table("tweets", [{"tweet": {"full_text": "no id"}}]), encoding="utf-8")
     with pytest.raises(SourceError, match="entry 1 is not a post with an id"):
         read_source(no_id)
-    bad_date = tmp_path / "tweet-part2.js"
+    bad_date = tmp_path / "c" / "tweet-part2.js"
     bad_date.write_text(table("tweet", [post("5", "words", "yesterday")]), encoding="utf-8")
     with pytest.raises(SourceError, match="post 5: unreadable date 'yesterday'"):
         read_source(bad_date)
+
+
+def test_a_thread_split_over_two_post_files_is_one_record(tmp_path):
+    folder = archive(tmp_path / "big")
+    data = folder / "data"
+    data.joinpath("tweets.js").write_text(table("tweets", POSTS[:2]), encoding="utf-8")
+    data.joinpath("tweets-part1.js").write_text(table("tweets", POSTS[2:]).replace("part0", "part1"), encoding="utf-8")
+    summary, docs = read_source(folder)
+    by_key = {d.source_key: d for _, d in docs}
+    assert sorted(by_key) == ["100", "200", "500"] and by_key["100"].meta["thread_posts"] == 3
+    assert summary.skipped["post file read with tweets.js"] == 1
+    assert any("read with tweets-part1.js" in note for note in summary.notes)
 
 
 def test_other_tables_of_an_archive_are_not_taken_for_posts(tmp_path):

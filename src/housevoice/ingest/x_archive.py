@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from fnmatch import fnmatch
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,19 @@ def _table(text: str, prefix: re.Pattern, path: Path) -> list[Any]:
     if not isinstance(rows, list):
         raise SourceError(path, "the table is not a list of posts")
     return rows
+
+
+def _parts(path: Path) -> list[Path]:
+    """The archive's post files beside `path` (itself included), in their order: `tweets.js`, then part 1, 2 …"""
+    def order(file: Path) -> tuple[int, str]:
+        number = re.search(r"-part(\d+)\.js$", file.name.lower())
+        return (int(number.group(1)) if number else 0, file.name)
+
+    try:
+        siblings = [f for f in path.parent.iterdir() if f.is_file() and any(fnmatch(f.name.lower(), p) for p in FILE_NAMES)]
+    except OSError:
+        siblings = []
+    return sorted({path, *siblings}, key=order)
 
 
 def _account(folder: Path) -> dict[str, str]:
@@ -96,21 +110,30 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
     the thread's first post) or per reply to another account (kind `reply`); reposts and posts with no
     words are counted as skipped. Author: the account's display name (from `account.js` beside it)."""
     path = Path(path)
-    try:
-        rows = _table(path.read_text(encoding="utf-8-sig"), _PREFIX, path)
-    except UnicodeDecodeError as exc:
-        raise SourceError(path, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise SourceError(path, f"cannot read the file: {exc.strerror}") from None
+    parts = _parts(path)
+    if parts[0] != path:
+        # A large account's posts are split over several files, and a thread may cross them: the first reads all.
+        return ReadResult(documents=[], skipped={f"post file read with {parts[0].name}": 1})
+    entries: list[tuple[Path, int, Any]] = []
+    for part in parts:
+        try:
+            rows = _table(part.read_text(encoding="utf-8-sig"), _PREFIX, part)
+        except UnicodeDecodeError as exc:
+            raise SourceError(part, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+        except OSError as exc:
+            raise SourceError(part, f"cannot read the file: {exc.strerror}") from None
+        entries.extend((part, n, row) for n, row in enumerate(rows))
     account = _account(path.parent)
     handle = account.get("username", "")
     author = account.get("accountDisplayName") or (f"@{handle}" if handle else None)
     result = ReadResult(documents=[])
+    if len(parts) > 1:
+        result.notes.append(f"{path}: read with {', '.join(p.name for p in parts[1:])} (one account's posts, split over files)")
     posts: dict[str, dict[str, Any]] = {}
-    for n, row in enumerate(rows):
+    for part, n, row in entries:
         post = row.get("tweet", row) if isinstance(row, dict) else None
         if not isinstance(post, dict) or not str(post.get("id_str") or post.get("id") or "").strip():
-            raise SourceError(path, f"entry {n + 1} is not a post with an id")
+            raise SourceError(part, f"entry {n + 1} is not a post with an id")
         post_id = str(post.get("id_str") or post["id"]).strip()
         text = post.get("full_text") or post.get("text") or ""
         if post.get("retweeted_status") or text.startswith("RT @"):
