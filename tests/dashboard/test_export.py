@@ -71,3 +71,8 @@ def test_export_refuses_a_folder_in_use_and_a_version_that_does_not_write(cli, d
     empty.mkdir()
     cli("export", dashboard_ws, empty, "--version", built_workspace["first"], check=True)
     assert json.loads((empty / "housevoice.json").read_text())["version_id"] == built_workspace["first"]
+    # The base model registered for comparison exports as itself.
+    base = tmp_path / "base"
+    cli("export", dashboard_ws, base, "--version", built_workspace["base"], check=True)
+    facts = json.loads((base / "housevoice.json").read_text())
+    assert facts["kind"] == "base" and facts["lineage"][0] == built_workspace["base"] and (base / "config.json").is_file()
