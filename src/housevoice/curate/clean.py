@@ -712,12 +712,19 @@ def _without_links(text: pl.Expr, settings: CleanSettings, protect_code: bool = 
     # An address without its scheme counts after a line start, a space or "(" only (not in
     # "org/www.site.org", a repository's name, nor in "[www.site.org]", a link's own text).
     if settings.urls == "placeholder":
-        text = _replace_outside(text, bare, settings.placeholder, protect_code)
-        return _sub(text, rf"((?m:^)|[ \t(]){_WWW}", "${1}" + settings.placeholder.replace("$", "$$"), protect_code)
+        return _replace_outside(text, bare, settings.placeholder, protect_code)
     # An address in parentheses goes with them ("the spec (https://…) says"); other
     # parentheses stay as written, empty ones too ("call init() first").
     text = outside(text, rf"[ \t]?\([ \t]*(?:{bare}|{_WWW})[ \t]*\)")
-    return outside(outside(text, rf"[ \t]?(?:{bare})"), rf"(?m:^)[ \t]*{_WWW}|[ \t]{_WWW}")
+    return outside(text, rf"[ \t]?(?:{bare})")
+
+
+def _without_bare_www(text: pl.Expr, settings: CleanSettings, protect_code: bool = True) -> pl.Expr:
+    """Addresses without their scheme (`www.site.org`), after the links step: a step of its own, for the rows
+    that hold `www.` (its pattern cannot open with a literal, so a scan of every text is slow)."""
+    if settings.urls == "placeholder":
+        return _sub(text, rf"((?m:^)|[ \t(]){_WWW}", "${1}" + settings.placeholder.replace("$", "$$"), protect_code)
+    return _outside(text, rf"(?m:^)[ \t]*{_WWW}|[ \t]{_WWW}", None, protect_code)
 
 
 # A line that starts a block of its own (list item, heading, quote, table row, tag, fence, link
@@ -779,12 +786,13 @@ def _single_spaces(text: pl.Expr) -> pl.Expr:
     )
 
 
-def _tidy_whitespace(text: pl.Expr) -> pl.Expr:
-    return (
-        text.str.replace_all(r"(?m)[ \t]+$", "")
-        .str.replace_all(r"\n{3,}", "\n\n")
-        .str.strip_chars()
-    )
+def _tidy_whitespace(texts: pl.Series) -> pl.Series:
+    """No spaces at a line's end, at most one blank line in a row, none around the text."""
+    # (Spaces at a line's end are found by two literal scans: the pattern itself reads every text slowly.)
+    ends = (texts.str.contains(" \n", literal=True) | texts.str.contains("\t\n", literal=True)).fill_null(False).arg_true()
+    if len(ends):
+        texts = texts.scatter(ends, texts.gather(ends).str.replace_all(r"(?m)[ \t]+$", ""))
+    return texts.str.replace_all(r"\n{3,}", "\n\n").str.strip_chars()
 
 
 # Characters that NFC may change or combine with what precedes them: marks, and the
@@ -993,6 +1001,8 @@ def _clean(
         defined = texts.str.contains(r"(?m)^[ \t]{0,3}\[[^\]\^\n][^\]\n]*\]:[ \t]*\S").fill_null(False)
         steps.append((defined, lambda t, guard: t, shortcut_references))
         steps.append((links, lambda t, guard: _without_links(t, settings, guard), None))
+        www = texts.str.contains("www.", literal=True).fill_null(False) | inline
+        steps.append((www, lambda t, guard: _without_bare_www(t, settings, guard), None))
     # (An HTML document's text nodes meeting at a tag leave spaces too: "inserted </ins> text".)
     touched = (inline if keep_links else links) | is_html
     if settings.unescape_markdown:
@@ -1024,7 +1034,7 @@ def _clean(
         # Markdown only: the lines of an HTML document's text are its own line breaks (<br>).
         markdown = (~is_html if own_lines is None else ~is_html & ~own_lines).arg_true()
         texts = texts.scatter(markdown, unwrap_paragraphs(texts.gather(markdown)))
-    return pl.select(_tidy_whitespace(pl.lit(texts))).to_series().alias("clean_text"), keys
+    return _tidy_whitespace(texts).alias("clean_text"), keys
 
 
 def clean_text(text: str, settings: CleanSettings | None = None) -> str:
