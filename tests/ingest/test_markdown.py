@@ -492,3 +492,19 @@ def test_published_true_is_a_status_not_an_unreadable_date(tmp_path):
     result = read(write(tmp_path, "p.md", "---\ntitle: P\npublished: true\n---\nWords.\n"))
     assert result.documents[0].status == "publish" and result.documents[0].published_at is None
     assert not result.notes
+
+
+def test_a_hugo_sites_authors_are_named_by_its_author_pages_and_data_files(tmp_path):
+    site = tmp_path / "hugo"
+    write_all(site, {
+        "hugo.toml": 'baseURL = "https://example.org"\n',
+        "content/authors/jane-doe/_index.md": "---\ntitle: Jane Doe\nrole: Editor\n---\nJane edits the blog.\n",
+        "content/authors/kim/_index.md": "---\nname:\n  given: Kim\n  family: Park\n---\nKim writes about tools.\n",
+        "data/authors/bo.yaml": "name: Bo Chen\n",
+        "content/post/spring/index.md": "---\ntitle: Spring\nauthors: [jane-doe, bo]\n---\nThe beds are ready.\n",
+        "content/post/tools.md": "---\ntitle: Tools\nauthors: [kim, someone-else]\n---\nWe use boring tools.\n",
+    })
+    _, pairs = read_source(site)
+    by_key = {doc.source_key: doc for _, doc in pairs}
+    assert by_key["content/post/spring/index.md"].author == "Jane Doe & Bo Chen"
+    assert by_key["content/post/tools.md"].author == "Kim Park & someone-else"  # a key no page names stays as written

@@ -156,16 +156,52 @@ AUTHOR_FILES = ("authors.yml", "authors.yaml", "authors.json", "_data/authors.ym
 _AUTHOR_FILE_LEVELS = 4
 
 
+# Hugo keeps one file or page per author: data/authors/<key>.yaml, or the taxonomy's pages
+# content/authors/<key>/_index.md (whose title or name is the author's name).
+AUTHOR_FOLDERS = ("authors", "data/authors", "content/authors")
+
+
 def author_index(folder: Path) -> dict[str, str]:
-    """Author key -> name, from the nearest authors file in the folder or the folders above it ({} when none)."""
-    for level, here in enumerate([folder, *folder.parents]):
-        if level >= _AUTHOR_FILE_LEVELS:
-            break
+    """Author key -> name, from the authors files (or Hugo's authors folders) in the folder and the folders
+    above it, the nearest first where two name one key ({} when none)."""
+    names: dict[str, str] = {}
+    for here in [folder, *folder.parents][:_AUTHOR_FILE_LEVELS]:
         for name in AUTHOR_FILES:
             candidate = here / name
             if candidate.is_file():
-                return _read_author_file(candidate, candidate.stat().st_mtime_ns)
-    return {}
+                names = {**_read_author_file(candidate, candidate.stat().st_mtime_ns), **names}
+        for name in AUTHOR_FOLDERS:
+            candidate = here / name
+            if candidate.is_dir():
+                names = {**_read_author_folder(candidate, candidate.stat().st_mtime_ns), **names}
+    return names
+
+
+@functools.lru_cache(maxsize=16)
+def _read_author_folder(folder: Path, _mtime: int) -> dict[str, str]:
+    """Hugo's authors: `<key>.yaml|toml|json` data files, or `<key>/_index.md` pages with front matter."""
+    names = {}
+    for entry in sorted(folder.iterdir()):
+        fields: Any = None
+        try:
+            if entry.is_dir() and (entry / "_index.md").is_file():
+                page = entry / "_index.md"
+                fields = split_front_matter(page.read_text(encoding="utf-8"), page).fields
+            elif entry.suffix in (".yaml", ".yml"):
+                fields = yaml.safe_load(entry.read_text(encoding="utf-8"))
+            elif entry.suffix == ".toml":
+                fields = tomllib.loads(entry.read_text(encoding="utf-8"))
+            elif entry.suffix == ".json":
+                fields = json.loads(entry.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError, SourceError):
+            continue  # an unreadable author names nobody
+        if isinstance(fields, dict):
+            name = fields.get("name") or fields.get("title") or fields.get("display_name")
+            if isinstance(name, dict):  # (Hugo Blox: name: {given: …, family: …, display: …})
+                name = name.get("display") or " ".join(str(name[k]) for k in ("given", "family") if name.get(k))
+            if name:
+                names[entry.stem if entry.is_file() else entry.name] = str(name).strip()
+    return names
 
 
 @functools.lru_cache(maxsize=16)
