@@ -157,8 +157,8 @@ _AUTHOR_FILE_LEVELS = 4
 
 
 # Hugo keeps one file or page per author: data/authors/<key>.yaml, or the taxonomy's pages
-# content/authors/<key>/_index.md (whose title or name is the author's name).
-AUTHOR_FOLDERS = ("authors", "data/authors", "content/authors")
+# content/authors/<key>/_index.md (whose title or name is the author's name; found from the content folder).
+AUTHOR_FOLDERS = ("authors", "data/authors")
 
 
 def author_index(folder: Path) -> dict[str, str]:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
 
+from housevoice.ingest.x_archive import FILE_NAMES as X_POST_FILES
+
 
 @dataclass(frozen=True)
 class Generator:
@@ -52,7 +54,7 @@ GENERATORS = (
     # An X (Twitter) archive: its posts are data/tweets.js; the same folder holds the account's direct
     # messages, likes and followers, which are never read.
     Generator("X (Twitter)", ("data/manifest.js", "Your archive.html"), "data", (), needs_content=True, kind="account archive",
-              files=("tweets.js", "tweet.js", "tweets-part*.js", "tweet-part*.js")),
+              files=X_POST_FILES),
 )
 # Files at a site's root that are about its repository, not its writing.
 REPOSITORY_FILES = ("readme", "license", "licence", "changelog", "contributing", "code_of_conduct", "security", "authors")

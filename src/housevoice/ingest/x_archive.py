@@ -97,11 +97,10 @@ def _words(post: dict[str, Any]) -> str:
     for short in media - {None}:
         text = text.replace(short, "")
     shown = post.get("display_text_range")
-    start = int(shown[0]) if isinstance(shown, list) and shown else 0
-    if start:
-        # (The range counts characters of the text as stored, before the links above changed its length:
-        # what it leaves out at the start are the @names, which no link replacement touches.)
-        text = re.sub(r"^(?:\s*@\w+)+\s*", "", text) if text.lstrip().startswith("@") else text
+    if isinstance(shown, list) and shown and int(shown[0]) > 0:
+        # What the display range leaves out at the start are the @names (its numbers count the text before
+        # the links above changed its length).
+        text = re.sub(r"^(?:\s*@\w+)+\s*", "", text)
     return html.unescape(text).strip()
 
 
