@@ -150,6 +150,46 @@ def test_a_thread_split_over_two_post_files_is_one_record(tmp_path):
     assert any("read with tweets-part1.js" in note for note in summary.notes)
 
 
+LONG = (
+    "We moved every build to one shared cache last spring, and the numbers surprised us. Cold builds fell from "
+    "forty minutes to nine; warm ones to under two. What mattered most was not the cache itself but writing down "
+    "which steps may share it, and why. Here is what we wrote down, rule by rule, so you can copy it: "
+    "https://t.co/rules and the three mistakes we made first."
+)
+
+
+def note(when: str, text: str, urls=()) -> dict:
+    return {"noteTweet": {"noteTweetId": "77" + when[-6:-5], "createdAt": when, "updatedAt": when, "lifecycle": {},
+                          "core": {"text": text, "styletags": [], "mentions": [], "hashtags": [], "cashtags": [],
+                                   "urls": [{"shortUrl": s, "expandedUrl": e, "displayUrl": e} for s, e in urls]}}}
+
+
+def test_long_posts_are_read_whole_from_their_notes(tmp_path):
+    cut = LONG[:275] + "…"
+    posts = [
+        post("600", cut, "Mon Jun 03 14:05:09 +0000 2024"),
+        post("700", "A short post written the same second as another note.", "Tue Jun 04 08:00:00 +0000 2024"),
+    ]
+    folder = archive(tmp_path / "long", posts)
+    data = folder / "data"
+    data.joinpath("note-tweet.js").write_text(table("note_tweet", [
+        note("2024-06-03T14:05:09.000Z", "Someone else's words entirely, written that second."),
+        note("2024-06-03T14:05:09.000Z", LONG, urls=[("https://t.co/rules", "https://acme.example/cache-rules")]),
+        note("2024-06-04T08:00:00.000Z", "An unrelated long note that this post does not open."),
+    ]), encoding="utf-8")
+    data.joinpath("deleted-note-tweet.js").write_text(table("deleted_note_tweet", [note("2024-06-05T08:00:00.000Z", "gone")]), encoding="utf-8")
+    summary, docs = read_source(folder)
+    by_key = {d.source_key: d for _, d in docs}
+    assert by_key["600"].text == LONG.replace("https://t.co/rules", "https://acme.example/cache-rules")
+    assert by_key["700"].text == "A short post written the same second as another note."
+    assert any("1 long post(s) read whole from note-tweet.js" in n for n in summary.notes)
+    # A damaged notes table leaves the posts as the posts file has them.
+    data.joinpath("note-tweet.js").write_text("window.YTD.note_tweet.part0 = [{", encoding="utf-8")
+    summary, docs = read_source(folder)
+    assert {d.source_key: d for _, d in docs}["600"].text == cut
+    assert any("note-tweet.js: not read" in n and "cut-short" in n for n in summary.notes)
+
+
 def test_other_tables_of_an_archive_are_not_taken_for_posts(tmp_path):
     assert not x_archive.sniff(Path("direct-messages.js"), table("direct_messages", []).encode())
     assert not x_archive.sniff(Path("tweet-headers.js"), table("tweet_headers", []).encode())

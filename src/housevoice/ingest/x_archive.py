@@ -3,8 +3,10 @@ account's own posts as one text, a reply to someone else as one, reposts of othe
 
 The archive (Settings → Your account → Download an archive of your data) keeps each table as a
 script, `window.YTD.tweets.part0 = [ … ]`; a large account's posts are split over `tweets-part1.js` …
-Beside them the archive holds the account's direct messages, likes and followers: only the post
-files are ever read (see `sites`).
+A post longer than 280 characters is cut short there; its whole text is in `note-tweet.js`, matched
+to the post by the second it was written and its opening words. Beside them the archive holds the
+account's direct messages, likes and followers: only the post files (with `account.js` and
+`note-tweet.js`) are ever read (see `sites`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ SUFFIXES = (".js",)
 FILE_NAMES = ("tweets.js", "tweet.js", "tweets-part*.js", "tweet-part*.js")
 _PREFIX = re.compile(r"^\s*window\.YTD\.tweets?\.part\d+\s*=\s*")
 _ACCOUNT_PREFIX = re.compile(r"^\s*window\.YTD\.account\.part\d+\s*=\s*")
+_NOTE_PREFIX = re.compile(r"^\s*window\.YTD\.note_tweet\.part\d+\s*=\s*")
+# A post's words for matching it to its long form: no addresses, no ellipsis the post was cut with.
+_NOT_A_WORD = re.compile(r"https?://\S+|[^\w\s]")
 REPOST = "repost of another account's words"
 NO_TEXT = "post with no words (media or links only)"
 
@@ -75,6 +80,50 @@ def _account(folder: Path) -> dict[str, str]:
     return {k: str(account.get(k) or "").strip() for k in ("username", "accountDisplayName", "accountId")}
 
 
+def _notes(folder: Path) -> tuple[dict[datetime, list[dict[str, Any]]], str | None]:
+    """The account's long posts (`note-tweet.js` beside the posts), by the second they were written:
+    a post over 280 characters is kept in the posts file cut short, its whole text only here.
+    With a note of why, when the file is there but cannot be read."""
+    path = folder / "note-tweet.js"
+    notes: dict[datetime, list[dict[str, Any]]] = {}
+    if not path.is_file():
+        return notes, None
+    try:
+        rows = _table(path.read_text(encoding="utf-8-sig"), _NOTE_PREFIX, path)
+    except (OSError, UnicodeDecodeError, SourceError) as exc:
+        return notes, f"{path}: not read ({exc}); long posts keep the cut-short text of the posts file"
+    for row in rows:
+        note = row.get("noteTweet", row) if isinstance(row, dict) else None
+        core = note.get("core") if isinstance(note, dict) else None
+        if not isinstance(core, dict) or not isinstance(core.get("text"), str):
+            continue
+        try:
+            when = datetime.fromisoformat(str(note.get("createdAt")))
+        except ValueError:
+            continue
+        when = when.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0) if when.tzinfo else when.replace(microsecond=0)
+        notes.setdefault(when, []).append(core)
+    return notes, None
+
+
+def _first_words(text: str, n: int = 6) -> list[str]:
+    return _NOT_A_WORD.sub(" ", html.unescape(text)).lower().split()[:n]
+
+
+def _long_form(post: dict[str, Any], notes: dict[datetime, list[dict[str, Any]]], path: Path) -> dict[str, Any] | None:
+    """The note holding the post's whole text: written the same second, opening with the post's words."""
+    when = _created(post, path)
+    if when is None or when not in notes:
+        return None
+    words = _first_words(post.get("full_text") or post.get("text") or "")
+    # (The post may be cut inside a word: its last word need only open the note's.)
+    for core in notes[when]:
+        theirs = _first_words(core["text"], len(words))
+        if words and len(theirs) == len(words) and theirs[:-1] == words[:-1] and theirs[-1].startswith(words[-1]):
+            return core
+    return None
+
+
 def _created(post: dict[str, Any], path: Path) -> datetime | None:
     value = post.get("created_at")
     if not value:
@@ -85,15 +134,20 @@ def _created(post: dict[str, Any], path: Path) -> datetime | None:
         raise SourceError(path, f"post {post.get('id_str')}: unreadable date {value!r}") from None
 
 
-def _words(post: dict[str, Any]) -> str:
-    """The post's own words: without the @names a reply opens with (outside its display range), short
-    links given as the addresses they stand for, attached media's links left out, entities unescaped."""
+def _words(post: dict[str, Any], note: dict[str, Any] | None = None) -> str:
+    """The post's own words (its long form's, when `note` holds it): without the @names a reply opens with
+    (outside its display range), short links given as the addresses they stand for, attached media's links
+    left out, entities unescaped."""
     text = post.get("full_text") or post.get("text") or ""
     entities = post.get("entities") or {}
     media = {m.get("url") for m in (entities.get("media") or []) + ((post.get("extended_entities") or {}).get("media") or [])}
-    for link in entities.get("urls") or []:
-        if link.get("url"):
-            text = text.replace(link["url"], link.get("expanded_url") or link["url"])
+    links = [(link.get("url"), link.get("expanded_url")) for link in entities.get("urls") or []]
+    if note is not None:
+        text = note["text"]
+        links += [(link.get("shortUrl"), link.get("expandedUrl")) for link in note.get("urls") or [] if isinstance(link, dict)]
+    for short, expanded in links:
+        if short:
+            text = text.replace(short, expanded or short)
     for short in media - {None}:
         text = text.replace(short, "")
     shown = post.get("display_text_range")
@@ -123,6 +177,7 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
             raise SourceError(part, f"cannot read the file: {exc.strerror}") from None
         entries.extend((part, n, row) for n, row in enumerate(rows))
     account = _account(path.parent)
+    notes, unread = _notes(path.parent)
     handle = account.get("username", "")
     author = account.get("accountDisplayName") or (f"@{handle}" if handle else None)
     result = ReadResult(documents=[])
@@ -154,11 +209,14 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
         return pid
 
     threads: dict[str, list[str]] = {}
+    whole = 0
     for pid in sorted(posts, key=lambda p: (len(p), p)):  # ids grow with time
         threads.setdefault(root(pid), []).append(pid)
     for first, members in threads.items():
         head = posts[first]
-        words = [w for w in (_words(posts[pid]) for pid in members) if w]
+        long_forms = {pid: _long_form(posts[pid], notes, path) for pid in members} if notes else {}
+        whole += sum(1 for core in long_forms.values() if core is not None)
+        words = [w for w in (_words(posts[pid], long_forms.get(pid)) for pid in members) if w]
         if not words:
             result.skipped[NO_TEXT] = result.skipped.get(NO_TEXT, 0) + 1
             continue
@@ -181,6 +239,10 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
                 meta={k: v for k, v in meta.items() if v is not None},
             )
         )
+    if unread:
+        result.notes.append(unread)
+    if whole:
+        result.notes.append(f"{path}: {whole} long post(s) read whole from note-tweet.js (the posts file holds them cut short)")
     if not result.documents and not result.skipped:
         raise SourceError(path, "the file holds no posts")
     return result
