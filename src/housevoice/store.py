@@ -73,6 +73,11 @@ class Workspace:
         return self.root / "reports"
 
     @property
+    def cache_dir(self) -> Path:
+        """What a later run may reuse (the clean text of unchanged records); safe to delete."""
+        return self.root / "cache"
+
+    @property
     def models_dir(self) -> Path:
         return self.root / "models"
 

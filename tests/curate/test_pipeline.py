@@ -77,6 +77,46 @@ def test_curate_flags_with_reasons_and_routes_by_config(small_corpus):
     assert "not_prose" not in names["empty"]  # empty text is too_short, not "mostly code"
 
 
+def test_a_second_curation_takes_unchanged_texts_from_the_clean_cache(tmp_path, small_corpus):
+    curate(small_corpus)
+    first = small_corpus.read_table("curated").sort("record_id")
+    cache_dir = small_corpus.root / "cache"
+    [cache_file] = cache_dir.glob("clean-*.parquet")
+    again = curate(small_corpus)
+    assert any("10 of 10 records unchanged since the last curation" in note for note in again.notes)
+    assert small_corpus.read_table("curated").sort("record_id").equals(first)
+
+    # A record edited at its source is cleaned again; the others come from the cache.
+    source = tmp_path / "posts.jsonl"
+    rows = [json.loads(line) for line in source.read_text().splitlines()]
+    for row in rows:
+        if row["id"] == "links":
+            row["text"] = row["text"].replace("now.", "today, at <a href='https://example.net/c'>our site</a>.")
+    _jsonl(source, rows)
+    ingest_sources(small_corpus, [source])
+    edited = curate(small_corpus)
+    assert any("9 of 10 records unchanged" in note for note in edited.notes)
+    assert "today, at our site." in _curated(small_corpus)["links"]["clean_text"]
+
+    # Other cleaner settings make every cached text stale: all are cleaned again, the old file goes.
+    config = small_corpus.root / "housevoice.toml"
+    config.write_text(config.read_text().replace('# urls = "link_text"', 'urls = "placeholder"', 1))
+    ws = type(small_corpus).open(small_corpus.root)
+    placeholder = curate(ws)
+    assert not any("unchanged since the last curation" in note for note in placeholder.notes)
+    assert "<URL>" in _curated(ws)["links"]["clean_text"]
+    assert not cache_file.exists() and len(list(cache_dir.glob("clean-*.parquet"))) == 1
+
+    # A damaged cache is a note and a slower run, never a failure or a different result.
+    [current] = cache_dir.glob("clean-*.parquet")
+    current.write_bytes(b"PAR1 not really")
+    before = ws.read_table("curated").sort("record_id")
+    damaged = curate(ws)
+    assert any("not read" in note and "cleaned again" in note for note in damaged.notes)
+    assert ws.read_table("curated").sort("record_id").equals(before)
+    assert any("10 of 10 records unchanged" in note for note in curate(ws).notes)  # rewritten whole
+
+
 def test_routes_follow_the_config(small_corpus):
     config = small_corpus.root / "housevoice.toml"
     config.write_text(config.read_text().replace('exact_duplicate = "drop"', 'exact_duplicate = "review"'))

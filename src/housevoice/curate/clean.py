@@ -17,6 +17,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from housevoice.curate.base import FlaggerSettings
 from housevoice.curate.boilerplate import remove_boilerplate, remove_mailing_footers
+from housevoice.curate.clean_cache import CleanCache
 from housevoice.curate.code_masks import in_slices, lines_with_code, outside_code, python_per_row, rewrite_outside_code, where, where_found
 from housevoice.curate.markup import CODE, HTML_TAG, URL
 
@@ -871,7 +872,11 @@ def _leave_interrupts_to_the_parent() -> None:
 
 
 def clean_frame(
-    frame: pl.DataFrame, settings: CleanSettings | None = None, workers: int | None = None, processes: int = 0
+    frame: pl.DataFrame,
+    settings: CleanSettings | None = None,
+    workers: int | None = None,
+    processes: int = 0,
+    cache: CleanCache | None = None,
 ) -> pl.DataFrame:
     """`frame` (with a `text` column) plus `clean_text`, after the configured cleaners, `text_key`
     (the duplicate finder's exact key, taken from the NFC text the cleaners make on the way),
@@ -885,6 +890,8 @@ def clean_frame(
     `MAX_DOCUMENT_PROCESSES`), when there are `PROCESS_MIN_DOCUMENTS` of them. They are started the
     "spawn" way, which imports the program's main module again: a script that asks for them must
     guard its work with `if __name__ == "__main__":`.
+    `cache` (see `clean_cache`): texts cleaned at an earlier run are taken from it, and it is
+    rewritten with this run's texts.
     """
     settings = settings or CleanSettings()
     texts = frame["text"]
@@ -896,13 +903,19 @@ def clean_frame(
         else pl.Series([False] * frame.height, dtype=pl.Boolean)
     )
     pieces = pl.DataFrame({"text": texts, "own_lines": own_lines})
-    pool = _document_processes(texts, processes) if settings.html_to_text else None
-    try:
-        done = in_slices(pieces, CLEAN_CHUNK, lambda part: _clean(part["text"], settings, part["own_lines"], pool), workers)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-    cleaned, keys = pl.concat([c for c, _ in done]), pl.concat([k for _, k in done])
+    if cache is None:
+        cleaned, keys = _clean_pieces(pieces, settings, workers, processes)
+    else:
+        row_keys = cache.keys(texts, own_lines)
+        known = row_keys.join(cache.load(), on=["k1", "k2"], how="left", maintain_order="left")
+        todo = known["clean"].is_null().arg_true()
+        cache.hits = frame.height - len(todo)
+        cleaned, keys = known["clean"], known["text_key"]
+        if len(todo):
+            fresh, fresh_keys = _clean_pieces(pieces.select(pl.all().gather(todo)), settings, workers, processes)
+            cleaned, keys = cleaned.scatter(todo, fresh), keys.scatter(todo, fresh_keys)
+        cache.save(row_keys.with_columns(clean=cleaned, text_key=keys))
+    cleaned, keys = cleaned.alias("clean_text"), keys.alias("text_key")
     said = pl.Series("boilerplate", [None] * frame.height, dtype=pl.String)
     kinds = frame["kind"].cast(pl.String) if "kind" in frame.columns else pl.Series([None] * frame.height, dtype=pl.String)
     eligible = ~kinds.is_in(settings.boilerplate_skip_kinds).fill_null(False)
@@ -928,6 +941,17 @@ def clean_frame(
         in_slices(cleaned, CLEAN_CHUNK, lambda part: text_key(part.str.replace_all(_MARKS_AND_QUOTES, ""), normalized=True), workers)
     ).alias("content_key")
     return frame.with_columns(cleaned.alias("clean_text"), keys, content, said)
+
+
+def _clean_pieces(pieces: pl.DataFrame, settings: CleanSettings, workers: int | None, processes: int) -> tuple[pl.Series, pl.Series]:
+    """(clean_text, text_key) of the pieces' texts (`text`, `own_lines`), in slices side by side."""
+    pool = _document_processes(pieces["text"], processes) if settings.html_to_text else None
+    try:
+        done = in_slices(pieces, CLEAN_CHUNK, lambda part: _clean(part["text"], settings, part["own_lines"], pool), workers)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return pl.concat([c for c, _ in done]), pl.concat([k for _, k in done])
 
 
 def clean_texts(texts: pl.Series, settings: CleanSettings) -> pl.Series:

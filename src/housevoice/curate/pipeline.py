@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -263,15 +264,21 @@ def curate_frame(
     progress: Callable[[str], None] | None = None,
     workers: int | None = None,
     processes: int = 0,
+    cache_dir: Path | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, list[StepTiming], list[str]]:
     """Clean the records, count tokens and run the flaggers, side by side where they can be.
 
     Flaggers that read only the records run while the text is cleaned; the others start once it
     is, beside the token count (those reading `n_tokens` wait for it). Returns (frame with
     clean_text and n_tokens, flag rows in config order, extra columns, timings, notes); the timings
-    start with "clean" and "tokens" and overlap. `processes`: see `clean_frame`.
+    start with "clean" and "tokens" and overlap. `processes`: see `clean_frame`. `cache_dir`: where
+    the clean texts of this run are kept for the next (see `clean_cache`); none by default.
     """
     from housevoice.curate.clean import clean_frame
+    from housevoice.curate.clean_cache import CleanCache, fingerprint
+
+    settings = clean_settings(config)
+    cache = CleanCache(cache_dir, fingerprint(settings.model_dump_json())) if cache_dir is not None else None
 
     def count() -> tuple[list[int], str, StepTiming]:
         begin = time.perf_counter()
@@ -291,7 +298,7 @@ def curate_frame(
         if progress:
             progress("cleaning text")
         start = time.perf_counter()
-        frame = clean_frame(records, clean_settings(config), workers, processes)
+        frame = clean_frame(records, settings, workers, processes, cache)
         cleaned = StepTiming("clean", time.perf_counter() - start, 0)
         # Submitted before any flagger that waits on it, so a worker holds it first.
         tokens = pool.submit(count)
@@ -302,7 +309,15 @@ def curate_frame(
         counts, note, counted = tokens.result()
     flags, columns, timings = _gather(frame, done)
     frame = frame.with_columns(pl.Series("n_tokens", counts, dtype=pl.Int64))
-    return frame, flags, columns, [cleaned, counted, *timings], [note] if note else []
+    notes = [note] if note else []
+    if cache is not None:
+        notes += cache.notes
+        if cache.hits:
+            notes.append(
+                f"clean text: {cache.hits:,} of {frame.height:,} records unchanged since the last curation, taken from "
+                f"{cache.path.parent}/ (delete the folder to clean every text again)"
+            )
+    return frame, flags, columns, [cleaned, counted, *timings], notes
 
 
 def route_records(
@@ -378,7 +393,9 @@ def curate(
         if hasattr(flagger, "attach_workspace"):
             flagger.attach_workspace(ws)  # flaggers that learn from earlier decisions
     tokenizer = ws.config.curate.flagger_settings("length").get("tokenizer") if "length" in ws.config.curate.flaggers else None
-    frame, flags, columns, timings, notes = curate_frame(records, ws.config, flaggers, tokenizer, progress, processes=processes)
+    frame, flags, columns, timings, notes = curate_frame(
+        records, ws.config, flaggers, tokenizer, progress, processes=processes, cache_dir=ws.cache_dir
+    )
     kinds = frame["kind"] if "kind" in frame.columns else None
     routes = route_records(frame["record_id"], flags, ws.config.curate, kinds)
     flag_lists = (
