@@ -23,7 +23,7 @@ from housevoice.store import Workspace
 
 # Sniffed in this order; the first whose sniff() says yes reads the file.
 READER_MODULES = (
-    "docx", "odt", "pdf", "epub", "wordpress", "feed", "ghost", "email_messages", "webvtt", "srt", "plain_transcript", "x_archive", "jsonl", "csvfile",
+    "docx", "odt", "rtf", "pdf", "epub", "wordpress", "feed", "ghost", "email_messages", "webvtt", "srt", "plain_transcript", "x_archive", "jsonl", "csvfile",
     "htmlfile", "markdown",
 )
 # Readers of one kind share a source prefix (`transcript:ep07.vtt`).
