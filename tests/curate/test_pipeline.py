@@ -82,7 +82,9 @@ def test_a_second_curation_takes_unchanged_texts_from_the_clean_cache(tmp_path, 
     first = small_corpus.read_table("curated").sort("record_id")
     cache_dir = small_corpus.root / "cache"
     [cache_file] = cache_dir.glob("clean-*.parquet")
+    written = cache_file.stat().st_mtime_ns
     again = curate(small_corpus)
+    assert cache_file.stat().st_mtime_ns == written  # nothing new: the cache is not written again
     assert any("10 of 10 records unchanged since the last curation" in note for note in again.notes)
     assert small_corpus.read_table("curated").sort("record_id").equals(first)
 

@@ -907,14 +907,17 @@ def clean_frame(
         cleaned, keys = _clean_pieces(pieces, settings, workers, processes)
     else:
         row_keys = cache.keys(texts, own_lines)
-        known = row_keys.join(cache.load(), on=["k1", "k2"], how="left", maintain_order="left")
+        cached = cache.load()
+        known = row_keys.join(cached, on=["k1", "k2"], how="left", maintain_order="left")
         todo = known["clean"].is_null().arg_true()
         cache.hits = frame.height - len(todo)
         cleaned, keys = known["clean"], known["text_key"]
         if len(todo):
             fresh, fresh_keys = _clean_pieces(pieces.select(pl.all().gather(todo)), settings, workers, processes)
             cleaned, keys = cleaned.scatter(todo, fresh), keys.scatter(todo, fresh_keys)
-        cache.save(row_keys.with_columns(clean=cleaned, text_key=keys))
+        # Rewritten when texts were cleaned or the cache holds texts no longer in the corpus.
+        if len(todo) or cached.height != row_keys.n_unique():
+            cache.save(row_keys.with_columns(clean=cleaned, text_key=keys))
     cleaned, keys = cleaned.alias("clean_text"), keys.alias("text_key")
     said = pl.Series("boilerplate", [None] * frame.height, dtype=pl.String)
     kinds = frame["kind"].cast(pl.String) if "kind" in frame.columns else pl.Series([None] * frame.height, dtype=pl.String)
