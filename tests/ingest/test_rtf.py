@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
@@ -59,11 +60,10 @@ def test_an_rtf_transcript_is_read_as_turns_and_broken_ones_name_the_file(tmp_pa
     blank = tmp_path / "blank.rtf"
     blank.write_text(r"{\rtf1\ansi{\fonttbl{\f0 Arial;}}\pard\par}", encoding="ascii")
     assert read_source(blank)[0].skipped == {"no text": 1}
-    cut = tmp_path / "cut.rtf"
-    cut.write_text(r"{\rtf1\ansi{\fonttbl{\f0 Arial;}}\pard Half a sentence and }}", encoding="ascii")
-    with pytest.raises(SourceError, match=r"cut\.rtf: not a Rich Text document that can be read"):
-        read_source(cut)
-    junk = tmp_path / "junk.rtf"
-    junk.write_bytes(b"{\\rtf1 \x00\x01\x02 binary")
-    with pytest.raises(SourceError, match=r"junk\.rtf: not a Rich Text document: it holds binary data"):
-        read_source(junk)
+    for name, content, message in [
+        ("cut.rtf", rb"{\rtf1\ansi{\fonttbl{\f0 Arial;}}\pard Half a sentence and }}", "not a Rich Text document that can be read"),
+        ("junk.rtf", b"{\\rtf1 \x00\x01\x02 binary", "not a Rich Text document: it holds binary data"),
+    ]:
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(SourceError, match=re.escape(f"{name}: {message}")):
+            read_source(tmp_path / name)

@@ -5,7 +5,7 @@ Cleaning is most of what curation costs, and most of a corpus is the same text a
 settings and the same cleaner code, is taken from here. The cache is a file of the workspace's
 `cache/` folder (`clean-<fingerprint>.parquet`, one row per text: two 64-bit hashes of the text,
 its clean text and exact-duplicate key); it may be deleted at any time. A change to the cleaners'
-settings, to their code or to polars gives another fingerprint, and the old file goes at the next
+settings, to their code, to polars, selectolax or Python gives another fingerprint, and the old file goes at the next
 write. What runs over the whole corpus (boilerplate lines, mailing footers) is not cached.
 """
 
@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import importlib.metadata
 import os
+import platform
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ def fingerprint(settings_json: str) -> str:
     here = Path(__file__).parent
     for name in _CLEANER_MODULES:
         digest.update((here / name).read_bytes())
+    digest.update(platform.python_version().encode())  # (html.unescape's entities, re's behaviour)
     for package in ("polars", "selectolax"):
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             digest.update(f"{package}={importlib.metadata.version(package)}".encode())
