@@ -161,6 +161,7 @@ def curate(
     stale_before: Annotated[Optional[str], typer.Option(help="records published before this date (YYYY-MM-DD) are stale")] = None,
     target_author: Annotated[Optional[str], typer.Option(help="records not written by this author get `off_author`")] = None,
     explain: Annotated[Optional[str], typer.Option(help="print every flag of one record (record_id or source key), the rule that routed it and the start of its clean text")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="clean every text again and keep no clean cache (the workspace's cache/ is emptied of it)")] = False,
 ) -> None:
     """Flag what would poison a voice model, clean the text, route each record to keep / review / drop.
 
@@ -198,7 +199,7 @@ def curate(
         summary = run_curate(
             workspace, stale_before=stale_before, target_author=target_author,
             progress=lambda step: bar.update(task, description=f"curating: {step}"),
-            processes=len(os.sched_getaffinity(0)),
+            processes=len(os.sched_getaffinity(0)), use_cache=not no_cache,
         )
     console.print(f"curated {summary.records} records in {summary.seconds:.1f} s")
     table = Table(show_edge=False)

@@ -118,6 +118,11 @@ def test_a_second_curation_takes_unchanged_texts_from_the_clean_cache(tmp_path, 
     assert ws.read_table("curated").sort("record_id").equals(before)
     assert any("10 of 10 records unchanged" in note for note in curate(ws).notes)  # rewritten whole
 
+    # Without the cache every text is cleaned, to the same result, and no cache is kept.
+    uncached = curate(ws, use_cache=False)
+    assert not any("unchanged since the last curation" in note for note in uncached.notes)
+    assert ws.read_table("curated").sort("record_id").equals(before) and not list(cache_dir.glob("clean-*"))
+
 
 def test_routes_follow_the_config(small_corpus):
     config = small_corpus.root / "housevoice.toml"

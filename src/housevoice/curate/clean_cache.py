@@ -92,7 +92,12 @@ class CleanCache:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-        for old in self.folder.glob("clean-*.parquet"):
-            if old != self.path:
-                with contextlib.suppress(OSError):
-                    old.unlink()
+        remove_clean_caches(self.folder, keep=self.path)
+
+
+def remove_clean_caches(folder: Path, keep: Path | None = None) -> None:
+    """The clean cache files in `folder` gone (but `keep`)."""
+    for old in folder.glob("clean-*.parquet"):
+        if old != keep:
+            with contextlib.suppress(OSError):
+                old.unlink()

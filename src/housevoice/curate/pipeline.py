@@ -315,7 +315,7 @@ def curate_frame(
         if cache.hits:
             notes.append(
                 f"clean text: {cache.hits:,} of {frame.height:,} records unchanged since the last curation, taken from "
-                f"{cache.path.parent}/ (delete the folder to clean every text again)"
+                f"{cache.path.parent}/ (--no-cache cleans every text again)"
             )
     return frame, flags, columns, [cleaned, counted, *timings], notes
 
@@ -371,11 +371,14 @@ def curate(
     target_author: str | None = None,
     progress: Callable[[str], None] | None = None,
     processes: int = 0,
+    use_cache: bool = True,
 ) -> CurateSummary:
     """Flag every record, clean its text, route it; write `curated` in one atomic write.
 
     processes: render HTML documents in this many processes (see `clean_frame`; the command line uses
-    every CPU this process may)."""
+    every CPU this process may). use_cache: take the clean text of unchanged records from the workspace's
+    cache (see `clean_cache`) and keep this run's there; False cleans every text and removes the cache."""
+    from housevoice.curate.clean_cache import remove_clean_caches
     from housevoice.errors import HousevoiceError
 
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
@@ -393,8 +396,10 @@ def curate(
         if hasattr(flagger, "attach_workspace"):
             flagger.attach_workspace(ws)  # flaggers that learn from earlier decisions
     tokenizer = ws.config.curate.flagger_settings("length").get("tokenizer") if "length" in ws.config.curate.flaggers else None
+    if not use_cache:
+        remove_clean_caches(ws.cache_dir)
     frame, flags, columns, timings, notes = curate_frame(
-        records, ws.config, flaggers, tokenizer, progress, processes=processes, cache_dir=ws.cache_dir
+        records, ws.config, flaggers, tokenizer, progress, processes=processes, cache_dir=ws.cache_dir if use_cache else None
     )
     kinds = frame["kind"] if "kind" in frame.columns else None
     routes = route_records(frame["record_id"], flags, ws.config.curate, kinds)
