@@ -123,6 +123,13 @@ def test_a_second_curation_takes_unchanged_texts_from_the_clean_cache(tmp_path, 
     assert not any("unchanged since the last curation" in note for note in uncached.notes)
     assert ws.read_table("curated").sort("record_id").equals(before) and not list(cache_dir.glob("clean-*"))
 
+    # A cache that cannot be written (here its folder is a file) is a note; curation goes on.
+    cache_dir.rmdir()
+    cache_dir.write_text("not a folder")
+    blocked = curate(ws)
+    assert any(note.startswith("clean cache not written") for note in blocked.notes)
+    assert ws.read_table("curated").sort("record_id").equals(before)
+
 
 def test_routes_follow_the_config(small_corpus):
     config = small_corpus.root / "housevoice.toml"
