@@ -195,6 +195,11 @@ def readable_pattern(title: str) -> str:
     return " ".join(words)
 
 
+# Runs of what is not a letter, less a space alone: each becomes one space, as every run would (the
+# space between two words, the most common run, stays as it is: half the replacements, twice as fast).
+_NOT_LETTERS = r"[^\p{L} ][^\p{L}]*| [^\p{L}]+"
+
+
 # Rows whose lines are read at once: the lines of a whole corpus are as large as the corpus.
 _LINE_CHUNK = 8192
 
@@ -210,7 +215,7 @@ def line_hashes(texts: pl.Series, rows: list[int], min_words: int) -> pl.DataFra
         .with_columns(heading=pl.col("text").str.contains(r"^[ \t]*#{1,6}[ \t]"))
         .filter(pl.col("heading") | (pl.col("text").str.len_bytes() >= 2 * min_words))
         # Letters only, so lines differing in numbers or markup alone count as one line.
-        .with_columns(pl.col("text").str.replace_all(r"[^\p{L}]+", " ").str.strip_chars().str.to_lowercase())
+        .with_columns(pl.col("text").str.replace_all(_NOT_LETTERS, " ").str.strip_chars().str.to_lowercase())
         .filter(pl.col("text").str.count_matches(" ") >= pl.when(pl.col("heading")).then(1).otherwise(min_words - 1))
         .select("row", pl.col("text").hash())
         .unique(["row", "text"])
@@ -237,6 +242,7 @@ def boilerplate_shares(lines: pl.DataFrame, rows: list[int], family: list[int], 
 
 _MONTH_NAMES = "|".join(m.capitalize() for m in sorted(_MONTHS))
 SLOT = "…"
+_NOT_LETTERS_OR_SLOTS = rf"[^\p{{L}}{SLOT} ][^\p{{L}}{SLOT}]*| [^\p{{L}}{SLOT}]+"  # (as _NOT_LETTERS)
 
 
 def _mask_slots(text: pl.Expr) -> pl.Expr:
@@ -264,7 +270,7 @@ def sentence_skeletons(texts: pl.Series, rows: list[int]) -> pl.DataFrame:
         .explode("s")
         .with_columns(
             sk=pl.concat_str(_mask_slots(first), pl.lit(" "), rest)
-            .str.replace_all(rf"[^\p{{L}}{SLOT}]+", " ")
+            .str.replace_all(_NOT_LETTERS_OR_SLOTS, " ")
             .str.to_lowercase()
             # A list of names is one slot: "… and …", "…, … and …".
             .str.replace_all(rf"{SLOT}(?:\s+(?:{SLOT}|and|or|of|the|de|van|von))*\s+{SLOT}", SLOT)
