@@ -77,11 +77,12 @@ def test_curate_flags_with_reasons_and_routes_by_config(small_corpus):
     assert "not_prose" not in names["empty"]  # empty text is too_short, not "mostly code"
 
 
-def test_a_second_curation_takes_unchanged_texts_from_the_clean_cache(tmp_path, small_corpus):
+def test_a_second_curation_takes_unchanged_texts_from_the_workspace_caches(tmp_path, small_corpus):
     curate(small_corpus)
     first = small_corpus.read_table("curated").sort("record_id")
     cache_dir = small_corpus.root / "cache"
     [cache_file] = cache_dir.glob("clean-*.parquet")
+    [digests] = cache_dir.glob("minhash-*.parquet")  # the duplicate finder's, beside it
     written = cache_file.stat().st_mtime_ns
     again = curate(small_corpus)
     assert cache_file.stat().st_mtime_ns == written  # nothing new: the cache is not written again
@@ -114,14 +115,14 @@ def test_a_second_curation_takes_unchanged_texts_from_the_clean_cache(tmp_path, 
     current.write_bytes(b"PAR1 not really")
     before = ws.read_table("curated").sort("record_id")
     damaged = curate(ws)
-    assert any("not read" in note and "cleaned again" in note for note in damaged.notes)
+    assert any("not read" in note and "read again" in note for note in damaged.notes)
     assert ws.read_table("curated").sort("record_id").equals(before)
     assert any("10 of 10 records unchanged" in note for note in curate(ws).notes)  # rewritten whole
 
     # Without the cache every text is cleaned, to the same result, and no cache is kept.
     uncached = curate(ws, use_cache=False)
     assert not any("unchanged since the last curation" in note for note in uncached.notes)
-    assert ws.read_table("curated").sort("record_id").equals(before) and not list(cache_dir.glob("clean-*"))
+    assert ws.read_table("curated").sort("record_id").equals(before) and not list(cache_dir.iterdir())
 
     # A cache that cannot be written (here its folder is a file) is a note; curation goes on.
     cache_dir.rmdir()

@@ -8,6 +8,7 @@ import multiprocessing
 import re
 import signal
 from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -17,7 +18,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from housevoice.curate.base import FlaggerSettings
 from housevoice.curate.boilerplate import remove_boilerplate, remove_mailing_footers
-from housevoice.curate.clean_cache import CleanCache
+from housevoice.curate.text_cache import TextCache, fingerprint
 from housevoice.curate.code_masks import in_slices, lines_with_code, outside_code, python_per_row, rewrite_outside_code, where, where_found
 from housevoice.curate.markup import CODE, HTML_TAG, URL
 
@@ -876,7 +877,7 @@ def clean_frame(
     settings: CleanSettings | None = None,
     workers: int | None = None,
     processes: int = 0,
-    cache: CleanCache | None = None,
+    cache: TextCache | None = None,
 ) -> pl.DataFrame:
     """`frame` (with a `text` column) plus `clean_text`, after the configured cleaners, `text_key`
     (the duplicate finder's exact key, taken from the NFC text the cleaners make on the way),
@@ -890,8 +891,8 @@ def clean_frame(
     `MAX_DOCUMENT_PROCESSES`), when there are `PROCESS_MIN_DOCUMENTS` of them. They are started the
     "spawn" way, which imports the program's main module again: a script that asks for them must
     guard its work with `if __name__ == "__main__":`.
-    `cache` (see `clean_cache`): texts cleaned at an earlier run are taken from it, and it is
-    rewritten with this run's texts.
+    `cache` (`clean_cache`): texts cleaned at an earlier run are taken from it, and it is rewritten
+    with this run's texts.
     """
     settings = settings or CleanSettings()
     texts = frame["text"]
@@ -907,16 +908,12 @@ def clean_frame(
         cleaned, keys = _clean_pieces(pieces, settings, workers, processes)
     else:
         row_keys = cache.keys(texts, own_lines)
-        cached = cache.load()
-        known = row_keys.join(cached, on=["k1", "k2"], how="left", maintain_order="left")
-        todo = known["clean"].is_null().arg_true()
-        cache.hits = frame.height - len(todo)
+        known, todo, stale = cache.lookup(row_keys)
         cleaned, keys = known["clean"], known["text_key"]
         if len(todo):
             fresh, fresh_keys = _clean_pieces(pieces.select(pl.all().gather(todo)), settings, workers, processes)
             cleaned, keys = cleaned.scatter(todo, fresh), keys.scatter(todo, fresh_keys)
-        # Rewritten when texts were cleaned or the cache holds texts no longer in the corpus.
-        if len(todo) or cached.height != row_keys.n_unique():
+        if stale:
             cache.save(row_keys.with_columns(clean=cleaned, text_key=keys))
     cleaned, keys = cleaned.alias("clean_text"), keys.alias("text_key")
     said = pl.Series("boilerplate", [None] * frame.height, dtype=pl.String)
@@ -944,6 +941,18 @@ def clean_frame(
         in_slices(cleaned, CLEAN_CHUNK, lambda part: text_key(part.str.replace_all(_MARKS_AND_QUOTES, ""), normalized=True), workers)
     ).alias("content_key")
     return frame.with_columns(cleaned.alias("clean_text"), keys, content, said)
+
+
+# The modules whose code makes a clean text, and what they run on: a change makes every cached text stale.
+_CLEANER_MODULES = ("clean.py", "code_masks.py", "markup.py")
+
+
+def clean_cache(folder: Path, settings: CleanSettings) -> TextCache:
+    """The cache of clean texts in a workspace's cache folder, for these settings (see `text_cache`)."""
+    return TextCache(
+        folder, "clean", fingerprint(settings.model_dump_json(), _CLEANER_MODULES, ("polars", "selectolax")),
+        {"clean": pl.String, "text_key": pl.UInt64},
+    )
 
 
 def _clean_pieces(pieces: pl.DataFrame, settings: CleanSettings, workers: int | None, processes: int) -> tuple[pl.Series, pl.Series]:

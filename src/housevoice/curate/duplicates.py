@@ -6,6 +6,7 @@ import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -14,6 +15,7 @@ from pydantic import Field
 
 from housevoice.curate.base import FLAG_ROWS, MONTHS, Clusters, Flagger, FlaggerSettings, FlagResult
 from housevoice.curate.clean import text_key
+from housevoice.curate.text_cache import TextCache, fingerprint
 
 # Links carry tracking parameters and change between copies; their text survives in clean_text.
 _URL = r"https?://\S+"
@@ -204,6 +206,8 @@ class DuplicateFlagger(Flagger):
     name = "duplicates"
     flag_names = ("exact_duplicate", "near_duplicate")
     Settings = DuplicateSettings
+    # Set by the pipeline: where the digests of this run are kept for the next (see `text_cache`).
+    cache_dir: Path | None = None
 
     def flag(self, frame: pl.DataFrame) -> FlagResult:
         s: DuplicateSettings = self.settings  # type: ignore[assignment]
@@ -246,7 +250,33 @@ class DuplicateFlagger(Flagger):
         return self._result(frame, clusters, edges, raw_key)
 
     def _digests(self, texts: pl.Series, s: DuplicateSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """MinHash digests, distinct shingles and words of every text."""
+        """MinHash digests, distinct shingles and words of every text: from the cache where a text was
+        read at an earlier run with these settings (see `text_cache`), computed for the others."""
+        self.cache_notes: list[str] = []
+        if self.cache_dir is None:
+            return self._computed_digests(texts, s)
+        cache = TextCache(
+            self.cache_dir, "minhash", fingerprint(s.model_dump_json(), ("duplicates.py",), ("polars", "rensa", "numpy")),
+            {"digest": pl.Array(pl.UInt32, s.num_perm), "shingles": pl.Int64, "words": pl.Int64},
+        )
+        keys = cache.keys(texts)
+        known, todo, stale = cache.lookup(keys)
+        digests = np.zeros((len(texts), s.num_perm), np.uint32)
+        sizes, words = known["shingles"].fill_null(0).to_numpy().copy(), known["words"].fill_null(0).to_numpy().copy()
+        hit = known["digest"].is_not_null().arg_true()
+        if len(hit):
+            digests[hit.to_numpy()] = known["digest"].gather(hit).to_numpy()
+        if len(todo):
+            rows = todo.to_numpy()
+            digests[rows], sizes[rows], words[rows] = self._computed_digests(texts.gather(todo), s)
+        if stale:
+            cache.save(keys.with_columns(
+                digest=pl.Series(digests, dtype=pl.Array(pl.UInt32, s.num_perm)), shingles=pl.Series(sizes), words=pl.Series(words)
+            ))
+        self.cache_notes = cache.notes
+        return digests, sizes, words
+
+    def _computed_digests(self, texts: pl.Series, s: DuplicateSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         blocks, sizes, words = [], [], []
         for start in range(0, len(texts), s.chunk_rows):
             hashes, offsets, lengths = shingle_hashes(texts.slice(start, s.chunk_rows), s.shingle_words)

@@ -272,13 +272,16 @@ def curate_frame(
     is, beside the token count (those reading `n_tokens` wait for it). Returns (frame with
     clean_text and n_tokens, flag rows in config order, extra columns, timings, notes); the timings
     start with "clean" and "tokens" and overlap. `processes`: see `clean_frame`. `cache_dir`: where
-    the clean texts of this run are kept for the next (see `clean_cache`); none by default.
+    the clean texts of this run (and the duplicate finder's digests) are kept for the next (see
+    `text_cache`); none by default.
     """
-    from housevoice.curate.clean import clean_frame
-    from housevoice.curate.clean_cache import CleanCache, fingerprint
+    from housevoice.curate.clean import clean_cache, clean_frame
 
     settings = clean_settings(config)
-    cache = CleanCache(cache_dir, fingerprint(settings.model_dump_json())) if cache_dir is not None else None
+    cache = clean_cache(cache_dir, settings) if cache_dir is not None else None
+    for flagger in flaggers:
+        if hasattr(flagger, "cache_dir"):
+            flagger.cache_dir = cache_dir  # flaggers that keep what they compute per text
 
     def count() -> tuple[list[int], str, StepTiming]:
         begin = time.perf_counter()
@@ -310,6 +313,8 @@ def curate_frame(
     flags, columns, timings = _gather(frame, done)
     frame = frame.with_columns(pl.Series("n_tokens", counts, dtype=pl.Int64))
     notes = [note] if note else []
+    for flagger in flaggers:
+        notes += getattr(flagger, "cache_notes", [])
     if cache is not None:
         notes += cache.notes
         if cache.hits:
@@ -376,9 +381,9 @@ def curate(
     """Flag every record, clean its text, route it; write `curated` in one atomic write.
 
     processes: render HTML documents in this many processes (see `clean_frame`; the command line uses
-    every CPU this process may). use_cache: take the clean text of unchanged records from the workspace's
-    cache (see `clean_cache`) and keep this run's there; False cleans every text and removes the cache."""
-    from housevoice.curate.clean_cache import remove_clean_caches
+    every CPU this process may). use_cache: take what was computed from unchanged texts from the workspace's
+    caches (see `text_cache`) and keep this run's there; False reads every text again and removes them."""
+    from housevoice.curate.text_cache import remove_caches
     from housevoice.errors import HousevoiceError
 
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
@@ -397,7 +402,7 @@ def curate(
             flagger.attach_workspace(ws)  # flaggers that learn from earlier decisions
     tokenizer = ws.config.curate.flagger_settings("length").get("tokenizer") if "length" in ws.config.curate.flaggers else None
     if not use_cache:
-        remove_clean_caches(ws.cache_dir)
+        remove_caches(ws.cache_dir)
     frame, flags, columns, timings, notes = curate_frame(
         records, ws.config, flaggers, tokenizer, progress, processes=processes, cache_dir=ws.cache_dir if use_cache else None
     )
