@@ -205,3 +205,14 @@ def test_short_lines_said_again_are_exact_copies_but_never_near_duplicates():
     assert flags_of(short) == {
         "r1": "exact_duplicate", "r3": "near_duplicate", "r5": "exact_duplicate", "r6": "exact_duplicate", "r7": "near_duplicate",
     }
+
+
+def test_words_are_letters_and_digits_of_any_script_without_addresses():
+    from housevoice.curate.duplicates import _tokens
+
+    texts = pl.Series(["snake_case and x86_64 ", "Café naïve 中文字 ‿tie⁀x", "a\n\nb\tc  d", "see https://x.org/a_b?q=1 now",
+                       "Ünïcödé—dash…ellipsis", "1,000.5 v2.0-rc1", "", " _ ", None])
+    assert [t or [] for t in _tokens(texts).to_list()] == [
+        ["snake", "case", "and", "x86", "64"], ["café", "naïve", "中文字", "‿tie⁀x"], ["a", "b", "c", "d"], ["see", "now"],
+        ["ünïcödé", "dash", "ellipsis"], ["1", "000", "5", "v2", "0", "rc1"], [], [], [],
+    ]
