@@ -262,6 +262,21 @@ def test_a_numeric_reference_to_a_private_use_character_does_not_swallow_code():
     assert clean_text(text) == "Use `x` here bold \ue010 and `y` end"
 
 
+def test_rows_with_and_without_code_clean_alike_together_and_alone():
+    # Texts without code skip the masking; rows of both kinds (and the guarded ones) keep their order.
+    texts = [
+        "See [docs](https://d.org) and `[x](https://kept.org)` then <b>bold</b>.",
+        "No code here, only [a link](https://l.org) &amp; https://bare.org words.",
+        "Marks already \ue010 here and [a link](https://m.org).",
+        "A reference &#57360; beside [a link](https://n.org) <i>and</i> ~~~ no fence",
+        "```\n[kept](https://code.org)\n```\nafter [the fence](https://f.org).",
+        "",
+    ]
+    together = clean_frame(pl.DataFrame({"text": texts}))["clean_text"].to_list()
+    assert together == [clean_text(t) for t in texts]
+    assert together[1] == "No code here, only a link & words." and "kept](https://code.org)" in together[4]
+
+
 HUGO = (
     'Intro\n\n{{< youtube w7Ft2ymGmfc >}}\n\n{{% notice info %}}Mind the gap.{{% /notice %}}\n\n'
     '{{< highlight go "linenos=table" >}}\nfunc main() {}\n{{< /highlight >}}\n\n'

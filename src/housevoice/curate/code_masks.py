@@ -39,6 +39,24 @@ def mask_code(texts: pl.Series) -> tuple[pl.Series, pl.DataFrame, pl.Series]:
 
     Rows that cannot be masked (they hold our mark characters, or too many codes) are left out.
     """
+    # Code opens with a backtick or `~~~`: a text without either is its own masked text.
+    coded = (texts.str.contains("`", literal=True) | texts.str.contains("~~~", literal=True)).fill_null(False)
+    if coded.all():
+        return _mask_code(texts)
+    rows = coded.arg_true()
+    masked, codes, safe = _mask_code(texts.gather(rows))
+    texts = texts.fill_null("")
+    # (Our marks are beyond ASCII: only the other texts are scanned for them.)
+    beyond = (texts.str.len_bytes() != texts.str.len_chars()).arg_true()
+    plain = pl.Series([True] * len(texts), dtype=pl.Boolean).scatter(beyond, ~texts.gather(beyond).str.contains(_MARK_CHARS))
+    return (
+        texts.clone().scatter(rows, masked),
+        codes.with_columns(row=rows.gather(codes["row"]).cast(pl.Int64)),
+        plain.scatter(rows, safe),
+    )
+
+
+def _mask_code(texts: pl.Series) -> tuple[pl.Series, pl.DataFrame, pl.Series]:
     frame = pl.DataFrame({"text": texts}).select(
         row=pl.int_range(pl.len()),
         # (Our marks are beyond ASCII: a text of ASCII alone holds none, and is not scanned for them.)
@@ -72,7 +90,20 @@ def mask_code(texts: pl.Series) -> tuple[pl.Series, pl.DataFrame, pl.Series]:
 
 
 def unmask_code(masked: pl.Series, codes: pl.DataFrame) -> pl.Series:
-    """The codes (rows of `mask_code`) put back in place of their marks; a mark a rewrite removed takes its code with it."""
+    """The codes (rows of `mask_code`) put back in place of their marks; a mark a rewrite removed takes its code with it.
+    (A row without codes holds no marks: it is its own text.)"""
+    rows = codes["row"].unique().sort()
+    if len(rows) == 0:
+        return masked
+    if len(rows) < len(masked):
+        inner = codes.join(pl.DataFrame({"row": rows, "at": pl.int_range(len(rows), eager=True)}), on="row").select(
+            row="at", n="n", code="code"
+        )
+        return masked.clone().scatter(rows, _unmask_code(masked.gather(rows), inner))
+    return _unmask_code(masked, codes)
+
+
+def _unmask_code(masked: pl.Series, codes: pl.DataFrame) -> pl.Series:
     numbers = pl.DataFrame({"first": _MARKS, "n": pl.int_range(len(_MARKS), eager=True)})
     joined = (
         pl.DataFrame({"row": pl.int_range(len(masked), eager=True), "piece": masked.str.split("`")})
