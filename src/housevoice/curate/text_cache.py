@@ -28,13 +28,15 @@ KEYS = {"k1": pl.UInt64, "k2": pl.UInt64}
 
 
 def fingerprint(settings_json: str, modules: tuple[str, ...], packages: tuple[str, ...]) -> str:
-    """Settings, the code of `modules` (files of this package) and the versions of Python and
-    `packages`, as 16 hex digits."""
+    """Settings, the code of `modules` (files of this package) and of this one, the versions of Python
+    and `packages`, and the kind of machine, as 16 hex digits."""
     digest = hashlib.sha256(settings_json.encode())
     here = Path(__file__).parent
-    for name in modules:
+    for name in (*modules, Path(__file__).name):  # (this module makes the keys)
         digest.update((here / name).read_bytes())
     digest.update(platform.python_version().encode())  # (html.unescape's entities, re's behaviour)
+    # A workspace copied to another kind of machine: hashes computed there need not match these.
+    digest.update(f"{platform.system()} {platform.machine()}".encode())
     for package in packages:
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             digest.update(f"{package}={importlib.metadata.version(package)}".encode())
