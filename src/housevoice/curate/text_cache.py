@@ -6,9 +6,9 @@ changed). A text met before, with the same settings and the same code, is taken 
 cache is a file of the workspace's `cache/` folder, `<name>-<fingerprint>.parquet`, one row per
 text: two 64-bit hashes of it and what was computed (`clean`: its clean text and exact-duplicate
 key; `minhash`: the digest of its clean text, its shingles and words). A file may be deleted at
-any time. A change to the settings, to the code that computes the rows, or to Python or the
-libraries it runs on gives another fingerprint, and the old file goes at the next write. What
-runs over the whole corpus (boilerplate lines, mailing footers, clustering) is never cached.
+any time. A change to the settings, to the code that computes the rows, to Python or the libraries
+it runs on, or another kind of machine gives another fingerprint, and the old file goes at the next
+write. What runs over the whole corpus (boilerplate lines, mailing footers, clustering) is never cached.
 """
 
 from __future__ import annotations
