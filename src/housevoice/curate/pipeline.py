@@ -272,7 +272,7 @@ def curate_frame(
     is, beside the token count (those reading `n_tokens` wait for it). Returns (frame with
     clean_text and n_tokens, flag rows in config order, extra columns, timings, notes); the timings
     start with "clean" and "tokens" and overlap. `processes`: see `clean_frame`. `cache_dir`: where
-    the clean texts of this run (and the duplicate finder's digests) are kept for the next (see
+    what curation computes from each text (clean text, digests, sentences) is kept for the next (see
     `text_cache`); none by default.
     """
     from housevoice.curate.clean import clean_cache, clean_frame

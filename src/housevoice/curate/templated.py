@@ -7,6 +7,7 @@ import itertools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import polars as pl
 from pydantic import Field
@@ -14,6 +15,7 @@ from pydantic import Field
 from housevoice.curate.base import FLAG_ROWS, MONTH_ABBREVIATIONS, MONTHS, Clusters, Flagger, FlaggerSettings, FlagResult
 from housevoice.curate.clean import text_key
 from housevoice.curate.markup import plain_title
+from housevoice.curate.text_cache import TextCache, fingerprint
 
 _MONTHS = set(MONTHS)
 # Short month names are months only in a title with a number ("Week in review — Jan 7"; "Meet Jan").
@@ -312,14 +314,42 @@ def _closings(texts: pl.Series, rows: list[int]) -> pl.DataFrame:
     return pl.concat([sure, again]).select("row", "sk", where=pl.lit("closing"))
 
 
+def _ends(texts: pl.Series, rows: list[int], cache: TextCache | None = None) -> pl.DataFrame:
+    """(row, sk, where): the opening and closing sentence skeletons of the rows; from `cache` for texts
+    read at an earlier run (see `text_cache`)."""
+    if cache is None:
+        return pl.concat([_openings(texts, rows), _closings(texts, rows)])
+    keys = cache.keys(texts.gather(rows))
+    known, todo, stale = cache.lookup(keys)
+    table = pl.DataFrame({"row": rows}, schema={"row": pl.Int64}).with_columns(known.select("opening", "closing"))
+    if len(todo):
+        fresh_rows = [rows[i] for i in todo.to_list()]
+        fresh = (
+            pl.concat([_openings(texts, fresh_rows), _closings(texts, fresh_rows)])
+            .pivot(on="where", index="row", values="sk", aggregate_function="first")
+        )
+        fresh = pl.DataFrame({"row": fresh_rows}, schema={"row": pl.Int64}).join(
+            fresh.select("row", *[pl.col(w) if w in fresh.columns else pl.lit(None, pl.String).alias(w) for w in ("opening", "closing")]),
+            on="row", how="left", maintain_order="left",
+        )
+        table = table.with_columns(
+            opening=table["opening"].scatter(todo, fresh["opening"]), closing=table["closing"].scatter(todo, fresh["closing"])
+        )
+    if stale:
+        cache.save(keys.with_columns(seen=True, opening=table["opening"], closing=table["closing"]))
+    return pl.concat(
+        [table.select("row", sk=w, where=pl.lit(w)).drop_nulls("sk") for w in ("opening", "closing")]
+    )
+
+
 def shared_openings_and_closings(
-    texts: pl.Series, rows: list[int], text_ids: list[int], min_members: int
+    texts: pl.Series, rows: list[int], text_ids: list[int], min_members: int, cache: TextCache | None = None
 ) -> list[tuple[str, str, list[int]]]:
     """Opening and closing sentences (as skeletons) that recur in `min_members` distinct texts: (where, skeleton, rows)."""
     if not rows:
         return []
     # Only the ends of each text are read, so long posts cost no more than short ones.
-    ends = pl.concat([_openings(texts, rows), _closings(texts, rows)])
+    ends = _ends(texts, rows, cache)
     ids = pl.DataFrame({"row": rows, "text_id": [text_ids[i] for i in rows]})
     groups = (
         ends.join(ids, on="row")
@@ -395,14 +425,16 @@ def _merge_by_sentences(series: list[Series], groups) -> list[Series]:
     return [x for _, x in sorted(out, key=lambda pair: pair[0])]
 
 
-def join_by_boilerplate(series, texts, eligible, rows, patterns, titles, text_ids, min_members: int) -> list[Series]:
+def join_by_boilerplate(
+    series, texts, eligible, rows, patterns, titles, text_ids, min_members: int, cache: TextCache | None = None
+) -> list[Series]:
     """Grow title series with posts that share their opening/closing sentences; let shared sentences alone form a series.
 
     A post whose opening or closing sentence recurs mostly inside one series joins it (an advisory with an odd title).
     Posts in no series that share such a sentence form a new series, and titles that open with the same two words as
     several of its members join it too: the title alone is weak, the shared body confirms it.
     """
-    groups = shared_openings_and_closings(texts, eligible, text_ids, min_members)
+    groups = shared_openings_and_closings(texts, eligible, text_ids, min_members, cache)
     series = _merge_by_sentences(series, groups)
     placed = {i: f for f, x in enumerate(series) for i in x.members}
     joined: dict[int, tuple[int, str]] = {}
@@ -477,6 +509,8 @@ class TemplateFlagger(Flagger):
     name = "templated"
     flag_names = ("templated",)
     Settings = TemplateSettings
+    # Set by the pipeline: where the opening and closing sentences of this run are kept for the next (`text_cache`).
+    cache_dir: Path | None = None
 
     def flag(self, frame: pl.DataFrame) -> FlagResult:
         s: TemplateSettings = self.settings  # type: ignore[assignment]
@@ -526,7 +560,13 @@ class TemplateFlagger(Flagger):
             series.append(Series(members, named.get(tuple(members)) or readable_pattern(titles[example])))
         if s.body_boilerplate:
             texts = frame[text_col].fill_null("")
-            series = join_by_boilerplate(series, texts, eligible, rows, patterns, titles, text_ids, s.min_members)
+            cache = (
+                TextCache(self.cache_dir, "sentences", fingerprint("", ("templated.py",), ("polars",)),
+                          {"seen": pl.Boolean, "opening": pl.String, "closing": pl.String})
+                if self.cache_dir is not None else None
+            )
+            series = join_by_boilerplate(series, texts, eligible, rows, patterns, titles, text_ids, s.min_members, cache)
+            self.cache_notes = cache.notes if cache is not None else []
         ids = frame["record_id"].to_list()
         series = self._with_copies(series, text_ids, eligible, titles, ids)
         share, _ = self._shares(frame[text_col], [x.members for x in series], s, lines)

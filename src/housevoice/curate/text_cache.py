@@ -1,11 +1,12 @@
 """What curation computed from each text at the last run, kept for the next one.
 
-Cleaning is most of what curation costs, and the duplicate finder's MinHash digests much of the
-rest; most of a corpus is the same text at the next run (a few posts added, a route or a cutoff
-changed). A text met before, with the same settings and the same code, is taken from here. Each
+Cleaning is most of what curation costs, the duplicate finder's MinHash digests and the template
+finder's sentences much of the rest; most of a corpus is the same text at the next run (a few posts
+added, a route or a cutoff changed). A text met before, with the same settings and the same code, is taken from here. Each
 cache is a file of the workspace's `cache/` folder, `<name>-<fingerprint>.parquet`, one row per
 text: two 64-bit hashes of it and what was computed (`clean`: its clean text and exact-duplicate
-key; `minhash`: the digest of its clean text, its shingles and words). A file may be deleted at
+key; `minhash`: the digest of its clean text, its shingles and words; `sentences`: the opening and
+closing sentences of its clean text as the template finder compares them). A file may be deleted at
 any time. A change to the settings, to the code that computes the rows, to Python or the libraries
 it runs on, or another kind of machine gives another fingerprint, and the old file goes at the next
 write. What runs over the whole corpus (boilerplate lines, mailing footers, clustering) is never cached.
