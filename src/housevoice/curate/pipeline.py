@@ -81,12 +81,15 @@ def prepare_frame(records: pl.DataFrame, config: Config, tokenizer_spec: str | N
     return frame.with_columns(pl.Series("n_tokens", counts, dtype=pl.Int64))
 
 
-def _frame_token_counts(frame: pl.DataFrame, config: Config, tokenizer_spec: str | None) -> tuple[list[int], str]:
+def _frame_token_counts(
+    frame: pl.DataFrame, config: Config, tokenizer_spec: str | None, cache_dir: Path | None = None
+) -> tuple[list[int], str]:
     length = config.curate.flagger_settings("length")
     return token_counts(
         frame["clean_text"], tokenizer_spec,
         limits=(length.get("min_tokens", 20), length.get("max_tokens", 4096)),
         exact_all=length.get("exact_counts") == "all",
+        cache_dir=cache_dir,
     )
 
 
@@ -157,32 +160,81 @@ def _exact_counts(values: pl.Series, tokenizer) -> list[int]:
 
 
 def token_counts(
-    texts: pl.Series, tokenizer_spec: str | None, *, limits: tuple[int, int], exact_all: bool = False
+    texts: pl.Series, tokenizer_spec: str | None, *, limits: tuple[int, int], exact_all: bool = False,
+    cache_dir: Path | None = None,
 ) -> tuple[list[int], str]:
     """Tokens per text under the configured tokenizer.
 
     Tokenizing is the slowest step of curation by far, and only counts near a limit change a
     flag; so by default texts far from both limits get an estimate from the characters-per-token
-    ratio measured on a sample, and the note says how many were estimated.
+    ratio measured on a sample, and the note says how many were estimated. `cache_dir`: exact
+    counts of texts counted at an earlier run with this tokenizer are taken from there (`text_cache`).
     """
     from housevoice.curate.tokens import load_tokenizer
 
     tokenizer = load_tokenizer(tokenizer_spec)
     values = texts.cast(pl.String).fill_null("")
+    exact = _ExactCounts(values, tokenizer, cache_dir)
+    counts, note = _token_counts(values, exact, limits, exact_all)
+    exact.save()
+    return counts, "; ".join(n for n in (note, *exact.notes) if n)
+
+
+class _ExactCounts:
+    """Exact token counts of chosen texts, from the workspace's cache where a text was counted before."""
+
+    def __init__(self, values: pl.Series, tokenizer, cache_dir: Path | None):
+        from housevoice.curate.text_cache import TextCache, fingerprint
+
+        self.values, self.tokenizer, self.cache = values, tokenizer, None
+        if cache_dir is not None:
+            import hashlib
+
+            spec = hashlib.sha256(tokenizer.to_str().encode()).hexdigest()
+            self.cache = TextCache(cache_dir, "tokens", fingerprint(spec, ("pipeline.py", "tokens.py"), ("tokenizers", "polars")), {"tokens": pl.Int64})
+            self.keys = self.cache.keys(values)
+            known, _, _ = self.cache.lookup(self.keys)
+            self.counts = known["tokens"]
+            self.counted = 0
+
+    def __call__(self, idx: list[int]) -> list[int]:
+        if self.cache is None:
+            return _exact_counts(self.values.gather(idx), self.tokenizer)
+        wanted = pl.Series(idx, dtype=pl.UInt32)
+        missing = wanted.filter(self.counts.gather(wanted).is_null())
+        if len(missing):
+            self.counts = self.counts.scatter(missing, _exact_counts(self.values.gather(missing), self.tokenizer))
+            self.counted += len(missing)
+        return self.counts.gather(wanted).to_list()
+
+    def save(self) -> None:
+        """The counts of this corpus's texts back to the cache, when some were new or some texts left."""
+        if self.cache is None:
+            return
+        rows = self.keys.with_columns(tokens=self.counts).filter(pl.col("tokens").is_not_null())
+        if self.counted or rows.select("k1", "k2").n_unique() != self.cache.cached_rows:
+            self.cache.save(rows)
+
+    @property
+    def notes(self) -> list[str]:
+        return self.cache.notes if self.cache is not None else []
+
+
+def _token_counts(values: pl.Series, exact: _ExactCounts, limits: tuple[int, int], exact_all: bool) -> tuple[list[int], str]:
     if exact_all or len(values) <= CALIBRATION_SAMPLE:
-        return _exact_counts(values, tokenizer), ""
+        return exact(list(range(len(values)))), ""
     chars = values.str.len_chars()
     step = max(1, len(values) // CALIBRATION_SAMPLE)
     sample_idx = list(range(0, len(values), step))[:CALIBRATION_SAMPLE]
     low, high = limits
-    sample_counts = _exact_counts(values.gather(sample_idx), tokenizer)
+    sample_counts = exact(sample_idx)
     sample_chars = int(chars.gather(sample_idx).sum())
     per_token = max(sample_chars / max(sum(sample_counts), 1), 0.5)
     estimate = (chars / per_token).round(0).cast(pl.Int64)
     near = ((estimate >= low * 0.5) & (estimate <= low * 2 + 10)) | ((estimate >= high * 0.7) & (estimate <= high * 1.5))
     exact_idx = sorted(set(near.arg_true().to_list()) - set(sample_idx))
     counts = estimate.to_list()
-    for i, n in zip(exact_idx, _exact_counts(values.gather(exact_idx), tokenizer)):
+    for i, n in zip(exact_idx, exact(exact_idx)):
         counts[i] = n
     for i, n in zip(sample_idx, sample_counts):
         counts[i] = n
@@ -272,7 +324,7 @@ def curate_frame(
     is, beside the token count (those reading `n_tokens` wait for it). Returns (frame with
     clean_text and n_tokens, flag rows in config order, extra columns, timings, notes); the timings
     start with "clean" and "tokens" and overlap. `processes`: see `clean_frame`. `cache_dir`: where
-    what curation computes from each text (clean text, digests, sentences) is kept for the next (see
+    what curation computes from each text (clean text, digests, sentences, token counts) is kept for the next (see
     `text_cache`); none by default.
     """
     from housevoice.curate.clean import clean_cache, clean_frame
@@ -285,7 +337,7 @@ def curate_frame(
 
     def count() -> tuple[list[int], str, StepTiming]:
         begin = time.perf_counter()
-        counts, note = _frame_token_counts(frame, config, tokenizer_spec)
+        counts, note = _frame_token_counts(frame, config, tokenizer_spec, cache_dir)
         return counts, note, StepTiming("tokens", time.perf_counter() - begin, 0)
 
     def with_tokens(flagger: Flagger):

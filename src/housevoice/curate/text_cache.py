@@ -1,12 +1,13 @@
 """What curation computed from each text at the last run, kept for the next one.
 
-Cleaning is most of what curation costs, the duplicate finder's MinHash digests and the template
-finder's sentences much of the rest; most of a corpus is the same text at the next run (a few posts
+Cleaning is most of what curation costs, the duplicate finder's MinHash digests, the template
+finder's sentences and exact token counts much of the rest; most of a corpus is the same text at the next run (a few posts
 added, a route or a cutoff changed). A text met before, with the same settings and the same code, is taken from here. Each
 cache is a file of the workspace's `cache/` folder, `<name>-<fingerprint>.parquet`, one row per
 text: two 64-bit hashes of it and what was computed (`clean`: its clean text and exact-duplicate
 key; `minhash`: the digest of its clean text, its shingles and words; `sentences`: the opening and
-closing sentences of its clean text as the template finder compares them). A file may be deleted at
+closing sentences of its clean text as the template finder compares them; `tokens`: the exact token
+count of its clean text under the configured tokenizer, where one was counted). A file may be deleted at
 any time. A change to the settings, to the code that computes the rows, to Python or the libraries
 it runs on, or another kind of machine gives another fingerprint, and the old file goes at the next
 write. What runs over the whole corpus (boilerplate lines, mailing footers, clustering) is never cached.
@@ -54,6 +55,7 @@ class TextCache:
     schema: dict[str, pl.DataType]
     notes: list[str] = field(default_factory=list)  # what went wrong with the file (the run goes on)
     hits: int = 0  # texts taken from the cache at the last lookup
+    cached_rows: int = 0  # rows the file held at the last lookup
 
     @property
     def path(self) -> Path:
@@ -73,6 +75,7 @@ class TextCache:
         """(the cached rows in the order of `keys`, null where a text is not cached; the positions of
         those; whether the file should be written again: texts are missing, or it holds others)."""
         cached = self._load()
+        self.cached_rows = cached.height
         known = keys.join(cached, on=list(KEYS), how="left", maintain_order="left")
         todo = known[next(iter(self.schema))].is_null().arg_true()
         self.hits = keys.height - len(todo)
