@@ -561,7 +561,7 @@ class TemplateFlagger(Flagger):
         if s.body_boilerplate:
             texts = frame[text_col].fill_null("")
             cache = (
-                TextCache(self.cache_dir, "sentences", fingerprint("", ("templated.py",), ("polars",)),
+                TextCache(self.cache_dir, "sentences", fingerprint("", ("templated.py", "base.py"), ("polars",)),
                           {"seen": pl.Boolean, "opening": pl.String, "closing": pl.String})
                 if self.cache_dir is not None else None
             )
