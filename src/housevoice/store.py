@@ -74,7 +74,7 @@ class Workspace:
 
     @property
     def cache_dir(self) -> Path:
-        """What a later run may reuse (the clean text of unchanged records); safe to delete."""
+        """What a later run may reuse (what curation computed from the text of unchanged records); safe to delete."""
         return self.root / "cache"
 
     @property

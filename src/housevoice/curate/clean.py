@@ -907,14 +907,12 @@ def clean_frame(
     if cache is None:
         cleaned, keys = _clean_pieces(pieces, settings, workers, processes)
     else:
-        row_keys = cache.keys(texts, own_lines)
-        known, todo, stale = cache.lookup(row_keys)
+        def compute(todo: pl.Series) -> pl.DataFrame:
+            clean, key = _clean_pieces(pieces.select(pl.all().gather(todo)), settings, workers, processes)
+            return pl.DataFrame({"clean": clean, "text_key": key})
+
+        known = cache.rows(texts, compute, own_lines)
         cleaned, keys = known["clean"], known["text_key"]
-        if len(todo):
-            fresh, fresh_keys = _clean_pieces(pieces.select(pl.all().gather(todo)), settings, workers, processes)
-            cleaned, keys = cleaned.scatter(todo, fresh), keys.scatter(todo, fresh_keys)
-        if stale:
-            cache.save(row_keys.with_columns(clean=cleaned, text_key=keys))
     cleaned, keys = cleaned.alias("clean_text"), keys.alias("text_key")
     said = pl.Series("boilerplate", [None] * frame.height, dtype=pl.String)
     kinds = frame["kind"].cast(pl.String) if "kind" in frame.columns else pl.Series([None] * frame.height, dtype=pl.String)

@@ -46,13 +46,13 @@ def mask_code(texts: pl.Series) -> tuple[pl.Series, pl.DataFrame, pl.Series]:
     rows = coded.arg_true()
     masked, codes, safe = _mask_code(texts.gather(rows))
     texts = texts.fill_null("")
-    # (Our marks are beyond ASCII: only the other texts are scanned for them.)
-    beyond = (texts.str.len_bytes() != texts.str.len_chars()).arg_true()
-    plain = pl.Series([True] * len(texts), dtype=pl.Boolean).scatter(beyond, ~texts.gather(beyond).str.contains(_MARK_CHARS))
+    # The others are safe unless they hold our marks (beyond ASCII: only such texts are scanned).
+    beyond = (~coded & (texts.str.len_bytes() != texts.str.len_chars())).arg_true()
+    safe = pl.Series([True] * len(texts), dtype=pl.Boolean).scatter(rows, safe)
     return (
         texts.clone().scatter(rows, masked),
         codes.with_columns(row=rows.gather(codes["row"]).cast(pl.Int64)),
-        plain.scatter(rows, safe),
+        safe.scatter(beyond, ~texts.gather(beyond).str.contains(_MARK_CHARS)),
     )
 
 

@@ -269,22 +269,15 @@ class DuplicateFlagger(Flagger):
             self.cache_dir, "minhash", fingerprint(s.model_dump_json(), ("duplicates.py",), ("polars", "rensa", "numpy")),
             {"digest": pl.Array(pl.UInt32, s.num_perm), "shingles": pl.Int64, "words": pl.Int64},
         )
-        keys = cache.keys(texts)
-        known, todo, stale = cache.lookup(keys)
-        digests = np.zeros((len(texts), s.num_perm), np.uint32)
-        sizes, words = known["shingles"].fill_null(0).to_numpy().copy(), known["words"].fill_null(0).to_numpy().copy()
-        hit = known["digest"].is_not_null().arg_true()
-        if len(hit):
-            digests[hit.to_numpy()] = known["digest"].gather(hit).to_numpy()
-        if len(todo):
-            rows = todo.to_numpy()
-            digests[rows], sizes[rows], words[rows] = self._computed_digests(texts.gather(todo), s)
-        if stale:
-            cache.save(keys.with_columns(
-                digest=pl.Series(digests, dtype=pl.Array(pl.UInt32, s.num_perm)), shingles=pl.Series(sizes), words=pl.Series(words)
-            ))
+
+        def compute(todo: pl.Series) -> pl.DataFrame:
+            digests, sizes, words = self._computed_digests(texts.gather(todo), s)
+            return pl.DataFrame({"digest": pl.Series(digests, dtype=pl.Array(pl.UInt32, s.num_perm)), "shingles": sizes, "words": words})
+
+        known = cache.rows(texts, compute)
         self.cache_notes = cache.notes
-        return digests, sizes, words
+        digests = known["digest"].to_numpy().reshape(len(texts), s.num_perm)
+        return digests, known["shingles"].to_numpy(), known["words"].to_numpy()
 
     def _computed_digests(self, texts: pl.Series, s: DuplicateSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         blocks, sizes, words = [], [], []

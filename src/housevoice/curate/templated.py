@@ -319,24 +319,15 @@ def _ends(texts: pl.Series, rows: list[int], cache: TextCache | None = None) -> 
     read at an earlier run (see `text_cache`)."""
     if cache is None:
         return pl.concat([_openings(texts, rows), _closings(texts, rows)])
-    keys = cache.keys(texts.gather(rows))
-    known, todo, stale = cache.lookup(keys)
-    table = pl.DataFrame({"row": rows}, schema={"row": pl.Int64}).with_columns(known.select("opening", "closing"))
-    if len(todo):
+
+    def compute(todo: pl.Series) -> pl.DataFrame:
         fresh_rows = [rows[i] for i in todo.to_list()]
-        fresh = (
-            pl.concat([_openings(texts, fresh_rows), _closings(texts, fresh_rows)])
-            .pivot(on="where", index="row", values="sk", aggregate_function="first")
-        )
-        fresh = pl.DataFrame({"row": fresh_rows}, schema={"row": pl.Int64}).join(
-            fresh.select("row", *[pl.col(w) if w in fresh.columns else pl.lit(None, pl.String).alias(w) for w in ("opening", "closing")]),
-            on="row", how="left", maintain_order="left",
-        )
-        table = table.with_columns(
-            opening=table["opening"].scatter(todo, fresh["opening"]), closing=table["closing"].scatter(todo, fresh["closing"])
-        )
-    if stale:
-        cache.save(keys.with_columns(seen=True, opening=table["opening"], closing=table["closing"]))
+        fresh = pl.DataFrame({"row": fresh_rows}, schema={"row": pl.Int64})
+        for where, found in (("opening", _openings(texts, fresh_rows)), ("closing", _closings(texts, fresh_rows))):
+            fresh = fresh.join(found.select("row", pl.col("sk").alias(where)), on="row", how="left", maintain_order="left")
+        return fresh.with_columns(seen=True)
+
+    table = cache.rows(texts.gather(rows), compute).with_columns(row=pl.Series(rows, dtype=pl.Int64))
     return pl.concat(
         [table.select("row", sk=w, where=pl.lit(w)).drop_nulls("sk") for w in ("opening", "closing")]
     )

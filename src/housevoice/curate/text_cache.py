@@ -71,6 +71,22 @@ class TextCache:
             k2=pl.col("text").hash(seed=(seed >> 1) % 2**63 + 1),
         )
 
+    def rows(self, texts: pl.Series, compute, flag: pl.Series | None = None) -> pl.DataFrame:
+        """The schema's columns for every text, in order: from the file where a text is in it, from
+        `compute(positions)` (a frame of the schema's columns, a row per position) for the others; the
+        file is written again when texts were computed or it holds texts no longer asked for."""
+        keys = self.keys(texts, flag)
+        known, todo, stale = self.lookup(keys)
+        table = known.select(list(self.schema))
+        if len(todo):
+            fresh = compute(todo).select(list(self.schema)).cast(self.schema)
+            at = pl.int_range(len(texts), eager=True).alias("at")
+            hit = pl.concat([table, at.to_frame()], how="horizontal").filter(~at.is_in(todo.cast(pl.Int64).implode()))
+            table = pl.concat([hit, fresh.with_columns(at=todo.cast(pl.Int64))]).sort("at").drop("at")
+        if stale:
+            self.save(pl.concat([keys, table], how="horizontal"))
+        return table
+
     def lookup(self, keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, bool]:
         """(the cached rows in the order of `keys`, null where a text is not cached; the positions of
         those; whether the file should be written again: texts are missing, or it holds others)."""
