@@ -25,6 +25,7 @@ SUFFIXES = (".rtf",)
 BINARY = True
 
 _CODE_PAGE = re.compile(rb"\\ansicpg(\d+)")
+_ESCAPED = re.compile(r"\\[\\{}]")  # a backslash, brace written as text
 _INFO_TEXT = r"\{{\\{name}[ ]?((?:[^{{}}\\]|\\[^{{}}])*)\}}"
 # A field's instruction (`{\*\fldinst HYPERLINK "…"}`): the field's result, its text, is what a reader sees.
 _FIELD_INSTRUCTION = re.compile(r"\{\\\*\\fldinst(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}")
@@ -86,8 +87,12 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
         raise SourceError(path, "not a Rich Text document: it holds binary data")
     encoding = _encoding(raw)
     rtf = raw.decode("latin-1")  # (7-bit text; anything else is kept byte for byte for the escapes' decoder)
-    if rtf.count("{") < rtf.count("}") or not rtf.lstrip("\ufeff \r\n\t").startswith("{\\rtf"):
-        raise SourceError(path, "not a Rich Text document that can be read (no `{\\rtf` group, or unbalanced braces)")
+    if not rtf.lstrip("\ufeff \r\n\t").startswith("{\\rtf"):
+        raise SourceError(path, "not a Rich Text document that can be read (no `{\\rtf` group)")
+    groups = _ESCAPED.sub("", rtf)
+    if groups.count("{") != groups.count("}"):
+        # (A file cut short leaves groups open: what was read of it would pass for the whole.)
+        raise SourceError(path, "not a Rich Text document that can be read (its braces do not pair up: is the file cut short?)")
     try:
         text = rtf_to_text(_LIST_MARKER.sub(_marker, _FIELD_INSTRUCTION.sub("", rtf)), encoding=encoding, errors="replace")
     except (IndexError, ValueError, RecursionError) as exc:
