@@ -85,6 +85,7 @@ def test_a_second_curation_takes_unchanged_texts_from_the_workspace_caches(tmp_p
     [digests] = cache_dir.glob("minhash-*.parquet")  # the duplicate finder's, beside it
     [sentences] = cache_dir.glob("sentences-*.parquet")  # and the template finder's
     [tokens] = cache_dir.glob("tokens-*.parquet")  # and the exact token counts
+    [prose] = cache_dir.glob("prose-*.parquet")  # and not_prose's measures
     written = cache_file.stat().st_mtime_ns
     again = curate(small_corpus)
     assert cache_file.stat().st_mtime_ns == written  # nothing new: the cache is not written again

@@ -119,3 +119,22 @@ def test_not_prose_judges_a_paragraph_the_same_wrapped_or_not():
     ))
     assert ids(result) == ["r2"]
     assert "of it is table rows or items of a few words" in result.flags["detail"][0]
+
+
+def test_not_prose_takes_the_measures_of_a_text_and_clean_text_met_before_from_its_cache(tmp_path):
+    prose = "We spent the summer rewriting the parser so that errors read like sentences.\n" * 5
+    links = "\n".join(f"- [Page {i}](https://x.org/{i})" for i in range(8))
+    flagger = NotProseFlagger()
+    flagger.cache_dir = tmp_path
+    frame = prose_frame(prose, links)
+    first = flagger.flag(frame)
+    assert ids(first) == ["r1"] and len(list(tmp_path.glob("prose-*.parquet"))) == 1
+    again = flagger.flag(frame)
+    assert again.flags.equals(first.flags)
+    # The same raw text with another clean text (the site's boilerplate went, say) is measured again.
+    code = "Intro line.\n\n```rust\n" + "fn main() { println!(\"hi\"); }\n" * 30 + "```"
+    changed = frame.with_columns(clean_text=pl.Series([code, links]))
+    result = flagger.flag(changed)
+    assert ids(result) == ["r0", "r1"] and "mostly code" in result.flags["detail"][0]
+    flagger.cache_dir = None
+    assert flagger.flag(changed).flags.equals(result.flags)

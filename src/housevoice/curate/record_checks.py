@@ -7,6 +7,7 @@ from typing import Literal
 import re
 import unicodedata
 from datetime import date, datetime
+from pathlib import Path
 
 import polars as pl
 from pydantic import Field, model_validator
@@ -14,6 +15,7 @@ from pydantic import Field, model_validator
 from housevoice.curate.base import FlaggerSettings, FlagResult, Flagger
 from housevoice.curate.code_masks import where
 from housevoice.curate.markup import FENCED_CODE
+from housevoice.curate.text_cache import TextCache, fingerprint
 
 
 def _flags(frame: pl.DataFrame, name: str, score: pl.Expr, detail: pl.Expr) -> FlagResult:
@@ -268,20 +270,24 @@ class NotProseSettings(FlaggerSettings):
 _SHARES_CHUNK = 8192
 
 
+_SHARES = {"lines": pl.Int64, "links": pl.Float64, "code": pl.Float64, "listed": pl.Float64, "sentences": pl.Float64}
+
+
 def _prose_shares(frame: pl.DataFrame) -> pl.DataFrame:
-    """(record_id, kind, lines, links, code, listed, sentences): what not_prose decides on, per record."""
+    """(lines, links, code, listed, sentences) per row of `frame` (`text`, `clean_text`): what not_prose
+    decides on."""
     # The text outside fenced code; only texts with a fence are rewritten.
     clean = frame["clean_text"].fill_null("")
     prose = where(clean.clone(), "```|~~~", lambda t: t.str.replace_all(FENCED_CODE, ""))  # (where writes into its input)
     # A newline before each text: every line then opens with one (see `_lines`).
     return (
-        frame.select("record_id", "kind")
+        pl.DataFrame({"text": frame["text"].fill_null(""), "clean": clean, "prose": prose})
         .lazy()
-        .with_columns(
-            raw=pl.concat_str(pl.lit("\n"), frame["text"].fill_null("")),
-            clean_chars=clean.str.len_chars(),
-            empty=clean.str.strip_chars().str.len_chars() == 0,
-            prose=pl.concat_str(pl.lit("\n"), prose),
+        .select(
+            raw=pl.concat_str(pl.lit("\n"), "text"),
+            clean_chars=pl.col("clean").str.len_chars(),
+            empty=pl.col("clean").str.strip_chars().str.len_chars() == 0,
+            prose=pl.concat_str(pl.lit("\n"), "prose"),
         )
         .with_columns(
             raw_lines=(
@@ -296,8 +302,6 @@ def _prose_shares(frame: pl.DataFrame) -> pl.DataFrame:
             prose_chars=pl.col("prose").str.len_chars() - 1,
         )
         .select(
-            "record_id",
-            "kind",
             "lines",
             links=pl.col("link_lines") / pl.col("raw_lines"),
             code=pl.when(pl.col("empty")).then(0.0)  # empty: too_short says it
@@ -306,6 +310,15 @@ def _prose_shares(frame: pl.DataFrame) -> pl.DataFrame:
             sentences=(pl.col("sentence_chars") / pl.col("text_chars")).clip(upper_bound=1.0),
         )
         .collect()
+        .cast(_SHARES)
+    )
+
+
+def _computed_shares(frame: pl.DataFrame) -> pl.DataFrame:
+    # A few thousand texts at a time: the measures read copies of the texts.
+    return pl.concat(
+        [_prose_shares(frame.slice(start, _SHARES_CHUNK)) for start in range(0, frame.height, _SHARES_CHUNK)]
+        or [_prose_shares(frame)]
     )
 
 
@@ -315,16 +328,23 @@ class NotProseFlagger(Flagger):
     name = "not_prose"
     flag_names = ("not_prose",)
     Settings = NotProseSettings
+    # Set by the pipeline: where the measures of this run are kept for the next (see `text_cache`).
+    cache_dir: Path | None = None
 
     def flag(self, frame: pl.DataFrame) -> FlagResult:
         s = self.settings
-        # A few thousand texts at a time: the measures read copies of the texts.
-        shares = pl.concat(
-            [_prose_shares(frame.slice(start, _SHARES_CHUNK)) for start in range(0, frame.height, _SHARES_CHUNK)]
-            or [_prose_shares(frame)]
-        )
+        self.cache_notes: list[str] = []
+        if self.cache_dir is None:
+            shares = _computed_shares(frame)
+        else:
+            # The measures depend on the text and its clean text alone, not on the settings.
+            cache = TextCache(self.cache_dir, "prose", fingerprint("", ("record_checks.py", "markup.py", "code_masks.py"), ("polars",)), _SHARES)
+            shares = cache.rows(frame["text"], lambda todo: _computed_shares(frame.select(pl.col("text", "clean_text").gather(todo))), also=frame["clean_text"])
+            self.cache_notes = cache.notes
         rows = []
-        for record_id, kind, n_lines, links, code, listed, sentences in shares.iter_rows():
+        for record_id, kind, (n_lines, links, code, listed, sentences) in zip(
+            frame["record_id"].to_list(), frame["kind"].to_list(), shares.iter_rows()
+        ):
             what = "This page" if kind == "page" else "This text"
             if code >= s.code_share:
                 rows.append((record_id, code, f"{what} is mostly code: {code:.0%} of it is in code blocks."))

@@ -1,13 +1,14 @@
 """What curation computed from each text at the last run, kept for the next one.
 
 Cleaning is most of what curation costs, the duplicate finder's MinHash digests, the template
-finder's sentences and exact token counts much of the rest; most of a corpus is the same text at the next run (a few posts
+finder's sentences, exact token counts and the shape measures of not_prose much of the rest; most of a corpus is the same text at the next run (a few posts
 added, a route or a cutoff changed). A text met before, with the same settings and the same code, is taken from here. Each
 cache is a file of the workspace's `cache/` folder, `<name>-<fingerprint>.parquet`, one row per
 text: two 64-bit hashes of it and what was computed (`clean`: its clean text and exact-duplicate
 key; `minhash`: the digest of its clean text, its shingles and words; `sentences`: the opening and
 closing sentences of its clean text as the template finder compares them; `tokens`: the exact token
-count of its clean text under the configured tokenizer, where one was counted). A file may be deleted at
+count of its clean text under the configured tokenizer, where one was counted; `prose`: what not_prose
+measures of a text and its clean text together). A file may be deleted at
 any time. A change to the settings, to the code that computes the rows, to Python or the libraries
 it runs on, or another kind of machine gives another fingerprint, and the old file goes at the next
 write. What runs over the whole corpus (boilerplate lines, mailing footers, clustering) is never cached.
@@ -61,21 +62,29 @@ class TextCache:
     def path(self) -> Path:
         return self.folder / f"{self.name}-{self.fingerprint}.parquet"
 
-    def keys(self, texts: pl.Series, flag: pl.Series | None = None) -> pl.DataFrame:
+    def keys(self, texts: pl.Series, flag: pl.Series | None = None, also: pl.Series | None = None) -> pl.DataFrame:
         """(k1, k2) per text: two hashes of it (with different seeds, 128 bits together), the first
-        moved by `flag` where it is true (something besides the text that changes the result)."""
+        moved by `flag` where it is true (something besides the text that changes the result); with
+        `also` (a second text per row that the result depends on), hashes of both."""
         seed = int(self.fingerprint, 16)
         frame = pl.DataFrame({"text": texts.fill_null(""), "flag": flag.fill_null(False) if flag is not None else False})
-        return frame.select(
+        keys = frame.select(
             k1=pl.col("text").hash(seed=seed % 2**63) + pl.col("flag").cast(pl.UInt64),
             k2=pl.col("text").hash(seed=(seed >> 1) % 2**63 + 1),
         )
+        if also is None:
+            return keys
+        second = pl.DataFrame({"text": also.fill_null("")}).select(
+            k1=pl.col("text").hash(seed=(seed >> 2) % 2**63 + 2), k2=pl.col("text").hash(seed=(seed >> 3) % 2**63 + 3)
+        )
+        return keys.select(k1=pl.col("k1") ^ second["k1"], k2=pl.col("k2") ^ second["k2"])
 
-    def rows(self, texts: pl.Series, compute, flag: pl.Series | None = None) -> pl.DataFrame:
+    def rows(self, texts: pl.Series, compute, flag: pl.Series | None = None, also: pl.Series | None = None) -> pl.DataFrame:
         """The schema's columns for every text, in order: from the file where a text is in it, from
         `compute(positions)` (a frame of the schema's columns, a row per position) for the others; the
-        file is written again when texts were computed or it holds texts no longer asked for."""
-        keys = self.keys(texts, flag)
+        file is written again when texts were computed or it holds texts no longer asked for. `flag`,
+        `also`: see `keys`."""
+        keys = self.keys(texts, flag, also)
         known, todo, stale = self.lookup(keys)
         table = known.select(list(self.schema))
         if len(todo):
