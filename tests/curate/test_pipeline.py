@@ -86,6 +86,7 @@ def test_a_second_curation_takes_unchanged_texts_from_the_workspace_caches(tmp_p
     [sentences] = cache_dir.glob("sentences-*.parquet")  # and the template finder's
     [tokens] = cache_dir.glob("tokens-*.parquet")  # and the exact token counts
     [prose] = cache_dir.glob("prose-*.parquet")  # and not_prose's measures
+    [content] = cache_dir.glob("content-*.parquet")  # and the content keys of the clean texts
     written = cache_file.stat().st_mtime_ns
     again = curate(small_corpus)
     assert cache_file.stat().st_mtime_ns == written  # nothing new: the cache is not written again
@@ -102,6 +103,8 @@ def test_a_second_curation_takes_unchanged_texts_from_the_workspace_caches(tmp_p
     ingest_sources(small_corpus, [source])
     edited = curate(small_corpus)
     assert any("9 of 10 records unchanged" in note for note in edited.notes)
+    # Only the edited text was written, in a file of its own beside the first.
+    assert cache_file.stat().st_mtime_ns == written and len(list(cache_dir.glob("clean-*.parquet"))) == 2
     assert "today, at our site." in _curated(small_corpus)["links"]["clean_text"]
 
     # Other cleaner settings make every cached text stale: all are cleaned again, the old file goes.

@@ -935,9 +935,18 @@ def clean_frame(
     # One writing in two exports (HTML and markdown, other tracking links, another byline, typographic
     # quotes) has one clean text, emphasis marks and quotes aside: series count such copies once.
     # An exact duplicate stays the same raw text.
-    content = pl.concat(
-        in_slices(cleaned, CLEAN_CHUNK, lambda part: text_key(part.str.replace_all(_MARKS_AND_QUOTES, ""), normalized=True), workers)
-    ).alias("content_key")
+    def content_keys(texts: pl.Series) -> pl.Series:
+        return pl.concat(
+            in_slices(texts, CLEAN_CHUNK, lambda part: text_key(part.str.replace_all(_MARKS_AND_QUOTES, ""), normalized=True), workers)
+        )
+
+    if cache is None:
+        content = content_keys(cleaned)
+    else:  # (a hash of each clean text finds its key faster than the key is made)
+        keys_cache = TextCache(cache.folder, "content", fingerprint("", ("clean.py",), ("polars",)), {"content_key": pl.UInt64})
+        content = keys_cache.rows(cleaned, lambda todo: pl.DataFrame({"content_key": content_keys(cleaned.gather(todo))}))["content_key"]
+        cache.notes.extend(keys_cache.notes)
+    content = content.alias("content_key")
     return frame.with_columns(cleaned.alias("clean_text"), keys, content, said)
 
 

@@ -193,9 +193,9 @@ class _ExactCounts:
             spec = hashlib.sha256(tokenizer.to_str().encode()).hexdigest()
             self.cache = TextCache(cache_dir, "tokens", fingerprint(spec, ("pipeline.py", "tokens.py"), ("tokenizers", "polars")), {"tokens": pl.Int64})
             self.keys = self.cache.keys(values)
-            known, _, _ = self.cache.lookup(self.keys)
+            known, _ = self.cache.lookup(self.keys)
             self.counts = known["tokens"]
-            self.counted = 0
+            self.counted: list[pl.Series] = []
 
     def __call__(self, idx: list[int]) -> list[int]:
         if self.cache is None:
@@ -204,16 +204,19 @@ class _ExactCounts:
         missing = wanted.filter(self.counts.gather(wanted).is_null())
         if len(missing):
             self.counts = self.counts.scatter(missing, _exact_counts(self.values.gather(missing), self.tokenizer))
-            self.counted += len(missing)
+            self.counted.append(missing)
         return self.counts.gather(wanted).to_list()
 
     def save(self) -> None:
-        """The counts of this corpus's texts back to the cache, when some were new or some texts left."""
+        """The counts of this corpus's texts back to the cache (see `TextCache.update`)."""
         if self.cache is None:
             return
-        rows = self.keys.with_columns(tokens=self.counts).filter(pl.col("tokens").is_not_null())
-        if self.counted or rows.select("k1", "k2").n_unique() != self.cache.cached_rows:
-            self.cache.save(rows)
+        rows = self.keys.with_columns(tokens=self.counts).with_columns(at=pl.int_range(pl.len(), dtype=pl.UInt32))
+        rows = rows.filter(pl.col("tokens").is_not_null())
+        counted = pl.concat(self.counted) if self.counted else pl.Series(dtype=pl.UInt32)
+        # (`update` takes positions in the rows it is given: those of the texts counted now.)
+        fresh = rows["at"].is_in(counted.cast(pl.UInt32).implode()).arg_true()
+        self.cache.update(rows.drop("at"), fresh)
 
     @property
     def notes(self) -> list[str]:
