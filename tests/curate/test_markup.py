@@ -95,3 +95,19 @@ def test_empty_and_null_texts_raise_nothing():
     records = pl.DataFrame({"record_id": ["a", "b"], "text": ["", None]}, schema={"record_id": pl.String, "text": pl.String})
     assert HtmlFlagger().flag(records).flags.height == 0
     assert UrlFlagger().flag(records).flags.height == 0
+
+
+@pytest.mark.parametrize("flagger_class", [HtmlFlagger, UrlFlagger])
+def test_flags_of_texts_met_before_come_from_the_cache_under_the_records_of_this_run(tmp_path, flagger_class):
+    texts = ["Plain words only.", "See <b>this</b> at https://example.org/a", "Also <i>here</i>: https://example.net/b", ""]
+    uncached = flagger_class().flag(frame(*texts)).flags
+    cached_flagger = flagger_class()
+    cached_flagger.cache_dir = tmp_path
+    first = cached_flagger.flag(frame(*texts)).flags
+    assert first.equals(uncached) and uncached.height == 2
+    assert len(list(tmp_path.glob(f"{flagger_class.name}-*.parquet"))) == 1
+    # The same texts under other records, in another order, with one new: the flags follow the records.
+    moved = pl.DataFrame({"record_id": ["x", "y", "z", "w"], "text": [texts[2], texts[0], texts[1], "New <em>one</em> https://e.com"]})
+    again = cached_flagger.flag(moved).flags.sort("record_id")
+    assert again.equals(flagger_class().flag(moved).flags.sort("record_id"))
+    assert again["record_id"].to_list() == ["w", "x", "z"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -65,6 +66,47 @@ class Flagger:
 
     def flag(self, frame: pl.DataFrame) -> FlagResult:
         raise NotImplementedError
+
+
+class TextFlagger(Flagger):
+    """A flagger whose flag on a record depends on its raw `text` alone (and the settings): one flag name,
+    at most one flag per record, and a reason that names no other record. With `cache_dir` set (by the
+    pipeline), what it found in texts met at an earlier run is taken from the workspace's cache (see
+    `text_cache`); `flag_texts` reads the others."""
+
+    # Set by the pipeline: where the flags of this run are kept for the next.
+    cache_dir: Path | None = None
+    # The files of this package whose code decides the flags (the subclass's module and what it calls).
+    modules: ClassVar[tuple[str, ...]] = ()
+
+    def flag_texts(self, frame: pl.DataFrame) -> FlagResult:
+        raise NotImplementedError
+
+    def flag(self, frame: pl.DataFrame) -> FlagResult:
+        from housevoice.curate.text_cache import TextCache, fingerprint
+
+        self.cache_notes: list[str] = []
+        if self.cache_dir is None:
+            return self.flag_texts(frame)
+        found = {"flagged": pl.Boolean, "score": pl.Float64, "detail": pl.String}
+        cache = TextCache(self.cache_dir, self.name, fingerprint(self.settings.model_dump_json(), (*self.modules, "base.py"), ("polars",)), found)
+
+        def compute(todo: pl.Series) -> pl.DataFrame:
+            texts = pl.DataFrame({"record_id": pl.int_range(len(todo), eager=True).cast(pl.String), "text": frame["text"].gather(todo)})
+            flags = self.flag_texts(texts).flags.select(pl.col("record_id").cast(pl.Int64), "score", "detail")
+            rows = pl.DataFrame({"record_id": pl.int_range(len(todo), eager=True, dtype=pl.Int64)})
+            return rows.join(flags, on="record_id", how="left", maintain_order="left").select(
+                flagged=pl.col("score").is_not_null(), score="score", detail="detail"
+            )
+
+        table = cache.rows(frame["text"], compute)
+        self.cache_notes = cache.notes
+        flags = (
+            pl.concat([frame.select("record_id"), table], how="horizontal")
+            .filter("flagged")
+            .select("record_id", name=pl.lit(self.flag_names[0]), score="score", detail="detail")
+        )
+        return FlagResult(flags.cast(FLAG_ROWS))
 
 
 class Clusters:

@@ -8,7 +8,7 @@ import re
 import polars as pl
 from pydantic import Field
 
-from housevoice.curate.base import FlaggerSettings, FlagResult, Flagger
+from housevoice.curate.base import FlaggerSettings, FlagResult, TextFlagger
 
 # Code regions in markdown, in the regex dialect polars runs (no backreferences, no
 # lookaround): fenced blocks (```` before ```, so a longer fence can hold a shorter one;
@@ -104,15 +104,16 @@ class HtmlSettings(FlaggerSettings):
     max_tags_named: int = Field(6, ge=1, description="how many different tags a flag's reason names")
 
 
-class HtmlFlagger(Flagger):
+class HtmlFlagger(TextFlagger):
     """Raises `html` when the text carries HTML tags outside code (clean_text removes them)."""
 
     name = "html"
     flag_names = ("html",)
     Settings = HtmlSettings
     reads_clean_text = False
+    modules = ("markup.py",)
 
-    def flag(self, frame: pl.DataFrame) -> FlagResult:
+    def flag_texts(self, frame: pl.DataFrame) -> FlagResult:
         found = (
             frame.lazy()
             # A tag outside code is a tag anywhere first: that cheap scan spares most rows the code pass.
@@ -141,15 +142,16 @@ def _shorten(url: str, limit: int = 70) -> str:
     return url if len(url) <= limit else url[: limit - 1] + "…"
 
 
-class UrlFlagger(Flagger):
+class UrlFlagger(TextFlagger):
     """Raises `url` when the text has web addresses anywhere (links, bare addresses, code)."""
 
     name = "url"
     flag_names = ("url",)
     Settings = UrlSettings
     reads_clean_text = False
+    modules = ("markup.py",)
 
-    def flag(self, frame: pl.DataFrame) -> FlagResult:
+    def flag_texts(self, frame: pl.DataFrame) -> FlagResult:
         n = self.settings.max_examples
         found = (
             frame.lazy()
