@@ -83,7 +83,7 @@ class TextFlagger(Flagger):
         raise NotImplementedError
 
     def flag(self, frame: pl.DataFrame) -> FlagResult:
-        from housevoice.curate.text_cache import TextCache, fingerprint
+        from housevoice.curate.text_cache import TextCache, chosen, fingerprint
 
         self.cache_notes: list[str] = []
         if self.cache_dir is None:
@@ -92,7 +92,7 @@ class TextFlagger(Flagger):
         cache = TextCache(self.cache_dir, self.name, fingerprint(self.settings.model_dump_json(), (*self.modules, "base.py"), ("polars",)), found)
 
         def compute(todo: pl.Series) -> pl.DataFrame:
-            texts = pl.DataFrame({"record_id": pl.int_range(len(todo), eager=True).cast(pl.String), "text": frame["text"].gather(todo)})
+            texts = pl.DataFrame({"record_id": pl.int_range(len(todo), eager=True).cast(pl.String), "text": chosen(frame["text"], todo)})
             flags = self.flag_texts(texts).flags.select(pl.col("record_id").cast(pl.Int64), "score", "detail")
             rows = pl.DataFrame({"record_id": pl.int_range(len(todo), eager=True, dtype=pl.Int64)})
             return rows.join(flags, on="record_id", how="left", maintain_order="left").select(

@@ -18,7 +18,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from housevoice.curate.base import FlaggerSettings
 from housevoice.curate.boilerplate import remove_boilerplate, remove_mailing_footers
-from housevoice.curate.text_cache import TextCache, fingerprint
+from housevoice.curate.text_cache import TextCache, chosen, fingerprint
 from housevoice.curate.code_masks import in_slices, lines_with_code, outside_code, python_per_row, rewrite_outside_code, where, where_found
 from housevoice.curate.markup import CODE, HTML_TAG, URL
 
@@ -908,7 +908,7 @@ def clean_frame(
         cleaned, keys = _clean_pieces(pieces, settings, workers, processes)
     else:
         def compute(todo: pl.Series) -> pl.DataFrame:
-            clean, key = _clean_pieces(pieces.select(pl.all().gather(todo)), settings, workers, processes)
+            clean, key = _clean_pieces(chosen(pieces, todo), settings, workers, processes)
             return pl.DataFrame({"clean": clean, "text_key": key})
 
         known = cache.rows(texts, compute, own_lines)
@@ -944,7 +944,7 @@ def clean_frame(
         content = content_keys(cleaned)
     else:  # (a hash of each clean text finds its key faster than the key is made)
         keys_cache = TextCache(cache.folder, "content", fingerprint("", ("clean.py",), ("polars",)), {"content_key": pl.UInt64})
-        content = keys_cache.rows(cleaned, lambda todo: pl.DataFrame({"content_key": content_keys(cleaned.gather(todo))}))["content_key"]
+        content = keys_cache.rows(cleaned, lambda todo: pl.DataFrame({"content_key": content_keys(chosen(cleaned, todo))}))["content_key"]
         cache.notes.extend(keys_cache.notes)
     content = content.alias("content_key")
     return frame.with_columns(cleaned.alias("clean_text"), keys, content, said)

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from housevoice.curate.base import FLAG_ROWS, MONTHS, Clusters, Flagger, FlaggerSettings, FlagResult
 from housevoice.curate.clean import text_key
-from housevoice.curate.text_cache import TextCache, fingerprint
+from housevoice.curate.text_cache import TextCache, chosen, fingerprint
 
 # Links carry tracking parameters and change between copies; their text survives in clean_text.
 _URL = r"https?://\S+"
@@ -271,7 +271,7 @@ class DuplicateFlagger(Flagger):
         )
 
         def compute(todo: pl.Series) -> pl.DataFrame:
-            digests, sizes, words = self._computed_digests(texts.gather(todo), s)
+            digests, sizes, words = self._computed_digests(chosen(texts, todo), s)
             return pl.DataFrame({"digest": pl.Series(digests, dtype=pl.Array(pl.UInt32, s.num_perm)), "shingles": sizes, "words": words})
 
         known = cache.rows(texts, compute)

@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 from housevoice.curate.base import FlaggerSettings, FlagResult, Flagger
 from housevoice.curate.code_masks import where
 from housevoice.curate.markup import FENCED_CODE
-from housevoice.curate.text_cache import TextCache, fingerprint
+from housevoice.curate.text_cache import TextCache, chosen, fingerprint
 
 
 def _flags(frame: pl.DataFrame, name: str, score: pl.Expr, detail: pl.Expr) -> FlagResult:
@@ -339,7 +339,7 @@ class NotProseFlagger(Flagger):
         else:
             # The measures depend on the text and its clean text alone, not on the settings.
             cache = TextCache(self.cache_dir, "prose", fingerprint("", ("record_checks.py", "markup.py", "code_masks.py"), ("polars",)), _SHARES)
-            shares = cache.rows(frame["text"], lambda todo: _computed_shares(frame.select(pl.col("text", "clean_text").gather(todo))), also=frame["clean_text"])
+            shares = cache.rows(frame["text"], lambda todo: _computed_shares(chosen(frame.select("text", "clean_text"), todo)), also=frame["clean_text"])
             self.cache_notes = cache.notes
         rows = []
         for record_id, kind, (n_lines, links, code, listed, sentences) in zip(

@@ -93,7 +93,9 @@ class TextCache:
         keys = self.keys(texts, flag, also)
         known, todo = self.lookup(keys)
         table = known.select(list(self.schema))
-        if len(todo):
+        if len(todo) == len(texts):  # (nothing from the cache: no copy of the computed rows to interleave)
+            table = compute(todo).select(list(self.schema)).cast(self.schema)
+        elif len(todo):
             fresh = compute(todo).select(list(self.schema)).cast(self.schema)
             at = pl.int_range(len(texts), eager=True).alias("at")
             hit = pl.concat([table, at.to_frame()], how="horizontal").filter(~at.is_in(todo.cast(pl.Int64).implode()))
@@ -168,6 +170,14 @@ class TextCache:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
         return True
+
+
+def chosen(items: pl.Series | pl.DataFrame, todo: pl.Series) -> pl.Series | pl.DataFrame:
+    """The rows of `items` at the positions `todo` (in order, as `TextCache.rows` gives them): `items` itself
+    when they are all of it (a first run), not a copy of every text."""
+    if len(todo) == len(items):
+        return items
+    return items.gather(todo) if isinstance(items, pl.Series) else items.select(pl.all().gather(todo))
 
 
 def remove_caches(folder: Path, name: str = "*", keep: Path | None = None) -> None:
