@@ -149,7 +149,10 @@ class TextCache:
         """Replace the cache with `rows` (keys and schema: those of the corpus just read), as one file
         written atomically; drop its other files and other fingerprints' files. A file that cannot be
         written is only a note: the next run reads again."""
-        if self._write(rows.select(*KEYS, *self.schema).unique(list(KEYS), keep="first"), self.path):
+        rows = rows.select(*KEYS, *self.schema)
+        if rows.select(list(KEYS)).n_unique() != rows.height:  # (the same text twice: once is enough)
+            rows = rows.unique(list(KEYS), keep="first")
+        if self._write(rows, self.path):
             remove_caches(self.folder, self.name, keep=self.path)
 
     def _write(self, rows: pl.DataFrame, path: Path) -> bool:
