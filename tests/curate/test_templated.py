@@ -359,3 +359,24 @@ def test_dev_corpus_families_hold_with_a_site_name_in_every_title(dev_corpus, de
     plain = TemplateFlagger().flag(frame).columns.sort("record_id")
     decorated = frame.with_columns(pl.col("title").map_elements(decorate, return_dtype=pl.String))
     assert TemplateFlagger().flag(decorated).columns.sort("record_id").equals(plain)
+
+
+def test_line_store_reads_each_text_once_and_takes_texts_read_before_from_the_cache(tmp_path):
+    from housevoice.curate.templated import LineStore, line_hashes
+
+    shared = "Thanks for reading, and see you at the next meetup in town"
+    texts = pl.Series([f"Post {i} opens with its own words here today\n{shared}\nshort" for i in range(6)] + ["", "no lines long enough"])
+    expected = line_hashes(texts, list(range(8)), 4).sort("row", "text")
+    store = LineStore(texts, 4, tmp_path)
+    assert store.lines([0, 1, 2]).sort("row", "text").equals(expected.filter(pl.col("row") <= 2))
+    assert store.lines([2, 3, 6, 7]).sort("row", "text").equals(expected.filter(pl.col("row").is_in([0, 1, 2, 3, 6, 7])))
+    assert sorted(store.fresh) == [0, 1, 2, 3, 6, 7]
+    store.save()
+    # The next run: the texts read are taken from the cache (the two without lines too), the others read.
+    again = LineStore(texts, 4, tmp_path)
+    assert again.lines(list(range(8))).sort("row", "text").equals(expected)
+    assert sorted(again.fresh) == [4, 5]
+    # Another minimum of words is another cache: nothing is taken from this one.
+    other = LineStore(texts, 3, tmp_path)
+    other.lines([0])
+    assert other.fresh == [0]

@@ -226,6 +226,53 @@ def line_hashes(texts: pl.Series, rows: list[int], min_words: int) -> pl.DataFra
     return pl.concat(parts) if parts else pl.DataFrame(schema={"row": pl.Int64, "text": pl.UInt64})
 
 
+class LineStore:
+    """`line_hashes` of the rows asked for, each text read once a run; from the workspace's cache where a
+    text was read at an earlier run (see `text_cache`), and kept there by `save()`."""
+
+    def __init__(self, texts: pl.Series, min_words: int, cache_dir: Path | None = None):
+        self.texts, self.min_words = texts, min_words
+        self.read = pl.DataFrame(schema={"row": pl.Int64, "text": pl.UInt64})  # the lines of the rows read so far
+        self.done: set[int] = set()
+        self.fresh: list[int] = []  # rows whose lines were computed at this run
+        self.cache: TextCache | None = None
+        if cache_dir is not None:
+            settings = f"min_words={min_words}"
+            self.cache = TextCache(cache_dir, "lines", fingerprint(settings, ("templated.py",), ("polars",)), {"lines": pl.List(pl.UInt64)})
+            self.keys = self.cache.keys(texts)
+            self.cached = self.cache.lookup(self.keys)[0]["lines"]
+
+    def lines(self, rows: list[int]) -> pl.DataFrame:
+        """(row, text): the lines of every row read so far, `rows` among them."""
+        new = pl.Series(sorted(set(rows) - self.done), dtype=pl.Int64)
+        if len(new) == 0:
+            return self.read
+        self.done.update(new.to_list())
+        missing = new
+        if self.cache is not None:
+            known = self.cached.gather(new).is_not_null()
+            hit, missing = new.filter(known), new.filter(~known)
+            cached = pl.DataFrame({"row": hit, "text": self.cached.gather(hit)}).explode("text").drop_nulls("text")
+            self.read = pl.concat([self.read, cached])
+        self.fresh += missing.to_list()
+        self.read = pl.concat([self.read, line_hashes(self.texts, missing.to_list(), self.min_words)])
+        return self.read
+
+    def save(self) -> None:
+        """The lines of this run's texts back to the cache (see `TextCache.update`)."""
+        if self.cache is None:
+            return
+        fresh = pl.DataFrame({"at": self.fresh}, schema={"at": pl.Int64})
+        lines = self.read.filter(pl.col("row").is_in(fresh["at"].implode())).group_by("row").agg(lines="text")
+        fresh = fresh.join(lines, left_on="at", right_on="row", how="left").with_columns(
+            pl.col("lines").fill_null(pl.lit([], dtype=pl.List(pl.UInt64)))
+        )
+        known = pl.DataFrame({"at": pl.int_range(len(self.cached), eager=True, dtype=pl.Int64), "lines": self.cached})
+        table = pl.concat([known.filter(pl.col("lines").is_not_null() & ~pl.col("at").is_in(fresh["at"].implode())), fresh]).sort("at")
+        rows = pl.concat([self.keys.select(pl.all().gather(table["at"])), table.select("lines")], how="horizontal")
+        self.cache.update(rows, table["at"].is_in(fresh["at"].implode()).arg_true())
+
+
 def boilerplate_shares(lines: pl.DataFrame, rows: list[int], family: list[int], min_members: int) -> dict[int, float]:
     """Per row: share of its lines (`line_hashes` rows) that also occur in `min_members` rows of its family."""
     if not rows:
@@ -500,11 +547,12 @@ class TemplateFlagger(Flagger):
     name = "templated"
     flag_names = ("templated",)
     Settings = TemplateSettings
-    # Set by the pipeline: where the opening and closing sentences of this run are kept for the next (`text_cache`).
+    # Set by the pipeline: where the opening and closing sentences and the lines of this run are kept for the next (`text_cache`).
     cache_dir: Path | None = None
 
     def flag(self, frame: pl.DataFrame) -> FlagResult:
         s: TemplateSettings = self.settings  # type: ignore[assignment]
+        self.cache_notes: list[str] = []
         empty_columns = pl.DataFrame(schema={"record_id": pl.String, "template_family": pl.String})
         if frame.height == 0 or "title" not in frame.columns:
             return FlagResult(pl.DataFrame(schema=FLAG_ROWS), empty_columns)
@@ -525,9 +573,10 @@ class TemplateFlagger(Flagger):
             families += self._leading_word_families(rows, patterns, families, text_ids, s)
         dominants = [Counter(patterns[i] for i in members).most_common(1)[0][0] for members in families]
         # Only titles without numbers or dates need the body to back them up.
-        share, lines = self._shares(frame[text_col], [m for m, d in zip(families, dominants) if not _slots(d)], s)
+        store = LineStore(frame[text_col], s.min_line_words, self.cache_dir)
+        share = self._shares(store, [m for m, d in zip(families, dominants) if not _slots(d)], s)
         inner = [list(sub) for subs in within.values() for sub, _ in subs]
-        inner_share, lines = self._shares(frame[text_col], inner, s, lines) if inner else ({}, lines)
+        inner_share = self._shares(store, inner, s) if inner else {}
 
         def backed(members: list[int], dominant: tuple[str, ...], shares: dict[int, float]) -> bool:
             """Numbered titles, and names of a recurring report, are a series by themselves; other
@@ -557,10 +606,12 @@ class TemplateFlagger(Flagger):
                 if self.cache_dir is not None else None
             )
             series = join_by_boilerplate(series, texts, eligible, rows, patterns, titles, text_ids, s.min_members, cache)
-            self.cache_notes = cache.notes if cache is not None else []
+            self.cache_notes += cache.notes if cache is not None else []
         ids = frame["record_id"].to_list()
         series = self._with_copies(series, text_ids, eligible, titles, ids)
-        share, _ = self._shares(frame[text_col], [x.members for x in series], s, lines)
+        share = self._shares(store, [x.members for x in series], s)
+        store.save()
+        self.cache_notes += store.cache.notes if store.cache is not None else []
         flags, columns = [], []
         for x in series:
             family = f"{x.name} — {len(x.members)} posts"
@@ -592,16 +643,11 @@ class TemplateFlagger(Flagger):
         return series
 
     @staticmethod
-    def _shares(
-        texts: pl.Series, families: list[list[int]], s: TemplateSettings, lines: pl.DataFrame | None = None
-    ) -> tuple[dict[int, float], pl.DataFrame]:
-        """Boilerplate share per member, and the line hashes read (pass them back: rows are read once)."""
+    def _shares(store: LineStore, families: list[list[int]], s: TemplateSettings) -> dict[int, float]:
+        """Boilerplate share per member."""
         member_rows = [i for members in families for i in members]
         family_of = [f for f, members in enumerate(families) for _ in members]
-        known = set() if lines is None else set(lines["row"].to_list())
-        found = line_hashes(texts, sorted(set(member_rows) - known), s.min_line_words)
-        lines = found if lines is None else pl.concat([lines, found])
-        return boilerplate_shares(lines, member_rows, family_of, s.min_members), lines
+        return boilerplate_shares(store.lines(member_rows), member_rows, family_of, s.min_members)
 
     def _title_families(self, rows, patterns, text_ids, s: TemplateSettings) -> list[list[int]]:
         """Titles with the same words once slots are masked (word order and punctuation aside)."""
