@@ -170,3 +170,43 @@ def test_a_table_of_contents_is_left_out(tmp_path):
     [(_, doc)] = read_source(path)[1]
     assert "...." not in doc.text and ". . . ." not in doc.text
     assert doc.text.startswith("Why we grow\n\nWe grow food")
+
+
+def test_footnotes_and_their_marks_are_left_out_and_a_paragraph_goes_on_over_the_break(tmp_path):
+    pages = [
+        [
+            "Why we moved",
+            "",
+            "We began the project in the spring of that year, when the old parser finally",
+            "gave out under the load of the new users.^1 It was not the first time the",
+        ],
+        [
+            "parser had failed us, but it was the worst, and the team agreed to start",
+            "again from the grammar up rather than patch it one more time.",
+        ],
+    ]
+    footnotes = [
+        ["1 The load tripled in a week after the launch post went around", "the forums, which nobody had planned for.",
+         "2 Figures from the status page."],
+        [],
+    ]
+    path = tmp_path / "essay.pdf"
+    path.write_bytes(pdf_bytes(pages, footnotes=footnotes, numbered=True))
+    summary, [(_, doc)] = read_source(path)
+    assert doc.text == (
+        "Why we moved\n\nWe began the project in the spring of that year, when the old parser finally gave out under the "
+        "load of the new users. It was not the first time the parser had failed us, but it was the worst, and the team "
+        "agreed to start again from the grammar up rather than patch it one more time."
+    )
+    assert any("3 lines of footnotes left out" in note for note in summary.notes)
+
+
+def test_small_print_that_opens_with_no_mark_or_sits_above_the_text_is_kept(tmp_path):
+    # A smaller line at the foot without a footnote's mark (a caption, a sign-off) is the writer's text.
+    # A small raised figure that is no footnote's mark (an exponent) stays too.
+    pages = [["A short note to our readers about the garden and the spring fair this year.", "The beds cover 40 m^2 now."]]
+    path = tmp_path / "note.pdf"
+    path.write_bytes(pdf_bytes(pages, footnotes=[["Photo: the new shed, built by the Saturday volunteers."]]))
+    summary, [(_, doc)] = read_source(path)
+    assert "Photo: the new shed" in doc.text and "40 m2 now." in doc.text
+    assert not any("footnotes" in note for note in summary.notes)
