@@ -128,6 +128,35 @@ def test_a_confluence_export_page_gives_its_writing_and_author_not_its_furniture
     assert doc.title == "Why we compost"
 
 
+MEDIUM_STORY = """<html><head><title>Notes on tone</title></head><body><article class="h-entry">
+<header><h1 class="p-name">Notes on tone</h1></header>
+<section data-field="body" class="e-content"><section><div class="section-content"><div class="section-inner">
+<h3 class="graf graf--h3 graf--leading graf--title">Notes on tone</h3>
+<p class="graf graf--p">Notes on tone are what I keep beside the desk.</p></div></div></section></section>
+<footer><p>By <a class="p-author h-card" href="https://medium.com/@ana">Ana Lima</a></p></footer></article></body></html>
+"""
+MEDIUM_RESPONSE = """<html><head><title>Thanks, this is the clearest account of the migration I have…</title></head><body>
+<article class="h-entry"><header><h1 class="p-name">Thanks, this is the clearest account of the migration I have…</h1></header>
+<section data-field="body" class="e-content"><section><div class="section-content"><div class="section-inner">
+<p class="graf graf--p graf--leading graf--trailing">Thanks, this is the clearest account of the migration I have read.
+We did the same last year.</p></div></div></section></section>
+<footer><p>By <a class="p-author h-card" href="https://medium.com/@ana">Ana Lima</a></p></footer></article></body></html>
+"""
+
+
+def test_a_medium_response_is_read_as_a_reply_and_a_story_as_a_post(tmp_path):
+    [response] = htmlfile.read(write(tmp_path, "r.html", MEDIUM_RESPONSE), key="r.html").documents
+    assert response.kind == "reply" and clean_text(response.text).startswith("Thanks, this is the clearest account")
+    # A story has a title of its own at its head, or a subtitle; one whose opening sentence repeats its title is still a story.
+    for page in (MEDIUM_STORY, MEDIUM_EXPORT):
+        [story] = htmlfile.read(write(tmp_path, "s.html", page), key="s.html").documents
+        assert story.kind == "post"
+    # Another site's page whose title opens its text is a post: only Medium's export has responses.
+    page = "<html><head><title>We moved</title></head><body><article><p>We moved in March.</p></article></body></html>"
+    [other] = htmlfile.read(write(tmp_path, "o.html", page), key="o.html").documents
+    assert other.kind == "post"
+
+
 def test_a_medium_account_export_is_read_from_its_posts_only(tmp_path):
     from housevoice.ingest import read_source
 

@@ -95,6 +95,19 @@ def _content(tree: LexborHTMLParser) -> tuple[LexborNode | None, str]:
     return tree.body, "body"
 
 
+def _medium_response(tree: LexborHTMLParser, content: LexborNode) -> bool:
+    """A response (a comment under someone's story) in Medium's export: Medium titles it with its own
+    opening words, and it has neither a subtitle nor a title of its own at the head of its body, as a
+    story has."""
+    if tree.css_first('section[data-field="subtitle"]') is not None or content.css_first(".graf--title") is not None:
+        return False
+    title, body = _text(tree.css_first(".p-name")), _text(content)
+    if not title or not body:
+        return False
+    opening = title.rstrip("…").rstrip(".").strip()
+    return bool(opening) and body.casefold().startswith(opening.casefold())
+
+
 def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> ReadResult:
     if path.suffix.lower() == ".csv":  # Substack's index: its rows fill in the pages' fields
         return ReadResult(documents=[], skipped={"index of the posts (read with them)": 1})
@@ -136,6 +149,7 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
         meta["index"] = "posts.csv"
     if status is None and found == _MEDIUM_BODY and path.name.startswith("draft_"):
         status = "draft"  # Medium's export names unpublished posts draft_<title>-<id>.html
+    kind = "reply" if found == _MEDIUM_BODY and _medium_response(tree, content) else "post"
     author = (
         _meta(tree, _AUTHOR) or _text(tree.css_first('[rel="author"]')) or _text(tree.css_first(".p-author"))
         or _text(tree.css_first(".page-metadata .author"))  # Confluence: "Created by <span class=author>…"
@@ -143,6 +157,7 @@ def read(path: Path, *, key: str, mapping: dict[str, str] | None = None) -> Read
     canonical = tree.css_first('link[rel="canonical"]')
     url = _meta(tree, ('meta[property="og:url"]',)) or (canonical.attributes.get("href") if canonical is not None else None)
     document = Document(
-        source_key=key, text=html.strip(), title=title, author=author, published_at=published_at, url=url, status=status, meta=meta
+        source_key=key, text=html.strip(), kind=kind, title=title, author=author, published_at=published_at, url=url, status=status,
+        meta=meta,
     )
     return ReadResult(documents=[document], notes=notes)
