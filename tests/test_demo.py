@@ -52,6 +52,13 @@ def assert_loop_finished(root: Path, out: str) -> Workspace:
     assert {ready["sft"], ready["rlhf"], ready["dpo"]} <= evaluated
     assert f"housevoice dashboard {root}" in out
     assert state(root)["next"] == "done" and state(root)["versions"]["dpo"] == ready["dpo"]
+    # A scripted lead promoted the version with the best voice fidelity (no gates are set in the sample's
+    # config), and it was exported as one model folder with its model card.
+    promoted = state(root)["promoted"]
+    assert promoted in {ready["sft"], ready["rlhf"], ready["dpo"]}
+    assert registry.get(promoted)["stage"] == "promoted" and registry.promotions()[-1]["actor"] == "demo:lead"
+    exported = root / "exports" / promoted
+    assert {"README.md", "housevoice.json", "config.json"} <= {p.name for p in exported.iterdir()}
     return ws
 
 

@@ -42,6 +42,7 @@ class DemoState:
     report: str = ""
     elapsed_s: float = 0.0
     stages_shown: int = 0  # so that stage numbers go on after a pause
+    promoted: str | None = None  # the version the scripted lead's promotion made live, if the gates let it
 
     def save(self, ws: Workspace) -> None:
         write_atomic(ws.root / STATE_FILE, json.dumps(asdict(self), indent=2).encode())
@@ -245,13 +246,14 @@ def _continue(ws: Workspace, state: DemoState, stages: _Stages, console: Console
     state.versions["dpo"] = dpo.version_id
     stages.done(t, f"version {dpo.version_id}: {dpo.pairs} pairs")
 
-    _evaluate(ws, [sft, rl.version_id, dpo.version_id], stages, console)
+    voices = _evaluate(ws, [sft, rl.version_id, dpo.version_id], stages, console)
 
     from housevoice.evaluate.reward_scores import score_samples
 
     t = stages.begin("the reward model reads every response")
     scored = score_samples(ws, reward.version_id)
     stages.done(t, f"{scored.scored} responses; " + ", ".join(f"{v.version_id} {v.mean:.2f}" for v in scored.per_version))
+    state.promoted = _promote_and_export(ws, voices, stages)
     state.next, state.elapsed_s = "done", stages.elapsed()
     state.save(ws)
     console.rule("done")
@@ -315,10 +317,36 @@ def _ranking(ws: Workspace, state: DemoState, stages: _Stages, console: Console)
     state.next = "reward"
 
 
-def _evaluate(ws: Workspace, versions: list[str], stages: _Stages, console: Console) -> None:
+def _promote_and_export(ws: Workspace, voices: dict[str, float], stages: _Stages) -> str | None:
+    """A scripted lead asks for the version that sounds most like the writer; the gates of `[promote]` decide.
+    The version is exported either way (as `housevoice export --version` would), to show what leaves the workspace."""
+    from housevoice.dashboard.promotion import promote_version
+    from housevoice.errors import HousevoiceError
+    from housevoice.tune.export import export_version
+
+    best = max(voices, key=lambda vid: voices[vid])
+    t = stages.begin("promotion (a scripted lead stands in for yours, who would choose in the dashboard)")
+    try:
+        result = promote_version(ws, best, actor="demo:lead", reason="the best voice fidelity of the demo's versions")
+        promoted: str | None = result.version_id
+        gates = ", ".join(f"{c.name} passed" for c in result.checks) or "no gates set in [promote] of housevoice.toml"
+        stages.done(t, f"{best} is the promoted version ({gates}); the dashboard shows it and can roll back")
+    except HousevoiceError as exc:
+        promoted = None
+        stages.done(t, f"{best} not promoted: {exc} — the gates of [promote] in housevoice.toml hold a model that "
+                       "does not beat its base (a tiny model on a sample does not)")
+    t = stages.begin(f"export {best}: one model folder with its model card")
+    out = export_version(ws, ws.root / "exports" / best, best)
+    stages.done(t, f"{out.path}: {out.parameters:,} parameters, {out.size_mb:.1f} MB, lineage {' ← '.join(out.chain)}")
+    return promoted
+
+
+def _evaluate(ws: Workspace, versions: list[str], stages: _Stages, console: Console) -> dict[str, float]:
+    """Voice fidelity and the offline benchmark of each version; their mean voice fidelity."""
     from housevoice.evaluate.bench import evaluate_bench
     from housevoice.evaluate.heldout import evaluate_voice
 
+    voices: dict[str, float] = {}
     for vid in versions:
         t = stages.begin(f"evaluate {vid}: voice fidelity and the offline benchmark suite")
         voice = evaluate_voice(ws, vid, prompts=8, max_new_tokens=48)
@@ -329,6 +357,8 @@ def _evaluate(ws: Workspace, versions: list[str], stages: _Stages, console: Cons
         metrics = {m["metric"]: m["value"] for m in bench.scores[0].metrics}
         shown = [f"{k} {v:.3g}" for k, v in metrics.items() if k.endswith(("/acc", "/word_perplexity"))]
         stages.done(t, line + (" · " + ", ".join(shown) if shown else ""))
+        voices[vid] = mine.mean
+    return voices
 
 
 # -- Label Studio ---------------------------------------------------------------------------
