@@ -135,12 +135,15 @@ class TextCache:
         parts = self._parts()
         if not parts:
             return pl.DataFrame(schema=schema)
-        try:
-            cached = pl.concat([pl.read_parquet(part).select(list(schema)).cast(schema) for part in parts])
-        except Exception as exc:  # a damaged cache is only a slower run
-            self.notes.append(f"{self.name} cache {self.path}: not read ({type(exc).__name__}); every text was read again")
-            self._damaged = True
-            return pl.DataFrame(schema=schema)
+        read = []
+        for part in parts:
+            try:
+                read.append(pl.read_parquet(part).select(list(schema)).cast(schema))
+            except Exception as exc:  # a damaged cache is only a slower run
+                self.notes.append(f"{self.name} cache {part}: not read ({type(exc).__name__}); every text was read again")
+                self._damaged = True
+                return pl.DataFrame(schema=schema)
+        cached = pl.concat(read)
         if len(parts) > 1 and cached.select(list(KEYS)).n_unique() != cached.height:  # (a compaction cut short)
             cached = cached.unique(list(KEYS), keep="last", maintain_order=True)
         return cached
