@@ -185,8 +185,10 @@ def _bucket_pairs(sub: np.ndarray, rows: np.ndarray, rows_per_band: int, bands: 
             key = key * _MULT + sub[:, j : bands * rows_per_band : rows_per_band]
         key = key * _MULT + np.arange(bands, dtype=np.uint64)  # the same values in two bands are two buckets
     flat = key.ravel()
-    order = np.argsort(flat, kind="stable")  # row-major: a bucket's rows come out in row order
-    ordered, owner = flat[order], np.repeat(rows, bands)[order]
+    # Most keys are a bucket of one: only the others are sorted (found by hashing, faster than a sort of all).
+    shared = np.flatnonzero(pl.Series(flat, dtype=pl.UInt64).is_duplicated().to_numpy())
+    order = shared[np.argsort(flat[shared], kind="stable")]  # row-major: a bucket's rows come out in row order
+    ordered, owner = flat[order], rows[order // bands]
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
     lengths = np.diff(np.concatenate((starts, [len(ordered)])))
     pieces_a, pieces_b = [], []
