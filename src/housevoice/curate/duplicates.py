@@ -343,7 +343,10 @@ class DuplicateFlagger(Flagger):
         sa, sb = shingles[a], shingles[b]
         if len(sa) == 0 or len(sb) == 0:
             return None
-        share = len(np.intersect1d(sa, sb, assume_unique=True)) / min(len(sa), len(sb))
+        small, large = (sa, sb) if len(sa) <= len(sb) else (sb, sa)
+        # Both sorted and distinct: each of the smaller's hashes is looked up in the larger.
+        at = np.searchsorted(large, small).clip(max=len(large) - 1)
+        share = np.count_nonzero(large[at] == small) / len(small)
         if share < s.min_containment:
             return None
         if not _agree(specifics[a], specifics[b], s.min_specifics_overlap):
