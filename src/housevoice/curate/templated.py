@@ -724,17 +724,18 @@ class TemplateFlagger(Flagger):
         dominant = [Counter(patterns[i] for i in m).most_common(1)[0][0] for m in families]
         keys = [(_key(p), _slots(p)) for p in dominant]
         grown = [list(m) for m in families]
-        # A title decorates a family whose words it all has, so that family is found through its
-        # rarest word; a title shortens a family that has all its words, so through the title's word
-        # with the fewest families. Only those are compared, in family order, as the ranking expects.
+        # A title decorates a family whose words it all has, so that family is found through its two
+        # rarest words (both in the title); a title shortens a family that has all its words, so through
+        # the title's two words with the fewest families (the family is in both lists). Only those are
+        # compared, in family order, as the ranking expects.
         by_word: dict[str, list[int]] = defaultdict(list)
         for f, (fkey, _) in enumerate(keys):
             for word in fkey:
                 by_word[word].append(f)
-        by_rarest: dict[str, list[int]] = defaultdict(list)
+        by_rarest: dict[frozenset[str], list[int]] = defaultdict(list)
         for f, (fkey, _) in enumerate(keys):
             if len(fkey) >= 2:
-                by_rarest[min(fkey, key=lambda w: (len(by_word[w]), w))].append(f)
+                by_rarest[frozenset(sorted(fkey, key=lambda w: (len(by_word[w]), w))[:2])].append(f)
         # A family's numbered title with one word left out, by the place of that word.
         by_gap: dict[tuple[str, ...], list[int]] = defaultdict(list)
         for f, p in enumerate(dominant):
@@ -745,9 +746,10 @@ class TemplateFlagger(Flagger):
             if i in placed:
                 continue
             key, slots = _key(patterns[i]), _slots(patterns[i])
-            candidates = {f for word in key for f in by_rarest.get(word, ())}
+            candidates = {f for pair in itertools.combinations(sorted(key), 2) for f in by_rarest.get(frozenset(pair), ())}
             if len(key) >= 3:
-                candidates.update(min((by_word.get(word, ()) for word in key), key=len))
+                fewest = sorted((by_word.get(word, ()) for word in key), key=len)[:2]
+                candidates.update(set(fewest[0]).intersection(fewest[1]))
             best = None
             for f in sorted(candidates):
                 fkey, fslots = keys[f]
