@@ -19,7 +19,7 @@ every default flagger (`build_flaggers(Config())`, stale before 2020-01-01) side
 step timed on its own (steps after cleaning overlap, so they add up to more than "flag s");
 "flaggers" runs the duplicate and template flaggers alone on raw text; "recurate" is
 a second `housevoice curate` of a workspace curated before, with 1% more records since: texts cleaned at the
-first run come from its caches (clean text, MinHash digests, template sentences, token counts; the first run's time is in the steps); "datatrove" is
+first run come from its caches (what curation computes per text, see curate/text_cache.py; the first run's time is in the steps); "datatrove" is
 datatrove's own MinHash dedup pipeline on the smallest size. --html renders every post to HTML
 first, as a WordPress export holds it (the cleaners then read HTML documents).
 """

@@ -161,7 +161,7 @@ def curate(
     stale_before: Annotated[Optional[str], typer.Option(help="records published before this date (YYYY-MM-DD) are stale")] = None,
     target_author: Annotated[Optional[str], typer.Option(help="records not written by this author get `off_author`")] = None,
     explain: Annotated[Optional[str], typer.Option(help="print every flag of one record (record_id or source key), the rule that routed it and the start of its clean text")] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="read every text again and keep no per-text cache (clean text, digests, sentences, token counts: the workspace's cache/ is emptied)")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="read every text again and keep no per-text cache (what curation computed from each text: the workspace's cache/ is emptied)")] = False,
 ) -> None:
     """Flag what would poison a voice model, clean the text, route each record to keep / review / drop.
 

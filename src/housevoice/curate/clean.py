@@ -891,8 +891,8 @@ def clean_frame(
     `MAX_DOCUMENT_PROCESSES`), when there are `PROCESS_MIN_DOCUMENTS` of them. They are started the
     "spawn" way, which imports the program's main module again: a script that asks for them must
     guard its work with `if __name__ == "__main__":`.
-    `cache` (`clean_cache`): texts cleaned at an earlier run are taken from it, and it is rewritten
-    with this run's texts.
+    `cache` (`clean_cache`): texts cleaned at an earlier run are taken from it, and this run's new
+    texts are kept in it (so are the content keys, in a cache beside it).
     """
     settings = settings or CleanSettings()
     texts = frame["text"]

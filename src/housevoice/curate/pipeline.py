@@ -208,15 +208,10 @@ class _ExactCounts:
         return self.counts.gather(wanted).to_list()
 
     def save(self) -> None:
-        """The counts of this corpus's texts back to the cache (see `TextCache.update`)."""
+        """The counts of this corpus's texts back to the cache (see `TextCache.keep`)."""
         if self.cache is None:
             return
-        rows = self.keys.with_columns(tokens=self.counts).with_columns(at=pl.int_range(pl.len(), dtype=pl.UInt32))
-        rows = rows.filter(pl.col("tokens").is_not_null())
-        counted = pl.concat(self.counted) if self.counted else pl.Series(dtype=pl.UInt32)
-        # (`update` takes positions in the rows it is given: those of the texts counted now.)
-        fresh = rows["at"].is_in(counted.cast(pl.UInt32).implode()).arg_true()
-        self.cache.update(rows.drop("at"), fresh)
+        self.cache.keep(self.keys, self.counts, pl.concat(self.counted) if self.counted else pl.Series(dtype=pl.UInt32))
 
     @property
     def notes(self) -> list[str]:
@@ -327,8 +322,7 @@ def curate_frame(
     is, beside the token count (those reading `n_tokens` wait for it). Returns (frame with
     clean_text and n_tokens, flag rows in config order, extra columns, timings, notes); the timings
     start with "clean" and "tokens" and overlap. `processes`: see `clean_frame`. `cache_dir`: where
-    what curation computes from each text (clean text, digests, sentences, token counts) is kept for the next (see
-    `text_cache`); none by default.
+    what curation computes from each text is kept for the next (see `text_cache`); none by default.
     """
     from housevoice.curate.clean import clean_cache, clean_frame
 

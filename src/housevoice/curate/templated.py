@@ -259,18 +259,19 @@ class LineStore:
         return self.read
 
     def save(self) -> None:
-        """The lines of this run's texts back to the cache (see `TextCache.update`)."""
+        """The lines of this run's texts back to the cache (see `TextCache.keep`)."""
         if self.cache is None:
             return
-        fresh = pl.DataFrame({"at": self.fresh}, schema={"at": pl.Int64})
-        lines = self.read.filter(pl.col("row").is_in(fresh["at"].implode())).group_by("row").agg(lines="text")
-        fresh = fresh.join(lines, left_on="at", right_on="row", how="left").with_columns(
-            pl.col("lines").fill_null(pl.lit([], dtype=pl.List(pl.UInt64)))
+        fresh = pl.Series(self.fresh, dtype=pl.Int64)
+        lines = self.read.filter(pl.col("row").is_in(fresh.implode())).group_by("row").agg(computed="text")
+        values = (
+            pl.DataFrame({"at": pl.int_range(len(self.cached), eager=True, dtype=pl.Int64), "lines": self.cached})
+            .join(lines, left_on="at", right_on="row", how="left", maintain_order="left")
+            # (A text read now without a line long enough has none: an empty list, not an unknown.)
+            .select(pl.when(pl.col("at").is_in(fresh.implode())).then(pl.col("computed").fill_null(pl.lit([], dtype=pl.List(pl.UInt64)))).otherwise("lines"))
+            .to_series()
         )
-        known = pl.DataFrame({"at": pl.int_range(len(self.cached), eager=True, dtype=pl.Int64), "lines": self.cached})
-        table = pl.concat([known.filter(pl.col("lines").is_not_null() & ~pl.col("at").is_in(fresh["at"].implode())), fresh]).sort("at")
-        rows = pl.concat([self.keys.select(pl.all().gather(table["at"])), table.select("lines")], how="horizontal")
-        self.cache.update(rows, table["at"].is_in(fresh["at"].implode()).arg_true())
+        self.cache.keep(self.keys, values, fresh)
 
 
 def boilerplate_shares(lines: pl.DataFrame, rows: list[int], family: list[int], min_members: int) -> dict[int, float]:

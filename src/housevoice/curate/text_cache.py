@@ -126,6 +126,14 @@ class TextCache:
         elif len(fresh):
             self._write(rows.select(pl.all().gather(fresh)).unique(list(KEYS), keep="first"), self.folder / f"{self.name}-{self.fingerprint}.{time.time_ns():x}.parquet")
 
+    def keep(self, keys: pl.DataFrame, values: pl.Series, fresh: pl.Series) -> None:
+        """Keep what is known of a corpus's texts asked for a few at a time: `values` (the schema's one
+        column) in the order of `keys` (from `keys`), null where a text was neither cached nor computed;
+        `fresh`: the positions computed at this run (see `update`)."""
+        rows = pl.concat([keys, values.alias(next(iter(self.schema))).to_frame()], how="horizontal").with_row_index("at")
+        rows = rows.filter(pl.col(next(iter(self.schema))).is_not_null())
+        self.update(rows.drop("at"), rows["at"].is_in(fresh.cast(pl.UInt32).implode()).arg_true())
+
     def _parts(self) -> list[Path]:
         return sorted(self.folder.glob(f"{self.name}-{self.fingerprint}*.parquet")) if self.folder.is_dir() else []
 
