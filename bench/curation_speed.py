@@ -20,8 +20,11 @@ step timed on its own (steps after cleaning overlap, so they add up to more than
 "flaggers" runs the duplicate and template flaggers alone on raw text; "recurate" is
 a second `housevoice curate` of a workspace curated before, with 1% more records since: texts cleaned at the
 first run come from its caches (what curation computes per text, see curate/text_cache.py; the first run's time is in the steps); "datatrove" is
-datatrove's own MinHash dedup pipeline on the smallest size. --html renders every post to HTML
-first, as a WordPress export holds it (the cleaners then read HTML documents).
+datatrove's own MinHash dedup pipeline on the smallest size; "scan" is the issue's yardstick, one polars
+regex pass over the same texts (its words counted, `\w+`), run beside the largest size unless
+--no-scan: the machines these figures come from differ (one 2-core machine ran the same code 1.6x
+slower than another), so a figure is read against the scan of its own run. --html renders every
+post to HTML first, as a WordPress export holds it (the cleaners then read HTML documents).
 """
 
 from __future__ import annotations
@@ -179,6 +182,10 @@ def measure(corpus: str, mode: str) -> dict:
     mb = records["text"].str.len_bytes().sum() / 1e6
     if mode == "datatrove":
         return {**datatrove_dedup(records), "records": n, "mb": mb}
+    if mode == "scan":
+        start = time.perf_counter()
+        records["text"].str.count_matches(r"\w+")
+        return {"records": n, "mb": mb, "total_s": time.perf_counter() - start, "peak_rss_mb": _peak_rss_mb()}
     from housevoice.config import Config
     from housevoice.curate.pipeline import curate_frame, run_flaggers
 
@@ -250,6 +257,7 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-datatrove", action="store_true")
+    ap.add_argument("--no-scan", action="store_true", help="leave out the reference regex scan")
     ap.add_argument("--modes", nargs="+", choices=["flaggers", "pipeline", "recurate"], default=["pipeline"])
     ap.add_argument(
         "--html", action="store_true", help="each post as a WordPress export holds it: rendered to HTML (slow to build at 100k)"
@@ -262,9 +270,12 @@ def main() -> None:
     runs = [(n, m) for n in args.sizes for m in args.modes]
     if not args.no_datatrove:
         runs.append((min(args.sizes), "datatrove"))
+    if not args.no_scan:
+        runs.append((max(args.sizes), "scan"))
     env = dict(os.environ, POLARS_MAX_THREADS=str(args.threads), RAYON_NUM_THREADS=str(args.threads))
     print(f"{'records':>8} {'run':10} {'MB':>7} {'clean s':>8} {'flag s':>8} {'records/s':>10} {'MB/s':>6} {'peak MB':>8}  steps", flush=True)
     summary = []
+    totals: dict[tuple[int, str], float] = {}
     tmp = tempfile.TemporaryDirectory()
     # One corpus of the largest size; a smaller one is its head (the same seed draws the same copies).
     corpus = scaled_corpus(max(args.sizes))
@@ -290,6 +301,7 @@ def main() -> None:
             f"{n / total:10.0f} {r['mb'] / total:6.1f} {r['peak_rss_mb']:8.0f}  {r.get('steps', {})}",
             flush=True,
         )
+        totals[(n, mode)] = total
         summary.append(
             f"{mode} at {n:,} records ({r['mb']:.0f} MB): {n / total:,.0f} records/s, {r['mb'] / total:.1f} MB/s, "
             f"peak RSS {r['peak_rss_mb']:,.0f} MB, {total:.1f} s"
@@ -298,6 +310,9 @@ def main() -> None:
     print("\nsummary (goal: 5,000 records/s on 2 cores at 100,000 records)")
     for line in summary:
         print("  " + line)
+    for (n, mode), total in sorted(totals.items()):
+        if mode != "scan" and (n, "scan") in totals:
+            print(f"  {mode} at {n:,} records took {total / totals[(n, 'scan')]:.1f}x as long as one regex scan of the same texts")
 
 
 if __name__ == "__main__":

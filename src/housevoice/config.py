@@ -125,10 +125,15 @@ class Config(_Strict):
     evaluate: dict[str, Any] = Field(default_factory=dict)
 
 
+def _message(error: dict) -> str:
+    """pydantic's message, without the "Value error, " it puts before what a validator said."""
+    return error["msg"].removeprefix("Value error, ")
+
+
 def _describe(error: dict) -> str:
     key = ".".join(str(p) for p in error["loc"])
     value = error.get("input")
-    msg = error["msg"]
+    msg = _message(error)
     if error["type"] == "extra_forbidden":
         return f"unknown key '{key}'"
     return f"'{key}' = {value!r}: {msg}"
@@ -144,7 +149,7 @@ def table_error(table: str, exc: ValidationError, keys: Any = None) -> ConfigErr
     if e["type"] == "extra_forbidden":
         known = f"; keys: {', '.join(keys)}" if keys else ""
         return ConfigError(f"[{table}] unknown key '{key}'{known}")
-    return ConfigError(f"[{table}] {key} = {e.get('input')!r}: {e['msg']}")
+    return ConfigError(f"[{table}] {key} = {e.get('input')!r}: {_message(e)}")
 
 
 def parse_config(data: dict[str, Any], path: Path | str = "housevoice.toml") -> Config:
@@ -275,6 +280,9 @@ too_short = "drop"     # a social account's "Thanks!" and "DM us": hundreds of t
 [curate.duplicates]
 # min_words = 20             # shorter texts are never near duplicates (exact copies are flagged at any length)
 # min_containment = 0.45     # share of the shorter text's 5-word phrases found in the other
+
+[curate.pii]
+# kinds = ["email address", "phone number", "street address", "named contact", "card number", "social security number", "IBAN"]
 
 [curate.length]
 # tokenizer = "path/to/tokenizer.json or a model folder"   # default: the bundled tokenizer

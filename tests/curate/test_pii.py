@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from housevoice.curate.pii import PiiFlagger, find_pii
+from housevoice.curate.pii import PiiFlagger, PiiSettings, find_pii
 
 
 def flag(*texts: str, author: str | None = None) -> pl.DataFrame:
@@ -52,3 +52,39 @@ def test_the_author_named_as_contact_is_not_pii():
 
 def test_empty_text_raises_nothing():
     assert flag("", "   ").height == 0
+
+
+def test_card_social_security_and_bank_account_numbers_are_found_and_masked():
+    text = (
+        "Pay with 4111 1111 1111 1111 or 378282246310005; my SSN is 219-09-9999 "
+        "and the refund goes to GB82 WEST 1234 5698 7654 32."
+    )
+    result = flag(text)
+    detail = result["detail"][0]
+    assert "2 card numbers (*** 11, *** 05)" in detail
+    assert "1 social security number (*** 99)" in detail
+    assert "1 IBAN (GB *** 32)" in detail
+    for secret in ("4111", "3782", "219-09", "WEST", "5698"):
+        assert secret not in detail
+    assert result["score"][0] == 4
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Order 4111 1111 1111 1112 shipped.",  # fails the Luhn check
+        "Ticket 1234 5678 9012 3452 is open.",  # passes it, but no card network starts with 1
+        "Logged at 1678901234567 ms; ISBN 9783161484100.",
+        "Numbers never issued: 000-12-3456, 666-12-3456, 912-34-5678, 123-00-4567.",
+        "The account GB83 WEST 1234 5698 7654 32 has wrong check digits.",
+        "```\ncard = '4111 1111 1111 1111'\n```",
+    ],
+)
+def test_numbers_no_issuer_could_have_given_are_not_pii(text):
+    assert flag(text).height == 0
+
+
+def test_a_kind_left_out_of_the_settings_raises_nothing():
+    flagger = PiiFlagger(PiiSettings(kinds=["email address"]))
+    frame = pl.DataFrame({"record_id": ["r0"], "text": ["Card 4111 1111 1111 1111."], "author": [None]})
+    assert flagger.flag(frame).flags.height == 0

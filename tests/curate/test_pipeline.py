@@ -263,6 +263,7 @@ def test_curate_an_empty_workspace_says_what_to_do(workspace, cli):
         ("min_tokens = 20", "min_tokens = 9000", r"\[curate.length\].*min_tokens \(9000\) is larger than max_tokens"),
         ("[curate.stale]\n", "[curate.stale]\nbefore = \"last tuesday\"\n", r"\[curate.stale\] before = 'last tuesday'"),
         ("[curate.off_author]\n", "[curate.off_author]\nfuzzyness = 3\n", r"\[curate.off_author\] unknown key 'fuzzyness'"),
+        ("[curate.pii]\n", '[curate.pii]\nkinds = ["card"]\n', r"\[curate.pii\] kinds = \['card'\].*unknown kind 'card'; the kinds are: email"),
     ],
 )
 def test_broken_flagger_config_names_the_flagger_and_key(small_corpus, digest, old, new, message):
