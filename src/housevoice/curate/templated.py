@@ -332,34 +332,39 @@ def sentence_skeletons(texts: pl.Series, rows: list[int]) -> pl.DataFrame:
 
 
 _MIN_SKELETON_WORDS = 5
-_END_CHARS = 1500
-# Most ends are found in a short slice; only the rows where it is not conclusive read _END_CHARS.
-_SHORT_END_CHARS = 500
+# An end is read from the text's first (or last) characters: most are found in the shortest slice, and
+# only the rows where a slice is not conclusive read the next. A slice can cut only its outer piece: with
+# two sentences in it an opening is whole, as a longer slice would give it. (A closing's cut first piece
+# may read as a sentence where the whole one would not; from 500 characters that is rare enough.)
+_OPENING_SLICES = (250, 500, 1500)
+_CLOSING_SLICES = (500, 1500)
+
+
+def _end_sentences(texts: pl.Series, rows: list[int], closing: bool) -> pl.DataFrame:
+    """(row, sk) per row: its first sentence skeleton (its last, `closing`) within the longest slice,
+    where it has one; a last sentence only where another precedes it."""
+    last = (pl.col("pos") == pl.col("n") - 1) & (pl.col("n") > 1)
+    slices = _CLOSING_SLICES if closing else _OPENING_SLICES
+    found, rest = [], rows
+    for n, chars in enumerate(slices):
+        ends = sentence_skeletons(texts.str.slice(-chars) if closing else texts.str.slice(0, chars), rest)
+        final = n == len(slices) - 1
+        sure = ends.filter(last if closing else (pl.col("pos") == 0) & ((pl.col("n") > 1) | final))
+        found.append(sure)
+        rest = sorted(set(rest) - set(sure["row"].to_list()))
+        if final or not rest:
+            break
+    return pl.concat(found).select("row", "sk")
 
 
 def _openings(texts: pl.Series, rows: list[int]) -> pl.DataFrame:
-    """Each row's first sentence skeleton within its first _END_CHARS characters.
-
-    With two sentences in the short slice the first is complete (only the slice's last piece can
-    be cut), so it is the same as in the long slice.
-    """
-    heads = sentence_skeletons(texts.str.slice(0, _SHORT_END_CHARS), rows)
-    sure = heads.filter((pl.col("pos") == 0) & (pl.col("n") > 1))
-    rest = sorted(set(rows) - set(sure["row"].to_list()))
-    again = sentence_skeletons(texts.str.slice(0, _END_CHARS), rest).filter(pl.col("pos") == 0)
-    return pl.concat([sure, again]).select("row", "sk", where=pl.lit("opening"))
+    """Each row's first sentence skeleton within its first _OPENING_SLICES[-1] characters."""
+    return _end_sentences(texts, rows, closing=False).with_columns(where=pl.lit("opening"))
 
 
 def _closings(texts: pl.Series, rows: list[int]) -> pl.DataFrame:
-    """Each row's last sentence skeleton within its last _END_CHARS characters, when it has two or more.
-
-    The short slice's last sentence is complete when another precedes it (only the first piece can be cut).
-    """
-    last = (pl.col("pos") == pl.col("n") - 1) & (pl.col("n") > 1)
-    sure = sentence_skeletons(texts.str.slice(-_SHORT_END_CHARS), rows).filter(last)
-    rest = sorted(set(rows) - set(sure["row"].to_list()))
-    again = sentence_skeletons(texts.str.slice(-_END_CHARS), rest).filter(last)
-    return pl.concat([sure, again]).select("row", "sk", where=pl.lit("closing"))
+    """Each row's last sentence skeleton within its last _CLOSING_SLICES[-1] characters, when it has two or more."""
+    return _end_sentences(texts, rows, closing=True).with_columns(where=pl.lit("closing"))
 
 
 def _ends(texts: pl.Series, rows: list[int], cache: TextCache | None = None) -> pl.DataFrame:
