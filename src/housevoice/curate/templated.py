@@ -129,11 +129,14 @@ def title_pattern(title: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+# (A title's key and slots are asked for by every step of the search: each is worked out once.)
+@functools.lru_cache(maxsize=1 << 17)
 def _key(pattern: tuple[str, ...]) -> frozenset[str]:
     words = (w for t in pattern if not t.startswith("<") for w in _WORDS.findall(t))
     return frozenset(w for w in words if w not in _STOPWORDS)
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def _slots(pattern: tuple[str, ...]) -> frozenset[str]:
     # A slot is `<name>`; a title's own "<" (a tag, "a < b") is punctuation.
     return frozenset(t for t in pattern if len(t) > 2 and t[0] == "<" and t[-1] == ">")
