@@ -20,7 +20,7 @@ step timed on its own (steps after cleaning overlap, so they add up to more than
 "flaggers" runs the duplicate and template flaggers alone on raw text; "recurate" is
 a second `housevoice curate` of a workspace curated before, with 1% more records since: texts cleaned at the
 first run come from its caches (what curation computes per text, see curate/text_cache.py; the first run's time is in the steps); "datatrove" is
-datatrove's own MinHash dedup pipeline on the smallest size; "scan" is the issue's yardstick, one polars
+datatrove's own MinHash dedup pipeline on the smallest size; "scan" is a yardstick, one polars
 regex pass over the same texts (its words counted, `\w+`), run beside the largest size unless
 --no-scan: the machines these figures come from differ (one 2-core machine ran the same code 1.6x
 slower than another), so a figure is read against the scan of its own run. --html renders every
