@@ -126,7 +126,7 @@ def _luhn(digits: str) -> bool:
 def _real_card(number: str) -> bool:
     """A number a card issuer could have given: its network's first digits and length, and the Luhn check."""
     digits = re.sub(r"\D", "", number)
-    n, head = len(digits), int(digits[:4]) if len(digits) >= 4 else 0
+    n, head = len(digits), int(digits[:4])  # (the pattern reads 13 digits at least)
     issued = (
         (digits[0] == "4" and n in (13, 16, 19))  # Visa
         or ((5100 <= head <= 5599 or 2221 <= head <= 2720) and n == 16)  # Mastercard
