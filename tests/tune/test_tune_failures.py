@@ -33,6 +33,36 @@ def test_help_of_tuning_commands_shows_an_example(cli):
         assert "Example:" in cli(*command, "--help", check=True).stdout, command
 
 
+def test_mistakes_are_named_before_the_training_libraries_load(tune_ws):
+    # A fresh interpreter, as a command starts: a hub name offline, an unknown policy and no rankings fail
+    # on their own line without loading torch, TRL or PEFT (seconds of import for a typo).
+    script = (
+        "import sys\n"
+        "from housevoice.errors import HousevoiceError\n"
+        "from housevoice.tune.dpo import run_dpo\n"
+        "from housevoice.tune.reward import run_reward\n"
+        "from housevoice.tune.sft import run_sft\n"
+        "said = []\n"
+        f"for run in (lambda: run_sft({str(tune_ws.root)!r}, 'example-org/not-downloaded-7b'),\n"
+        f"            lambda: run_dpo({str(tune_ws.root)!r}, 'sft-no-such-version'),\n"
+        f"            lambda: run_reward({str(tune_ws.root)!r})):\n"
+        "    try:\n"
+        "        run()\n"
+        "    except HousevoiceError as exc:\n"
+        "        said.append(str(exc))\n"
+        "print(*said, sep='\\n')\n"
+        "print('loaded:', *sorted(m for m in ('torch', 'trl', 'peft') if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    assert proc.returncode == 0, proc.stderr
+    offline, unknown, no_sft, loaded = proc.stdout.strip().splitlines()
+    assert "example-org/not-downloaded-7b is not on this machine" in offline
+    assert "sft-no-such-version" in unknown
+    assert "no SFT version yet" in no_sft
+    assert loaded == "loaded:"
+
+
 def test_hub_model_not_downloaded_gives_one_line_offline(cli, tune_ws):
     proc = cli("tune", "sft", tune_ws.root, "--base", "example-org/not-downloaded-7b", check=False)
     line = one_line_error(proc)

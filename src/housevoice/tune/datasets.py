@@ -135,14 +135,22 @@ def split_to_fit(text: str, budget: int, count: Callable[[str], int]) -> list[st
     return parts
 
 
-def sft_data(ws, settings: TuneSettings, tokenizer, max_length: int) -> SftData:
-    """One chat example per training record (or per part of a record longer than the context)."""
+def trainable_records(ws) -> pl.DataFrame:
+    """The training records that have text; one clear error when there is none."""
     chosen = training_records(ws).filter(pl.col("text").str.strip_chars() != "")
     if chosen.is_empty():
         raise HousevoiceError(
             f"{ws.root}: nothing to train on: no record is routed keep or approved in review (rejected ones are left out)",
             hint="run `housevoice curate`, or approve records in review (`housevoice label review push/pull`)",
         )
+    return chosen
+
+
+def sft_data(ws, settings: TuneSettings, tokenizer, max_length: int, chosen: pl.DataFrame | None = None) -> SftData:
+    """One chat example per training record (or per part of a record longer than the context).
+
+    chosen: `trainable_records(ws)`, when the caller has them already."""
+    chosen = trainable_records(ws) if chosen is None else chosen
     records = ws.read_table("records").select("record_id", "kind", "author", "title", "meta")
     joined = chosen.join(records, on="record_id", how="left")
     contexts = turn_contexts(ws, settings)

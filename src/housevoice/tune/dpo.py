@@ -13,7 +13,7 @@ from housevoice.registry import Registry, is_main_process
 from housevoice.store import Workspace
 from housevoice.tune.datasets import preference_data
 from housevoice.tune.models import base_of, load_policy, ready_version
-from housevoice.tune.runs import RichProgress, checkpointing, lora_config, quiet_libraries, trainer_args, version_run
+from housevoice.tune.runs import checkpointing, lora_config, quiet_libraries, trainer_args, version_run
 from housevoice.tune.settings import tune_settings
 
 
@@ -30,10 +30,6 @@ def run_dpo(workspace: Workspace | str | Path, policy: str, *, epochs: float | N
             beta: float | None = None) -> DpoResult:
     """Train a LoRA adapter on the policy with DPO (the adapter off is the reference) and register it."""
     quiet_libraries()
-    from datasets import Dataset
-    from transformers import PrinterCallback
-    from trl import DPOConfig, DPOTrainer
-
     start = time.perf_counter()
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     registry = Registry(ws)
@@ -41,6 +37,12 @@ def run_dpo(workspace: Workspace | str | Path, policy: str, *, epochs: float | N
     ready_version(registry, policy, ("sft", "rlhf", "dpo"))
     pairs = preference_data(ws)
     config = {"beta": settings.dpo_beta, "pairs": len(pairs.train), "settings": settings.model_dump()}
+    # The training libraries load once the inputs are checked: a mistake is named in a second or two.
+    from datasets import Dataset
+    from transformers import PrinterCallback
+    from trl import DPOConfig, DPOTrainer
+    from housevoice.tune.progress import RichProgress
+
     with version_run(registry, "dpo", base_model=base_of(registry, policy), parent=policy, config=config,
                      dataset_hash=pairs.dataset_hash) as version_id:
         out = ws.models_dir / version_id

@@ -14,7 +14,7 @@ from housevoice.registry import Registry, is_main_process
 from housevoice.store import Workspace
 from housevoice.tune.datasets import preference_data
 from housevoice.tune.models import base_of, load_policy, load_reward_model, load_tokenizer, resolve_base
-from housevoice.tune.runs import (RichProgress, checkpointing, lora_config, quiet_libraries, save_for_loading,
+from housevoice.tune.runs import (checkpointing, lora_config, quiet_libraries, save_for_loading,
                                   trainer_args, version_run, wait_for_rank_0)
 from housevoice.tune.settings import tune_settings
 
@@ -58,10 +58,6 @@ def run_reward(workspace: Workspace | str | Path, *, base: str | None = None, fu
                epochs: float | None = None) -> RewardResult:
     """Train and register a reward model on the preference pairs; report held-out pairwise accuracy."""
     quiet_libraries()
-    from datasets import Dataset
-    from transformers import PrinterCallback
-    from trl import RewardConfig, RewardTrainer
-
     start = time.perf_counter()
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     registry = Registry(ws)
@@ -76,6 +72,12 @@ def run_reward(workspace: Workspace | str | Path, *, base: str | None = None, fu
     base_ref = (str(base_path) if Path(base).expanduser().exists() else base) if base else base_of(registry, parent)
     config = {"base": base_ref, "on_version": parent, "full": full, "pairs": len(pairs.train),
               "held_out": len(pairs.held_out), "settings": settings.model_dump()}
+    # The training libraries load once the inputs are checked: a mistake is named in a second or two.
+    from datasets import Dataset
+    from transformers import PrinterCallback
+    from trl import RewardConfig, RewardTrainer
+    from housevoice.tune.progress import RichProgress
+
     with version_run(registry, "reward", base_model=base_ref, parent=parent, config=config,
                      dataset_hash=pairs.dataset_hash) as version_id:
         out = ws.models_dir / version_id

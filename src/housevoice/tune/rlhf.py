@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
-from transformers import TrainerCallback
 
 from housevoice.errors import HousevoiceError
 from housevoice.registry import Registry, is_main_process
 from housevoice.store import Workspace
 from housevoice.tune.models import artifact_dir, base_of, load_policy, ready_version
-from housevoice.tune.runs import RichProgress, checkpointing, lora_config, quiet_libraries, trainer_args, version_run
+from housevoice.tune.runs import checkpointing, lora_config, quiet_libraries, trainer_args, version_run
 from housevoice.tune.settings import tune_settings
 
 LOGGED = {"reward": "reward", "kl": "kl", "completions/mean_length": "length"}
@@ -31,19 +30,6 @@ class RlhfResult:
     plot_path: Path
     artifact: Path
     seconds: float
-
-
-class StepLog(TrainerCallback):
-    """Reward, KL and response length at every logged step, for the report and the plot."""
-
-    def __init__(self):
-        self.rows: list[dict] = []
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        logs = logs or {}
-        if "reward" in logs:
-            self.rows.append({"step": state.global_step,
-                              **{name: logs.get(key) for key, name in LOGGED.items()}})
 
 
 def write_step_log(rows: list[dict], csv_path: Path, png_path: Path, title: str) -> None:
@@ -100,6 +86,8 @@ def run_rlhf(workspace: Workspace | str | Path, policy: str, reward: str, *, alg
     else:
         from trl import RLOOConfig as Config
         from trl import RLOOTrainer as Trainer
+    from housevoice.tune.progress import RichProgress, StepLog
+
     config = {"algo": settings.rl_algo, "reward_version": reward, "beta": settings.rl_beta,
               "steps": settings.rl_steps, "prompts": len(prompts), "settings": settings.model_dump()}
     with version_run(registry, "rlhf", base_model=base_of(registry, policy), parent=policy, config=config) as version_id:
@@ -114,7 +102,7 @@ def run_rlhf(workspace: Workspace | str | Path, policy: str, reward: str, *, alg
             temperature=settings.temperature, top_p=settings.top_p,
             gradient_checkpointing=checkpointing(settings, model, generations * settings.max_length, full=False),
         ))
-        log = StepLog()
+        log = StepLog(LOGGED)
         trainer = Trainer(
             model=model, reward_funcs=str(reward_path), args=args, processing_class=tokenizer,
             train_dataset=Dataset.from_list([{"prompt": [{"role": "user", "content": p}]} for p in prompts]),

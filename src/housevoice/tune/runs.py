@@ -1,4 +1,7 @@
-"""What every training run shares: the registry guard, trainer arguments, rich progress, quiet libraries."""
+"""What every training run shares: the registry guard, trainer arguments, quiet libraries.
+
+Nothing here imports torch or transformers at import time: a command checks its inputs (workspace, base
+model, training set) first and fails in a second or two, not after the libraries load (progress bars: `progress`)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from rich.console import Console
-from transformers import TrainerCallback
 
 from housevoice.errors import HousevoiceError
 from housevoice.tune.settings import TuneSettings
@@ -171,34 +173,6 @@ def lora_config(settings: TuneSettings, task_type: str = "CAUSAL_LM"):
 
     return LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
                       target_modules="all-linear", task_type=task_type)
-
-
-class RichProgress(TrainerCallback):
-    """A rich progress bar over the trainer's steps, with the latest loss or reward beside it."""
-
-    def __init__(self, description: str, console: Console | None = None):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self.description = description
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeRemainingColumn(), console=console or Console(stderr=True), transient=True)
-        self.task = None
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        self.progress.start()
-        self.task = self.progress.add_task(self.description, total=state.max_steps, completed=state.global_step)
-
-    def on_step_end(self, args, state, control, **kwargs):
-        self.progress.update(self.task, completed=state.global_step)
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        logs = logs or {}
-        shown = [f"{k} {logs[k]:.3g}" for k in ("loss", "reward", "kl") if isinstance(logs.get(k), (int, float))]
-        if shown and self.task is not None:
-            self.progress.update(self.task, description=f"{self.description} ({', '.join(shown)})")
-
-    def on_train_end(self, args, state, control, **kwargs):
-        self.progress.stop()
 
 
 def records_learned(registry, version_id: str) -> set[str]:

@@ -12,9 +12,9 @@ from rich.console import Console
 from housevoice.errors import HousevoiceError
 from housevoice.registry import Registry, is_main_process
 from housevoice.store import Workspace
-from housevoice.tune.datasets import sft_data
+from housevoice.tune.datasets import sft_data, trainable_records
 from housevoice.tune.models import PACKED_ATTENTION, load_causal_lm, load_tokenizer, resolve_base
-from housevoice.tune.runs import RichProgress, checkpointing, lora_config, quiet_libraries, trainer_args, version_run
+from housevoice.tune.runs import checkpointing, lora_config, quiet_libraries, trainer_args, version_run
 from housevoice.tune.settings import tune_settings
 
 
@@ -76,6 +76,7 @@ def build_sft_trainer(model, tokenizer, rows: list[dict], settings, output_dir: 
     from datasets import Dataset
     from transformers import PrinterCallback
     from trl import SFTConfig, SFTTrainer
+    from housevoice.tune.progress import RichProgress
 
     args = dict(num_train_epochs=settings.epochs,
                 learning_rate=settings.full_learning_rate if full else settings.learning_rate,
@@ -108,9 +109,10 @@ def run_sft(workspace: Workspace | str | Path, base: str, *, full: bool = False,
     settings = tune_settings(ws, epochs=epochs, save_steps=save_steps, max_length=max_length)
     base_path = resolve_base(base)
     base_ref = base if not Path(base).expanduser().exists() else str(base_path)
+    chosen = trainable_records(ws)  # before the tokenizer loads: an empty training set is named at once
     tokenizer = load_tokenizer(base_path)
     context = model_context(tokenizer, base_path, settings.max_length)
-    data = sft_data(ws, settings, tokenizer, context)
+    data = sft_data(ws, settings, tokenizer, context, chosen)
     registry = Registry(ws)  # opened (and made) only once there is something to train
     resume_version, checkpoint = _resumable(ws, registry, base_ref, data.dataset_hash, full) if resume else (None, None)
     config = {"base": base_ref, "full": full, "max_length": context, "examples": len(data.rows),
