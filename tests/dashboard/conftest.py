@@ -53,16 +53,17 @@ def _last_line(proc) -> str:
     return proc.stdout.strip().splitlines()[-1].strip()
 
 
-def _scores(root: Path, versions: list[str]) -> str:
-    """Voice and benchmark scores of each version (and of its base model) through `housevoice evaluate`."""
+def _scores(root: Path, versions: list[str]) -> tuple[str, str]:
+    """Voice and benchmark scores of the versions (and of their base model) through `housevoice evaluate`, each
+    command run once for all of them: (the base's version id, what `evaluate voice` printed)."""
     from housevoice.registry import Registry
     from housevoice.store import Workspace
 
-    for version in versions:
-        run_cli("evaluate", "voice", root, "--version", version, check=True)
-        run_cli("evaluate", "bench", root, "--version", version, "--tasks", "housevoice_mc", "--limit", "8", check=True)
+    chosen = [arg for version in versions for arg in ("--version", version)]
+    voice = run_cli("evaluate", "voice", root, *chosen, check=True).stdout
+    run_cli("evaluate", "bench", root, *chosen, "--tasks", "housevoice_mc", "--limit", "8", check=True)
     bases = Registry(Workspace.open(root)).versions(kind="base")
-    return bases[-1]["version_id"] if bases else ""
+    return (bases[-1]["version_id"] if bases else ""), voice
 
 
 @pytest.fixture(scope="session")
@@ -83,9 +84,9 @@ def built_workspace(tmp_path_factory) -> dict:
     second = _last_line(run_cli("tune", "sft", root, "--base", model, "--epochs", "2", check=True))
     run_cli("tune", "sample", root, "--versions", first, second, "--n", "1", "--limit", "3",
             "--max-new-tokens", "10", check=True)
-    base = _scores(root, [first, second])
+    base, voice_output = _scores(root, [first, second])
     reward = _reward(root, top)
-    return {"root": root, "first": first, "second": second, "base": base, "reward": reward}
+    return {"root": root, "first": first, "second": second, "base": base, "reward": reward, "voice_output": voice_output}
 
 
 def _reward(root: Path, top: Path) -> str:

@@ -35,6 +35,19 @@ def test_versions_page_lists_every_version_with_its_scores(app, open_page, dashb
     assert not app.info and any("diamonds are base models" in c.value for c in app.caption)
 
 
+def test_one_evaluate_run_scores_several_versions_and_their_base_once(built_workspace):
+    # The workspace's voice scores came from one `evaluate voice --version A --version B`.
+    said = built_workspace["voice_output"]
+    first, second, base = built_workspace["first"], built_workspace["second"], built_workspace["base"]
+    assert f"{first}: voice" in said and f"{second}: voice" in said
+    base_lines = [line for line in said.splitlines() if line.startswith(f"{base}: voice")]
+    assert len(base_lines) == 2 and "kept from an earlier run" not in base_lines[0] and "kept from an earlier run" in base_lines[1]
+    assert f"--version {first} --version {second}" in said  # the next step names both
+    registry = Registry(Workspace.open(built_workspace["root"]))
+    means = [r["version_id"] for r in registry.eval_results() if r["suite"] == "voice" and r["metric"] == "mean"]
+    assert sorted(means) == sorted([first, second, base])
+
+
 def test_compare_page_puts_scores_and_responses_side_by_side(app, open_page, dashboard_ws, built_workspace):
     first, second = built_workspace["first"], built_workspace["second"]
     open_page(app, "compare")

@@ -16,7 +16,8 @@ console = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 
 WorkspaceArg = Annotated[Path, typer.Argument(help="the workspace folder (made by `housevoice init`)")]
-VersionOpt = Annotated[str, typer.Option("--version", "-v", help="the version id to evaluate (see `housevoice versions`)")]
+VersionOpt = Annotated[list[str], typer.Option("--version", "-v", metavar="VERSION", help="the version id to evaluate (see `housevoice versions`); "
+                                                                    "repeat it to score several in one run")]
 
 evaluate_app = typer.Typer(
     help="Score model versions: voice fidelity, and lm-eval benchmarks to catch forgetting.\n\n"
@@ -51,20 +52,23 @@ def voice(
     tables/samples.parquet for the dashboard.
 
     Example: housevoice evaluate voice ws --version sft-20250101-120000-ab12
+    (repeat --version to score several versions, their base once)
     """
-    check_versions(workspace, version)
+    check_versions(workspace, *version)
     from housevoice.evaluate.heldout import evaluate_voice
 
-    with _spinner(f"writing and scoring responses of {version}"):
-        result = evaluate_voice(workspace, version, prompts=prompts, max_new_tokens=max_new_tokens, seed=seed, with_base=base)
-    for s in result.scores:
-        again = " (kept from an earlier run)" if s.reused else ""
-        console.print(f"{s.version_id}: voice {s.mean:.3f} ± {s.std:.3f} over {s.n} responses{again}")
-    for note in result.notes:
-        console.print(f"[yellow]note:[/] {note}")
-    if result.samples_path:
-        console.print(f"responses in {result.samples_path}; details in {result.scores[0].details_path.parent}")
-    console.print(f"next: housevoice evaluate bench {workspace} --version {version}, then housevoice versions {workspace}")
+    for one in dict.fromkeys(version):
+        with _spinner(f"writing and scoring responses of {one}"):
+            result = evaluate_voice(workspace, one, prompts=prompts, max_new_tokens=max_new_tokens, seed=seed, with_base=base)
+        for s in result.scores:
+            again = " (kept from an earlier run)" if s.reused else ""
+            console.print(f"{s.version_id}: voice {s.mean:.3f} ± {s.std:.3f} over {s.n} responses{again}")
+        for note in result.notes:
+            console.print(f"[yellow]note:[/] {note}")
+        if result.samples_path:
+            console.print(f"responses in {result.samples_path}; details in {result.scores[0].details_path.parent}")
+    shown = " ".join(f"--version {one}" for one in dict.fromkeys(version))
+    console.print(f"next: housevoice evaluate bench {workspace} {shown}, then housevoice versions {workspace}")
 
 
 @evaluate_app.command("bench")
@@ -81,27 +85,29 @@ def bench(
     """Run lm-eval on a version (base + adapters) and its base; store every metric with stderr and n.
 
     Example: housevoice evaluate bench ws --version sft-20250101-120000-ab12 --tasks heldout_perplexity,housevoice_mc
+    (repeat --version to run several versions, their base once)
     """
-    check_versions(workspace, version)
+    check_versions(workspace, *version)
     from housevoice.evaluate.bench import evaluate_bench
 
     names = [t for t in (tasks or "").split(",") if t.strip()] or None
-    with _spinner(f"running lm-eval on {version}"):
-        result = evaluate_bench(workspace, version, tasks=names, limit=limit, batch_size=batch_size,
-                                backend=backend, with_base=base)
-    table = Table(show_edge=False)
-    for col in ("version", "metric", "value", "stderr", "n"):
-        table.add_column(col, justify="left" if col in ("version", "metric") else "right")
-    for s in result.scores:
-        for m in s.metrics:
-            stderr = "-" if m["stderr"] is None else f"{m['stderr']:.4g}"
-            table.add_row(s.version_id, m["metric"], f"{m['value']:.4g}", stderr, str(m["n"] if m["n"] is not None else "-"))
-    console.print(table)
-    for s in result.scores:
-        how = "kept from an earlier run" if s.reused else f"{s.seconds:.1f} s"
-        console.print(f"{s.version_id}: {len(s.metrics)} metrics ({how}); lm-eval output {s.details_path}")
-    if result.held_out_records:
-        console.print(f"held-out perplexity over {result.held_out_records} records the version did not learn from")
+    for one in dict.fromkeys(version):
+        with _spinner(f"running lm-eval on {one}"):
+            result = evaluate_bench(workspace, one, tasks=names, limit=limit, batch_size=batch_size,
+                                    backend=backend, with_base=base)
+        table = Table(show_edge=False)
+        for col in ("version", "metric", "value", "stderr", "n"):
+            table.add_column(col, justify="left" if col in ("version", "metric") else "right")
+        for s in result.scores:
+            for m in s.metrics:
+                stderr = "-" if m["stderr"] is None else f"{m['stderr']:.4g}"
+                table.add_row(s.version_id, m["metric"], f"{m['value']:.4g}", stderr, str(m["n"] if m["n"] is not None else "-"))
+        console.print(table)
+        for s in result.scores:
+            how = "kept from an earlier run" if s.reused else f"{s.seconds:.1f} s"
+            console.print(f"{s.version_id}: {len(s.metrics)} metrics ({how}); lm-eval output {s.details_path}")
+        if result.held_out_records:
+            console.print(f"held-out perplexity over {result.held_out_records} records {one} did not learn from")
     console.print(f"next: housevoice versions {workspace}")
 
 
