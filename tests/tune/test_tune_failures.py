@@ -34,18 +34,22 @@ def test_help_of_tuning_commands_shows_an_example(cli):
 
 
 def test_mistakes_are_named_before_the_training_libraries_load(tune_ws):
-    # A fresh interpreter, as a command starts: a hub name offline, an unknown policy and no rankings fail
-    # on their own line without loading torch, TRL or PEFT (seconds of import for a typo).
+    # A fresh interpreter, as a command starts: a hub name offline, an unknown policy, no SFT version to build a
+    # reward model on, a tiny model's folder taken or its workspace missing fail on their own line without
+    # loading torch, TRL or PEFT (seconds of import for a typo).
     script = (
         "import sys\n"
         "from housevoice.errors import HousevoiceError\n"
         "from housevoice.tune.dpo import run_dpo\n"
         "from housevoice.tune.reward import run_reward\n"
         "from housevoice.tune.sft import run_sft\n"
+        "from housevoice.tune.tiny import build_tiny_model\n"
         "said = []\n"
         f"for run in (lambda: run_sft({str(tune_ws.root)!r}, 'example-org/not-downloaded-7b'),\n"
         f"            lambda: run_dpo({str(tune_ws.root)!r}, 'sft-no-such-version'),\n"
-        f"            lambda: run_reward({str(tune_ws.root)!r})):\n"
+        f"            lambda: run_reward({str(tune_ws.root)!r}),\n"
+        f"            lambda: build_tiny_model({str(tune_ws.root)!r}),\n"
+        f"            lambda: build_tiny_model({str(tune_ws.root / 'new-model')!r}, workspace={str(tune_ws.root / 'nowhere')!r})):\n"
         "    try:\n"
         "        run()\n"
         "    except HousevoiceError as exc:\n"
@@ -56,11 +60,13 @@ def test_mistakes_are_named_before_the_training_libraries_load(tune_ws):
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                           env=dict(os.environ, HF_HUB_OFFLINE="1"))
     assert proc.returncode == 0, proc.stderr
-    offline, unknown, no_sft, loaded = proc.stdout.strip().splitlines()
+    offline, unknown, no_sft, taken, nowhere, loaded = proc.stdout.strip().splitlines()
     assert "example-org/not-downloaded-7b is not on this machine" in offline
     assert "sft-no-such-version" in unknown
     assert "no SFT version yet" in no_sft
+    assert "already exists and is not empty" in taken and "no workspace at" in nowhere
     assert loaded == "loaded:"
+    assert not (tune_ws.root / "new-model").exists()
 
 
 def test_hub_model_not_downloaded_gives_one_line_offline(cli, tune_ws):

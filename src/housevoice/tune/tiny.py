@@ -52,6 +52,13 @@ def _bundled_texts() -> Iterator[str]:
 def build_tiny_model(out: Path | str, *, workspace=None, vocab_size: int = 4096, hidden_size: int = 192,
                      layers: int = 4, heads: int = 4, context: int = 512, seed: int = 0) -> TinyModel:
     """Train a byte-level BPE tokenizer on the text, then save a randomly initialised Llama beside it."""
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise HousevoiceError(f"{out} already exists and is not empty", hint="choose a new folder for the model")
+    texts = list(_workspace_texts(workspace)) if workspace is not None else list(_bundled_texts())
+    if not texts:
+        raise HousevoiceError(f"{workspace} has no text to train a tokenizer on", hint="ingest some sources first")
+    # (torch and transformers load once the inputs are checked: a mistake is named in a second.)
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
@@ -59,12 +66,6 @@ def build_tiny_model(out: Path | str, *, workspace=None, vocab_size: int = 4096,
 
     logging.disable_progress_bar()  # saving draws a bar per shard: noise next to the command's own lines
 
-    out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise HousevoiceError(f"{out} already exists and is not empty", hint="choose a new folder for the model")
-    texts = list(_workspace_texts(workspace)) if workspace is not None else list(_bundled_texts())
-    if not texts:
-        raise HousevoiceError(f"{workspace} has no text to train a tokenizer on", hint="ingest some sources first")
     tokenizer = Tokenizer(models.BPE(unk_token="<|unk|>"))
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
