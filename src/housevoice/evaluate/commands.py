@@ -54,10 +54,11 @@ def voice(
     Example: housevoice evaluate voice ws --version sft-20250101-120000-ab12
     (repeat --version to score several versions, their base once)
     """
+    version = list(dict.fromkeys(version))  # (each once)
     check_versions(workspace, *version)
     from housevoice.evaluate.heldout import evaluate_voice
 
-    for one in dict.fromkeys(version):
+    for one in version:
         with _spinner(f"writing and scoring responses of {one}"):
             result = evaluate_voice(workspace, one, prompts=prompts, max_new_tokens=max_new_tokens, seed=seed, with_base=base)
         for s in result.scores:
@@ -67,7 +68,7 @@ def voice(
             console.print(f"[yellow]note:[/] {note}")
         if result.samples_path:
             console.print(f"responses in {result.samples_path}; details in {result.scores[0].details_path.parent}")
-    shown = " ".join(f"--version {one}" for one in dict.fromkeys(version))
+    shown = " ".join(f"--version {one}" for one in version)
     console.print(f"next: housevoice evaluate bench {workspace} {shown}, then housevoice versions {workspace}")
 
 
@@ -87,11 +88,12 @@ def bench(
     Example: housevoice evaluate bench ws --version sft-20250101-120000-ab12 --tasks heldout_perplexity,housevoice_mc
     (repeat --version to run several versions, their base once)
     """
+    version = list(dict.fromkeys(version))  # (each once)
     check_versions(workspace, *version)
     from housevoice.evaluate.bench import evaluate_bench
 
     names = [t for t in (tasks or "").split(",") if t.strip()] or None
-    for one in dict.fromkeys(version):
+    for one in version:
         with _spinner(f"running lm-eval on {one}"):
             result = evaluate_bench(workspace, one, tasks=names, limit=limit, batch_size=batch_size,
                                     backend=backend, with_base=base)
