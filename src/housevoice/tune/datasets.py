@@ -146,11 +146,9 @@ def trainable_records(ws) -> pl.DataFrame:
     return chosen
 
 
-def sft_data(ws, settings: TuneSettings, tokenizer, max_length: int, chosen: pl.DataFrame | None = None) -> SftData:
-    """One chat example per training record (or per part of a record longer than the context).
-
-    chosen: `trainable_records(ws)`, when the caller has them already."""
-    chosen = trainable_records(ws) if chosen is None else chosen
+def sft_data(ws, chosen: pl.DataFrame, settings: TuneSettings, tokenizer, max_length: int) -> SftData:
+    """One chat example per record of `chosen` (`trainable_records(ws)`), or per part of a record longer
+    than the context."""
     records = ws.read_table("records").select("record_id", "kind", "author", "title", "meta")
     joined = chosen.join(records, on="record_id", how="left")
     contexts = turn_contexts(ws, settings)
